@@ -1,0 +1,3 @@
+from monitor_app.app import main
+
+main()

@@ -1,0 +1,256 @@
+"""Command line (SPEC 7): every command works without a display; errors are one line on stderr, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from monitor_app import __version__
+from monitor_app.domain.errors import ChairsideError
+
+log = logging.getLogger("monitor_app.cli")
+
+
+class UsageError(ChairsideError):
+    """The command line was used wrongly (a missing file, a bad date...)."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monitor-app", description="Chairside: infusion session documentation "
+                                "(documentation only, not a medical device). Without a command, opens the "
+                                "application.")
+    p.add_argument("--version", action="version", version=f"Chairside {__version__}")
+    p.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
+                                          "(default: $MONITOR_APP_DATABASE_URL or SQLite in the data directory)")
+    p.add_argument("--data-dir", help="folder for the SQLite archive, backups and logs")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("demo", help="create a demo clinic (users with passwords, patients, sessions)")
+
+    v = sub.add_parser("verify", help="check the audit chain, every table and every signature")
+    v.add_argument("--record", help="record id (from a printed record or its QR code)")
+    v.add_argument("--hash", help="content hash printed on the record")
+
+    u = sub.add_parser("users", help="user accounts")
+    us = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    a = us.add_parser("add", help="add a user (asks for the password, or reads it from $CHAIRSIDE_PASSWORD)")
+    a.add_argument("username")
+    a.add_argument("--name", required=True, help="full name as printed on signatures")
+    a.add_argument("--role", required=True, choices=["nurse", "charge_nurse", "auditor", "administrator"])
+    a.add_argument("--credentials", default="", help="e.g. RN, BSN")
+    us.add_parser("list", help="list users")
+    d = us.add_parser("disable", help="disable a user")
+    d.add_argument("username")
+    r = us.add_parser("reset-password", help="set a new password (asks, or reads $CHAIRSIDE_PASSWORD)")
+    r.add_argument("username")
+
+    ej = sub.add_parser("export-json", help="export whole records in the versioned JSON interchange format")
+    ej.add_argument("-o", "--output", required=True)
+    ij = sub.add_parser("import-json", help="import records exported with export-json")
+    ij.add_argument("file")
+
+    b = sub.add_parser("backup", help="write a consistent copy of the archive")
+    b.add_argument("-o", "--output", required=True)
+    rs = sub.add_parser("restore", help="replace the archive with a backup (the current one is kept aside)")
+    rs.add_argument("file")
+
+    ep = sub.add_parser("export-pdf", help="PDF session records")
+    ep.add_argument("session_id", nargs="?", type=int)
+    ep.add_argument("-o", "--output", help="PDF file for one session")
+    ep.add_argument("--all", action="store_true", help="every session (optionally --from/--to)")
+    ep.add_argument("--from", dest="date_from", type=_date)
+    ep.add_argument("--to", dest="date_to", type=_date)
+    ep.add_argument("--out-dir", help="folder for --all")
+    ep.add_argument("--audit-appendix", action="store_true", help="append the record's audit trail")
+    ep.add_argument("--jobs", type=int, default=0, help="worker processes for --all (default: all cores)")
+
+    ef = sub.add_parser("export-fhir", help="a FHIR R4 Bundle of one session")
+    ef.add_argument("session_id", type=int)
+    ef.add_argument("-o", "--output", required=True)
+
+    ec = sub.add_parser("export-csv", help="readings as CSV for analysis")
+    ec.add_argument("-o", "--output", required=True)
+    ec.add_argument("--from", dest="date_from", type=_date)
+    ec.add_argument("--to", dest="date_to", type=_date)
+    return p
+
+
+def _open(args, *, create: bool = True):
+    from monitor_app.logs import setup_logging
+    from monitor_app.services.settings import bootstrap
+    from monitor_app.storage.db import open_database, resolve_url
+    _url, data_dir = resolve_url(args.database_url, args.data_dir)
+    db = open_database(args.database_url, args.data_dir, create=create)
+    setup_logging(data_dir)  # only once the archive opened: a refused command leaves nothing behind
+    bootstrap(db)
+    return db
+
+
+def _password(prompt: str) -> str:
+    env = os.environ.get("CHAIRSIDE_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise UsageError("No password given (type it, pipe it, or set CHAIRSIDE_PASSWORD).")
+        return line.rstrip("\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise UsageError("The two passwords differ.")
+    return first
+
+
+def _cmd_demo(args) -> int:
+    from monitor_app.services.demo import create_demo
+    db = _open(args)
+    accounts = create_demo(db)
+    print("Demo clinic created. Sign in with:")
+    for username, password, role in accounts:
+        print(f"  {username:<10} {password:<16} {role}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from monitor_app.services.integrity import check_paper_copy, verify_archive
+    from monitor_app.services.access import SYSTEM
+    db = _open(args, create=False)
+    if args.record or args.hash:
+        if not (args.record and args.hash):
+            raise UsageError("Give both --record and --hash to check a paper copy.")
+        ok, message = check_paper_copy(db, SYSTEM, args.record, args.hash)
+        print(message)
+        return 0 if ok else 1
+    report = verify_archive(db, SYSTEM)
+    if report.intact:
+        print(f"Intact: {report.rows_checked} audit rows and {report.records_checked} signed records match.")
+        return 0
+    print(f"NOT INTACT: {len(report.problems)} problem(s) found:")
+    for line in report.problems:
+        print(f"  - {line}")
+    return 1
+
+
+def _cmd_users(args) -> int:
+    from monitor_app.services import users
+    from monitor_app.services.access import SYSTEM
+    db = _open(args)
+    cmd = args.users_command
+    if cmd == "add":
+        users.add_user(db, SYSTEM, args.username, args.name, args.role, _password("Password: "), args.credentials)
+        print(f"User {args.username} added.")
+    elif cmd == "list":
+        for u in users.list_users(db, SYSTEM):
+            state = "active" if u.active else "disabled"
+            print(f"{u.username:<16} {u.role:<14} {state:<9} {u.full_name}"
+                  f"{', ' + u.credentials if u.credentials else ''}")
+    elif cmd == "disable":
+        users.disable_user(db, SYSTEM, args.username)
+        print(f"User {args.username} disabled.")
+    elif cmd == "reset-password":
+        users.reset_password(db, SYSTEM, args.username, _password("New password: "))
+        print(f"Password of {args.username} reset.")
+    return 0
+
+
+def _existing_file(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"No such file: {path}")
+    return p
+
+
+def _cmd_export_json(args) -> int:
+    from monitor_app.reports.interchange import export_archive
+    from monitor_app.services.access import SYSTEM
+    n = export_archive(_open(args, create=False), SYSTEM, Path(args.output))
+    print(f"Exported {n} session record(s) to {args.output}.")
+    return 0
+
+
+def _cmd_import_json(args) -> int:
+    from monitor_app.reports.interchange import import_archive
+    from monitor_app.services.access import SYSTEM
+    path = _existing_file(args.file)
+    n = import_archive(_open(args), SYSTEM, path)
+    print(f"Imported {n} session record(s) from {args.file}.")
+    return 0
+
+
+def _cmd_backup(args) -> int:
+    from monitor_app.services.backup import backup
+    from monitor_app.services.access import SYSTEM
+    out = backup(_open(args, create=False), SYSTEM, Path(args.output))
+    print(f"Backup written to {out}.")
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from monitor_app.services.backup import restore
+    from monitor_app.services.access import SYSTEM
+    path = _existing_file(args.file)
+    kept = restore(_open(args), SYSTEM, path)
+    print(f"Archive restored from {args.file}" + (f"; the previous archive is kept at {kept}." if kept else "."))
+    return 0
+
+
+def _cmd_export_pdf(args) -> int:
+    from monitor_app.reports.pdf_export import export_command
+    return export_command(_open(args, create=False), args)
+
+
+def _cmd_export_fhir(args) -> int:
+    from monitor_app.reports.fhir import export_bundle
+    from monitor_app.services.access import SYSTEM
+    export_bundle(_open(args, create=False), SYSTEM, args.session_id, Path(args.output))
+    print(f"FHIR Bundle written to {args.output}.")
+    return 0
+
+
+def _cmd_export_csv(args) -> int:
+    from monitor_app.reports.csv_export import export_readings
+    from monitor_app.services.access import SYSTEM
+    n = export_readings(_open(args, create=False), SYSTEM, Path(args.output), args.date_from, args.date_to)
+    print(f"Exported {n} reading(s) to {args.output}.")
+    return 0
+
+
+COMMANDS = {"demo": _cmd_demo, "verify": _cmd_verify, "users": _cmd_users, "export-json": _cmd_export_json,
+            "import-json": _cmd_import_json, "backup": _cmd_backup, "restore": _cmd_restore,
+            "export-pdf": _cmd_export_pdf, "export-fhir": _cmd_export_fhir, "export-csv": _cmd_export_csv}
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from monitor_app.ui.application import run_gui
+        return run_gui(args)
+    try:
+        return COMMANDS[args.command](args)
+    except ChairsideError as exc:
+        print(f"monitor-app: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("monitor-app: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"monitor-app: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: log the details, show one line
+        log.exception("command %s failed", args.command)
+        print(f"monitor-app: unexpected error ({type(exc).__name__}: {exc}); details are in the log.",
+              file=sys.stderr)
+        return 3

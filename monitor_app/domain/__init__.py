@@ -1,0 +1,1 @@
+"""Pure-Python clinical rules of Chairside: no Qt, no SQL."""

@@ -1,0 +1,198 @@
+"""The append-only, hash-chained audit trail (SPEC 3 rule 5): the one function that writes a row, and verify.
+
+Each row's hash covers its content and the previous row's hash. Each row's `after` is the full snapshot of the
+entity, so verify can also replay the trail and find any table row changed outside the application.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import func, inspect as sa_inspect, select, text
+from sqlalchemy.orm import Session
+
+from monitor_app.services.access import Actor
+from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base
+
+GENESIS = "0" * 64
+_TAIL_KEY = "chairside.audit_tail"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 70.0 and 70 are the same weight on every backend
+    return value
+
+
+def canonical(data: Any) -> str:
+    """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def sha256(data: Any) -> str:
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+# Columns left out of snapshots: bookkeeping that changes without a clinical meaning.
+_SKIP = {"version"}
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """Every column of a row as plain JSON values (password hashes only as their digest)."""
+    out = {}
+    for col in sa_inspect(type(obj)).columns:
+        if col.key in _SKIP:
+            continue
+        value = getattr(obj, col.key)
+        if col.key == "password_hash" and value:
+            value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+        out[col.key] = json.loads(canonical(value)) if isinstance(value, (dict, list)) else _plain(value)
+    return out
+
+
+def row_hash(row: AuditEvent | dict) -> str:
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    return sha256([get("seq"), _plain(get("at")), get("user_id"), get("username"), get("action"), get("entity"),
+                   get("entity_id"), get("session_id"), get("before"), get("after"), get("reason"),
+                   get("prev_hash")])
+
+
+def _tail(session: Session) -> tuple[int, str]:
+    tail = session.info.get(_TAIL_KEY)
+    if tail is None:
+        if session.get_bind().dialect.name == "postgresql":
+            # One writer of the chain at a time across workstations; released at commit or rollback.
+            session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+        last = session.execute(select(AuditEvent.seq, AuditEvent.row_hash)
+                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
+        tail = (last.seq, last.row_hash) if last else (0, GENESIS)
+    return tail
+
+
+def write(session: Session, actor: Actor, action: str, entity: str, entity_id: Any, *,
+          before: dict | None = None, after: dict | None = None, reason: str = "",
+          session_id: int | None = None, now: datetime | None = None) -> AuditEvent:
+    """Append one audit row in the caller's transaction."""
+    seq, prev = _tail(session)
+    row = AuditEvent(seq=seq + 1, at=now or datetime.now(timezone.utc), user_id=actor.user_id,
+                     username=actor.username, action=action, entity=entity, entity_id=str(entity_id),
+                     session_id=session_id,
+                     before=None if before is None else canonical(before),
+                     after=None if after is None else canonical(after), reason=reason, prev_hash=prev)
+    row.row_hash = row_hash(row)
+    session.add(row)
+    # Cached for the next row of this transaction; every transaction uses a fresh Session (Database.transaction).
+    session.info[_TAIL_KEY] = (row.seq, row.row_hash)
+    return row
+
+
+def created(session: Session, actor: Actor, obj: Base, *, reason: str = "", session_id: int | None = None,
+            action: str = "create") -> AuditEvent:
+    session.flush()
+    if session_id is None and ENTITY_OF[type(obj)] == "session":
+        session_id = obj.id
+    return write(session, actor, action, ENTITY_OF[type(obj)], obj_id(obj), after=snapshot(obj), reason=reason,
+                 session_id=session_id)
+
+
+def changed(session: Session, actor: Actor, obj: Base, before: dict, *, action: str = "update",
+            reason: str = "", session_id: int | None = None) -> AuditEvent:
+    session.flush()
+    return write(session, actor, action, ENTITY_OF[type(obj)], obj_id(obj), before=before, after=snapshot(obj),
+                 reason=reason, session_id=session_id)
+
+
+def obj_id(obj: Base) -> Any:
+    return getattr(obj, "id")
+
+
+# ---------------------------------------------------------------------------------------------------- verify
+
+@dataclass
+class VerifyReport:
+    rows_checked: int = 0
+    records_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> dict[str, dict[str, bytes]]:
+    """Recompute every row hash and link; returns, per entity, the digest of each entity's last snapshot."""
+    last_after: dict[str, dict[str, bytes]] = {name: {} for name in AUDITED}
+    prev, expected_seq = GENESIS, 1
+    cols = [AuditEvent.seq, AuditEvent.at, AuditEvent.user_id, AuditEvent.username, AuditEvent.action,
+            AuditEvent.entity, AuditEvent.entity_id, AuditEvent.session_id, AuditEvent.before, AuditEvent.after,
+            AuditEvent.reason, AuditEvent.prev_hash, AuditEvent.row_hash]
+    last_seq = 0
+    while True:
+        rows = session.execute(select(*cols).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
+                               .limit(batch)).all()
+        if not rows:
+            break
+        for r in rows:
+            m = r._mapping
+            if r.seq != expected_seq:
+                report.problems.append(f"audit row {expected_seq}: missing (next row is {r.seq})")
+            if r.prev_hash != prev:
+                report.problems.append(f"audit row {r.seq}: does not link to the row before it")
+            if row_hash(m) != r.row_hash:
+                report.problems.append(f"audit row {r.seq}: content does not match its hash "
+                                       f"({r.action} {r.entity} {r.entity_id})")
+            if r.entity in last_after and r.after is not None:
+                last_after[r.entity][r.entity_id] = hashlib.blake2b(r.after.encode(), digest_size=16).digest()
+            prev, expected_seq = r.row_hash, r.seq + 1
+            report.rows_checked += 1
+        last_seq = rows[-1].seq
+    return last_after
+
+
+def verify_tables(session: Session, last_after: dict[str, dict[str, bytes]], report: VerifyReport) -> None:
+    """Every audited row must equal the last snapshot the trail holds for it, and nothing may be missing."""
+    for entity, model in AUDITED.items():
+        expected = last_after[entity]
+        seen = set()
+        for obj in session.execute(select(model).execution_options(yield_per=5000)).scalars():
+            key = str(obj.id)
+            seen.add(key)
+            digest = hashlib.blake2b(canonical(snapshot(obj)).encode(), digest_size=16).digest()
+            if key not in expected:
+                report.problems.append(f"{entity} {key}: not in the audit trail (written outside Chairside)")
+            elif expected[key] != digest:
+                report.problems.append(f"{entity} {key}: differs from the audit trail (changed outside Chairside)")
+            session.expunge(obj)
+        for key in expected.keys() - seen:
+            report.problems.append(f"{entity} {key}: in the audit trail but missing from the database")
+
+
+def verify(session: Session) -> VerifyReport:
+    from monitor_app.services.records import verify_signatures
+    report = VerifyReport()
+    last_after = verify_chain(session, report)
+    verify_tables(session, last_after, report)
+    verify_signatures(session, report)
+    return report
+
+
+def count_rows(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def entity_history(session: Session, entity: str, entity_id: Any) -> Iterable[AuditEvent]:
+    return session.scalars(select(AuditEvent).where(AuditEvent.entity == entity,
+                                                    AuditEvent.entity_id == str(entity_id))
+                           .order_by(AuditEvent.seq))

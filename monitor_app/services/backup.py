@@ -1,0 +1,64 @@
+"""Backup and restore of the whole archive, for SQLite (file copy) and PostgreSQL (the JSON interchange)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from monitor_app.domain.errors import ChairsideError
+from monitor_app.services import audit
+from monitor_app.services.access import Actor
+from monitor_app.storage.db import Database, backup_sqlite, backups_dir
+
+
+class BackupError(ChairsideError):
+    pass
+
+
+def backup(db: Database, actor: Actor, destination: Path) -> Path:
+    actor.require("export")
+    if db.is_sqlite:
+        with db.transaction() as s:
+            audit.write(s, actor, "backup", "archive", "", reason=str(destination.name))
+        return backup_sqlite(db, destination)
+    from monitor_app.reports.interchange import export_archive
+    with db.transaction() as s:
+        audit.write(s, actor, "backup", "archive", "", reason=str(destination.name))
+    export_archive(db, actor, destination)
+    return destination
+
+
+def restore(db: Database, actor: Actor, source: Path) -> Path | None:
+    """Replace the archive with a backup; the archive it replaces is kept in backups/."""
+    actor.require("manage_users")
+    if not db.is_sqlite:
+        from monitor_app.reports.interchange import import_archive
+        import_archive(db, actor, source)
+        return None
+    try:
+        con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            has_schema = con.execute("SELECT count(*) FROM sqlite_master WHERE name='audit_events'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{source} is not a Chairside backup ({exc}).") from None
+    if not ok or not has_schema:
+        raise BackupError(f"{source} is not an intact Chairside backup.")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kept = backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
+    target = db.sqlite_path
+    db.dispose()
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.chmod(target, 0o600)
+    return kept

@@ -1,0 +1,185 @@
+"""Reading a session record: the SessionRecord read model, its content hash, and signature verification."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor_app.domain.errors import NotFound
+from monitor_app.domain.record import (AckView, AddendumView, AmendmentView, CourseView, DischargeView, EventView,
+                                       FlagView, PatientView, ReadingView, SessionRecord, SignatureView)
+from monitor_app.domain.schedule import Schedule
+from monitor_app.domain.session import SessionTimes, Status, minutes_from_start, phase_at
+from monitor_app.domain.thresholds import Level, Thresholds
+from monitor_app.domain.vitals import VITAL_FIELDS, Vitals
+from monitor_app.services import audit
+from monitor_app.storage.models import (Addendum, Amendment, DischargeAssessment, Event, Flag, FlagAcknowledgement,
+                                        InfusionSession, Reading, Signature, User)
+
+# Session columns that change after signing without changing what was signed.
+_SESSION_BOOKKEEPING = {"status", "has_critical", "paused"}
+
+
+def get_session_row(db: Session, session_id: int) -> InfusionSession:
+    row = db.get(InfusionSession, session_id)
+    if row is None:
+        raise NotFound(f"There is no session with id {session_id}.")
+    return row
+
+
+def _children(db: Session, s: InfusionSession):
+    sid = s.id
+    q = lambda model, order: db.scalars(select(model).where(model.session_id == sid).order_by(*order)).all()
+    return {
+        "readings": q(Reading, (Reading.measured_at, Reading.id)),
+        "amendments": q(Amendment, (Amendment.at, Amendment.id)),
+        "events": q(Event, (Event.at, Event.id)),
+        "flags": q(Flag, (Flag.id,)),
+        "acknowledgements": q(FlagAcknowledgement, (FlagAcknowledgement.id,)),
+        "discharge_assessments": q(DischargeAssessment, (DischargeAssessment.id,)),
+        "addenda": q(Addendum, (Addendum.id,)),
+        "signatures": q(Signature, (Signature.id,)),
+    }
+
+
+_TIME_OF = {"readings": "recorded_at", "amendments": "at", "events": "recorded_at", "flags": "created_at",
+            "acknowledgements": "at", "discharge_assessments": "assessed_at", "addenda": "created_at",
+            "signatures": "signed_at"}
+
+
+def content(db: Session, s: InfusionSession, upto: datetime | None = None, children=None) -> dict:
+    """What a signature covers: the record as it stood at `upto` (everything when None)."""
+    children = children or _children(db, s)
+    p = s.course.patient
+    c = s.course
+    session = {k: v for k, v in audit.snapshot(s).items() if k not in _SESSION_BOOKKEEPING}
+    out = {
+        "format": 1,
+        "patient": {"mrn": p.mrn, "family_name": p.family_name, "given_name": p.given_name,
+                    "date_of_birth": p.date_of_birth},
+        "course": {"indication": c.indication, "indication_other": c.indication_other,
+                   "planned_infusions": c.planned_infusions, "prescriber": c.prescriber,
+                   "outcome_measure": c.outcome_measure},
+        "session": session,
+    }
+    for name, rows in children.items():
+        stamp = _TIME_OF[name]
+        keep = []
+        for row in rows:
+            t = getattr(row, stamp)
+            if upto is not None and (t > upto or (name == "signatures" and t >= upto)):
+                continue
+            snap = audit.snapshot(row)
+            snap.pop("cleared_by_amendment_id", None)  # set later by corrections, which are themselves content
+            keep.append(snap)
+        out[name] = keep
+    return out
+
+
+def content_hash(db: Session, s: InfusionSession, upto: datetime | None = None, children=None) -> str:
+    return audit.sha256(content(db, s, upto, children))
+
+
+def verify_signatures(db: Session, report) -> None:
+    """Each signature must still match the content it signed."""
+    sigs = db.scalars(select(Signature).order_by(Signature.session_id, Signature.id)).all()
+    by_session = defaultdict(list)
+    for sig in sigs:
+        by_session[sig.session_id].append(sig)
+    for sid, group in by_session.items():
+        s = db.get(InfusionSession, sid)
+        children = _children(db, s)
+        report.records_checked += 1
+        for sig in group:
+            if content_hash(db, s, sig.signed_at, children) != sig.content_hash:
+                report.problems.append(f"record {s.record_uid} (session {sid}): content no longer matches the "
+                                       f"{sig.meaning.lower()} signature of {sig.printed_name} "
+                                       f"({sig.signed_at:%Y-%m-%d %H:%M} UTC)")
+
+
+def load_record(db: Session, session_id: int, with_hash: bool = True) -> SessionRecord:
+    """Everything about one session, as shown on screen and printed."""
+    s = get_session_row(db, session_id)
+    ch = _children(db, s)
+    names = _user_names(db)
+    times = SessionTimes(s.arrival_at, s.infusion_start_at, s.infusion_end_at, s.discharged_at, s.paused)
+
+    amendments = [AmendmentView(a.id, a.target, a.target_id, a.kind, a.changes or {}, a.reason,
+                                names.get(a.user_id, "?"), a.at, a.addendum_id) for a in ch["amendments"]]
+    by_target = defaultdict(list)
+    for a in amendments:
+        by_target[(a.target, a.target_id)].append(a)
+
+    acks = {k.flag_id: AckView(k.action, k.action_text, names.get(k.user_id, "?"), k.at)
+            for k in ch["acknowledgements"]}
+    flags_by_reading = defaultdict(list)
+    for f in ch["flags"]:
+        flags_by_reading[f.reading_id].append(
+            FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
+                     cleared=f.cleared_by_amendment_id is not None, ack=acks.get(f.id)))
+
+    readings = []
+    for r in ch["readings"]:
+        original = Vitals(**{k: getattr(r, k) for k in VITAL_FIELDS}, comment=r.comment)
+        corrections = by_target[("reading", r.id)]
+        current = apply_amendments(original, corrections)
+        error = next((a for a in corrections if a.kind == "entered_in_error"), None)
+        readings.append(ReadingView(
+            r.id, r.measured_at, r.recorded_at, names.get(r.recorded_by_id, "?"), original, current,
+            phase_at(r.measured_at, times), minutes_from_start(r.measured_at, s.infusion_start_at),
+            [a for a in corrections if a.kind == "amendment"], error, flags_by_reading[r.id]))
+
+    events, t_orders, s_orders = [], [], []
+    for n, e in enumerate(ch["events"], start=1):
+        corrections = by_target[("event", e.id)]
+        error = next((a for a in corrections if a.kind == "entered_in_error"), None)
+        events.append(EventView(e.id, n, e.at, e.recorded_at, e.kind, e.severity, e.note, e.details or {},
+                                names.get(e.recorded_by_id, "?"), error))
+        if error is None and e.kind == "limits_changed":
+            t_orders.append((e.at, Thresholds.from_dict(e.details["thresholds"])))
+        if error is None and e.kind == "schedule_changed":
+            s_orders.append((e.at, Schedule.from_dict(e.details["schedule"])))
+
+    d = ch["discharge_assessments"][-1] if ch["discharge_assessments"] else None
+    discharge = None if d is None else DischargeView(
+        d.id, d.scale, d.items, d.total, d.escort_present, d.escort_name, d.instructions_given, d.observation_met,
+        d.early_reason, d.assessed_at, names.get(d.assessed_by_id, "?"))
+    p, c = s.course.patient, s.course
+    return SessionRecord(
+        id=s.id, record_uid=s.record_uid, version=s.version,
+        patient=PatientView(p.id, p.mrn, p.family_name, p.given_name, p.date_of_birth, p.sex, p.weight_kg,
+                            p.allergies, p.notes),
+        course=CourseView(c.id, c.indication, c.indication_other, c.planned_infusions, c.prescriber,
+                          c.outcome_measure),
+        number=s.number, chair=s.chair, primary_nurse_id=s.primary_nurse_id,
+        primary_nurse=names.get(s.primary_nurse_id, "?"), supervising_clinician=s.supervising_clinician,
+        medication=s.medication, dose_mg_per_kg=s.dose_mg_per_kg, dose_mg_total=s.dose_mg_total, route=s.route,
+        planned_minutes=s.planned_minutes, lot_number=s.lot_number,
+        concomitant_medicines=list(s.concomitant_medicines or []), checklist=dict(s.checklist or {}),
+        outcome_score_before=s.outcome_score_before, arrival_at=s.arrival_at,
+        infusion_start_at=s.infusion_start_at, infusion_end_at=s.infusion_end_at, discharged_at=s.discharged_at,
+        paused=s.paused, status=Status(s.status), thresholds=Thresholds.from_dict(s.thresholds),
+        threshold_orders=t_orders, schedule=Schedule.from_dict(s.schedule), schedule_orders=s_orders,
+        readings=readings, events=events, discharge=discharge,
+        signatures=[SignatureView(g.id, g.meaning, g.printed_name, g.credentials, g.signed_at, g.content_hash,
+                                  g.addendum_id) for g in ch["signatures"]],
+        addenda=[AddendumView(a.id, a.text, names.get(a.user_id, "?"), a.created_at,
+                              [m for m in amendments if m.addendum_id == a.id]) for a in ch["addenda"]],
+        content_hash=content_hash(db, s, None, ch) if with_hash else "",
+    )
+
+
+def apply_amendments(original: Vitals, corrections: list[AmendmentView]) -> Vitals:
+    values = original.as_dict()
+    for a in corrections:
+        if a.kind == "amendment":
+            for f, (_old, new) in a.changes.items():
+                values[f] = new
+    return Vitals(**values)
+
+
+def _user_names(db: Session) -> dict[int, str]:
+    return {u.id: (f"{u.full_name}, {u.credentials}" if u.credentials else u.full_name)
+            for u in db.execute(select(User.id, User.full_name, User.credentials)).all()}

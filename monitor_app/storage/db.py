@@ -1,0 +1,184 @@
+"""Engine set-up for SQLite (default, in the user data directory) and PostgreSQL, migrations and backups."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor_app.domain.errors import ChairsideError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Chairside"
+DB_FILENAME = "chairside.sqlite"
+BACKUPS_KEPT_DAYS = 14
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(ChairsideError):
+    """The database cannot be opened or used as it is (unreadable, not Chairside's, or from a newer version)."""
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_url(database_url: str | None, data_dir: str | os.PathLike | None) -> tuple[str, Path]:
+    """The URL to open, and the data directory (logs, backups) that goes with it."""
+    directory = Path(data_dir) if data_dir else default_data_dir()
+    url = database_url or os.environ.get("MONITOR_APP_DATABASE_URL") or ""
+    if not url:
+        url = f"sqlite:///{directory / DB_FILENAME}"
+    return url, directory
+
+
+@dataclass
+class Database:
+    url: str
+    data_dir: Path
+    engine: Engine
+    sessionmaker: sessionmaker
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        return Path(self.engine.url.database) if self.is_sqlite and self.engine.url.database else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commits on success, rolls everything back on any error."""
+        with self.sessionmaker() as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        with self.sessionmaker() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(database_url: str | None = None, data_dir: str | os.PathLike | None = None, *,
+                  migrate: bool = True, create: bool = True) -> Database:
+    """Open (and by default create and migrate) the Chairside database."""
+    url, directory = resolve_url(database_url, data_dir)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"Database URL is not valid: {url.split('@')[-1]}") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed, directory, create)
+    else:
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except Exception as exc:  # unknown driver, bad options
+            raise DatabaseError(f"Cannot use database URL ({type(exc).__name__}: {exc})") from None
+    db = Database(url=url, data_dir=directory, engine=engine,
+                  sessionmaker=sessionmaker(engine, expire_on_commit=False))
+    if migrate:
+        from monitor_app.storage.migrate import upgrade
+        upgrade(db)
+    return db
+
+
+def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
+    path = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+    if path is not None:
+        if not path.exists():
+            if not create:
+                raise DatabaseError(f"No Chairside database at {path}")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Created readable and writable by its owner only (SPEC 9); SQLite's -wal and -shm inherit this.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        elif not os.access(path, os.R_OK | os.W_OK):
+            raise DatabaseError(f"Database file {path} cannot be read and written by this user.")
+    engine = create_engine(parsed, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # transactions are begun below, as IMMEDIATE
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a reading called saved survives a power cut
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path} is not a readable Chairside database ({exc}).") from None
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Take the write lock at the start so two writers never deadlock on a lock upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def backup_sqlite(db: Database, destination: Path) -> Path:
+    """A consistent copy of the SQLite database through SQLite's online backup API."""
+    source = db.sqlite_path
+    if source is None:
+        raise DatabaseError("This copy is only for SQLite; use 'backup' for PostgreSQL.")
+    destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = destination.with_suffix(destination.suffix + ".part")
+    src = sqlite3.connect(source)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, destination)
+    return destination
+
+
+def backups_dir(db: Database) -> Path:
+    return db.data_dir / "backups"
+
+
+def daily_backup(db: Database, now: datetime | None = None) -> Path | None:
+    """Once a day, copy the SQLite archive to backups/; copies older than 14 days are removed."""
+    if db.sqlite_path is None:
+        return None
+    now = now or datetime.now(timezone.utc)
+    folder = backups_dir(db)
+    target = folder / f"daily-{now:%Y-%m-%d}.sqlite"
+    made = None
+    if not target.exists():
+        made = backup_sqlite(db, target)
+    cutoff = (now - timedelta(days=BACKUPS_KEPT_DAYS)).strftime("%Y-%m-%d")
+    for old in folder.glob("daily-*.sqlite"):
+        if old.stem.removeprefix("daily-") < cutoff:
+            old.unlink(missing_ok=True)
+    return made
+
+
+def copy_file(src: Path, dst: Path) -> None:
+    shutil.copy2(src, dst)
+
+
+def ping(db: Database) -> None:
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
