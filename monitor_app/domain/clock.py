@@ -44,8 +44,8 @@ def fmt_datetime(moment: datetime | None, zone: tzinfo) -> str:
 def parse_clock_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     """Turn a typed 'HH:MM' (or 'HHMM') into the latest such local time not more than 12 hours ahead of now.
 
-    Around a DST change an ambiguous wall time resolves to the earlier instant (fold=0), so the result never
-    jumps ahead of readings typed a moment before.
+    Around a DST change a wall time of the repeated hour resolves to its second occurrence once that has come
+    (and to the first before), so readings typed through the change keep their order and never coincide.
     """
     cleaned = text.strip().replace(".", ":")
     if not cleaned:
@@ -62,10 +62,19 @@ def parse_clock_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     except ValueError:
         raise FieldError("time", "Time must be typed as HH:MM (00:00-23:59), or left blank for now.") from None
     today = now.astimezone(zone).date()
-    candidates = [_at(d, wall, zone) for d in (today - timedelta(days=1), today, today + timedelta(days=1))]
+    candidates = [_at(d, wall, zone, now) for d in (today - timedelta(days=1), today, today + timedelta(days=1))]
     plausible = [c for c in candidates if c - now <= timedelta(hours=12)]
-    return max(plausible).astimezone(UTC)
+    return max(plausible)
 
 
-def _at(day: date, wall: time, zone: tzinfo) -> datetime:
-    return datetime.combine(day, wall).replace(tzinfo=zone)
+# A wall time in the repeated hour is taken as its second occurrence only once that is no longer ahead.
+_REPEAT_TOLERANCE = timedelta(minutes=2)
+
+
+def _at(day: date, wall: time, zone: tzinfo, now: datetime) -> datetime:
+    """The UTC instant of a wall time on a day; in the hour the clocks go back, the latest one not ahead of now."""
+    first = datetime.combine(day, wall).replace(tzinfo=zone).astimezone(UTC)
+    second = datetime.combine(day, wall).replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if second > first and second - now <= _REPEAT_TOLERANCE:  # (in the hour skipped in spring, second < first)
+        return second
+    return first
