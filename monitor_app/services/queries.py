@@ -6,10 +6,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
-from monitor_app.domain.record import PatientView, SessionRecord
+from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import Status
 from monitor_app.services.access import Actor
-from monitor_app.services.records import load_record
+from monitor_app.services.records import load_reading, load_record
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Patient, User
 from monitor_app.services.clinical import name_key
@@ -42,6 +42,13 @@ def get_record(db: Database, actor: Actor, session_id: int, with_hash: bool = Tr
     actor.require("read")
     with db.reader() as s:
         return load_record(s, session_id, with_hash=with_hash)
+
+
+def get_reading(db: Database, actor: Actor, reading_id: int) -> tuple[ReadingView, int]:
+    """One reading with its flags, and the session's version: a screen's update after saving, without a reload."""
+    actor.require("read")
+    with db.reader() as s:
+        return load_reading(s, reading_id)
 
 
 def _patient_view(p: Patient) -> PatientView:

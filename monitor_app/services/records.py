@@ -120,16 +120,8 @@ def load_record(db: Session, session_id: int, with_hash: bool = True) -> Session
             FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
                      cleared=f.cleared_by_amendment_id is not None, ack=acks.get(f.id)))
 
-    readings = []
-    for r in ch["readings"]:
-        original = Vitals(**{k: getattr(r, k) for k in VITAL_FIELDS}, comment=r.comment)
-        corrections = by_target[("reading", r.id)]
-        current = apply_amendments(original, corrections)
-        error = next((a for a in corrections if a.kind == "entered_in_error"), None)
-        readings.append(ReadingView(
-            r.id, r.measured_at, r.recorded_at, names.get(r.recorded_by_id, "?"), original, current,
-            phase_at(r.measured_at, times), minutes_from_start(r.measured_at, s.infusion_start_at),
-            [a for a in corrections if a.kind == "amendment"], error, flags_by_reading[r.id]))
+    readings = [_reading_view(r, times, names, by_target[("reading", r.id)], flags_by_reading[r.id])
+                for r in ch["readings"]]
 
     events, t_orders, s_orders = [], [], []
     for n, e in enumerate(ch["events"], start=1):
@@ -169,6 +161,42 @@ def load_record(db: Session, session_id: int, with_hash: bool = True) -> Session
                               [m for m in amendments if m.addendum_id == a.id]) for a in ch["addenda"]],
         content_hash=content_hash(db, s, None, ch) if with_hash else "",
     )
+
+
+def _reading_view(r: Reading, times: SessionTimes, names: dict[int, str], corrections: list[AmendmentView],
+                  flags: list[FlagView]) -> ReadingView:
+    original = Vitals(**{k: getattr(r, k) for k in VITAL_FIELDS}, comment=r.comment)
+    current = apply_amendments(original, corrections)
+    error = next((a for a in corrections if a.kind == "entered_in_error"), None)
+    return ReadingView(
+        r.id, r.measured_at, r.recorded_at, names.get(r.recorded_by_id, "?"), original, current,
+        phase_at(r.measured_at, times), minutes_from_start(r.measured_at, times.infusion_start),
+        [a for a in corrections if a.kind == "amendment"], error, flags)
+
+
+def load_reading(db: Session, reading_id: int) -> tuple[ReadingView, int]:
+    """One reading as its record shows it, with the session's version: the screen's cheap update after a save."""
+    r = db.get(Reading, reading_id)
+    if r is None:
+        raise NotFound(f"There is no reading with id {reading_id}.")
+    s = get_session_row(db, r.session_id)
+    times = SessionTimes(s.arrival_at, s.infusion_start_at, s.infusion_end_at, s.discharged_at, s.paused)
+    amendments = db.scalars(select(Amendment).where(Amendment.target == "reading", Amendment.target_id == r.id)
+                            .order_by(Amendment.at, Amendment.id)).all()
+    flags = db.scalars(select(Flag).where(Flag.reading_id == r.id).order_by(Flag.id)).all()
+    acks = {k.flag_id: k for k in db.scalars(select(FlagAcknowledgement).where(
+        FlagAcknowledgement.flag_id.in_([f.id for f in flags])))} if flags else {}
+    user_ids = {r.recorded_by_id} | {a.user_id for a in amendments} | {k.user_id for k in acks.values()}
+    names = {u.id: (f"{u.full_name}, {u.credentials}" if u.credentials else u.full_name)
+             for u in db.execute(select(User.id, User.full_name, User.credentials).where(User.id.in_(user_ids)))}
+    corrections = [AmendmentView(a.id, a.target, a.target_id, a.kind, a.changes or {}, a.reason,
+                                 names.get(a.user_id, "?"), a.at, a.addendum_id) for a in amendments]
+    views = [FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
+                      cleared=f.cleared_by_amendment_id is not None,
+                      ack=None if f.id not in acks else AckView(acks[f.id].action, acks[f.id].action_text,
+                                                               names.get(acks[f.id].user_id, "?"), acks[f.id].at))
+             for f in flags]
+    return _reading_view(r, times, names, corrections, views), s.version
 
 
 def apply_amendments(original: Vitals, corrections: list[AmendmentView]) -> Vitals:
