@@ -180,10 +180,10 @@ def _cmd_export_json(args) -> int:
 
 
 def _cmd_import_json(args) -> int:
-    from monitor_app.reports.interchange import import_archive
+    from monitor_app.reports.interchange import check_file, import_archive
     from monitor_app.services.access import SYSTEM
-    path = _existing_file(args.file)
-    n = import_archive(_open(args), SYSTEM, path)
+    checked = check_file(_existing_file(args.file))  # a bad file is refused before any archive is created
+    n = import_archive(_open(args), SYSTEM, checked)
     print(f"Imported {n} session record(s) from {args.file}.")
     return 0
 

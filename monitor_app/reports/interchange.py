@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import os
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,7 @@ def _occupant(s: Session) -> str | None:
             continue
         n = s.scalar(select(func.count()).select_from(model)) or 0
         if n:
-            return f"{n} {model.__tablename__.replace('_', ' ')} row(s)"
+            return f"{n} row(s) in {model.__tablename__}"
     others = s.scalar(select(func.count()).select_from(AuditEvent).where(or_(
         AuditEvent.action != "create", AuditEvent.entity.not_in(BOOTSTRAP_ENTITIES),
         AuditEvent.user_id.is_not(None)))) or 0
@@ -281,15 +282,21 @@ def _advance_sequences(s: Session) -> None:
                        f"COALESCE(MAX(id), 0) + 1, false) FROM {table}"))
 
 
-def import_archive(db: Database, actor: Actor, path: Path, *, replace: bool = False) -> int:
-    """Load an exported archive into an empty one; returns the number of session records.
+@dataclass
+class CheckedArchive:
+    """An interchange file read and checked without touching any database: rows decoded, hash chain intact."""
 
-    The target may hold only what a new archive starts with (clinic settings, preset profiles and schedules,
-    and their audit rows); those are replaced by the file's. With `replace`, whatever the target holds is
-    replaced (restore, after the caller has kept a copy). The import adds no audit row: the trail is the
-    source's, verbatim, so the imported archive is indistinguishable from its source and verifies as it did.
-    """
-    actor.require("manage_users")
+    path: Path
+    rows: dict[type[Base], list[dict[str, Any]]]
+    trail: list[dict[str, Any]]
+
+    @property
+    def sessions(self) -> int:
+        return len(self.rows[InfusionSession])
+
+
+def check_file(path: Path) -> CheckedArchive:
+    """Everything about a file that can be checked before the target archive is opened."""
     path = Path(path)
     doc = read_archive(path)
     tables = doc["tables"]
@@ -304,7 +311,20 @@ def import_archive(db: Database, actor: Actor, path: Path, *, replace: bool = Fa
     trail = _decode_rows(path, "audit_trail", [AuditEvent.__table__.c[f] for f in AUDIT_FIELDS],
                          doc["audit_trail"])
     _check_chain(path, trail)
-    sessions = len(rows[InfusionSession])
+    return CheckedArchive(path, rows, trail)
+
+
+def import_archive(db: Database, actor: Actor, source: Path | CheckedArchive, *, replace: bool = False) -> int:
+    """Load an exported archive into an empty one; returns the number of session records.
+
+    The target may hold only what a new archive starts with (clinic settings, preset profiles and schedules,
+    and their audit rows); those are replaced by the file's. With `replace`, whatever the target holds is
+    replaced (restore, after the caller has kept a copy). The import adds no audit row: the trail is the
+    source's, verbatim, so the imported archive is indistinguishable from its source and verifies as it did.
+    """
+    actor.require("manage_users")
+    checked = source if isinstance(source, CheckedArchive) else check_file(source)
+    path = checked.path
     try:
         with db.transaction() as s:
             if s.get_bind().dialect.name == "postgresql":
@@ -314,11 +334,11 @@ def import_archive(db: Database, actor: Actor, path: Path, *, replace: bool = Fa
                 raise InterchangeError(f"The archive already holds {occupant}; import-json needs an empty "
                                        "archive (a new --data-dir or database). Nothing was imported.")
             _clear(s)
-            for model, values in rows.items():
+            for model, values in checked.rows.items():
                 if values:
                     s.execute(insert(model.__table__), values)
-            if trail:
-                s.execute(insert(AuditEvent.__table__), trail)
+            if checked.trail:
+                s.execute(insert(AuditEvent.__table__), checked.trail)
             _advance_sequences(s)
             s.flush()
             report = audit.verify(s)
@@ -328,6 +348,6 @@ def import_archive(db: Database, actor: Actor, path: Path, *, replace: bool = Fa
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise _fail(path, f"the rows could not be stored ({detail})") from None
-    log.info("imported %d session record(s) and %d audit row(s) from an interchange file", sessions, len(trail))
-    return sessions
-
+    log.info("imported %d session record(s) and %d audit row(s) from an interchange file", checked.sessions,
+             len(checked.trail))
+    return checked.sessions
