@@ -10,6 +10,7 @@ from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database, backup_sqlite, backups_dir
+from monitor_app.storage.migrate import alembic_config, upgrade
 
 
 class BackupError(ChairsideError):
@@ -32,22 +33,31 @@ def backup(db: Database, actor: Actor, destination: Path) -> Path:
 def restore(db: Database, actor: Actor, source: Path) -> Path | None:
     """Replace the archive with a backup; the archive it replaces is kept in backups/."""
     actor.require("manage_users")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     if not db.is_sqlite:
-        from monitor_app.reports.interchange import import_archive
-        import_archive(db, actor, source)
-        return None
+        from monitor_app.reports.interchange import check_file, export_archive, import_archive
+        checked = check_file(source)  # a bad backup is refused before anything is touched
+        kept = backups_dir(db) / f"before-restore-{stamp}.json"
+        kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        export_archive(db, actor, kept)
+        import_archive(db, actor, checked, replace=True)
+        _audit_restore(db, actor, source, kept)
+        return kept
     try:
         con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             has_schema = con.execute("SELECT count(*) FROM sqlite_master WHERE name='audit_events'").fetchone()[0]
+            revision = con.execute("SELECT version_num FROM alembic_version").fetchone() if has_schema else None
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{source} is not a Chairside backup ({exc}).") from None
     if not ok or not has_schema:
         raise BackupError(f"{source} is not an intact Chairside backup.")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    if revision is None or revision[0] not in _known_revisions(db):
+        raise BackupError(f"{source} was written by a newer version of Chairside (schema "
+                          f"{revision[0] if revision else 'unknown'}); install that version to restore it.")
     kept = backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
     target = db.sqlite_path
     db.dispose()
@@ -61,4 +71,18 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
     finally:
         src.close()
     os.chmod(target, 0o600)
+    upgrade(db)  # a backup made by an earlier version gets this version's schema
+    _audit_restore(db, actor, source, kept)
     return kept
+
+
+def _known_revisions(db: Database) -> set[str]:
+    from alembic.script import ScriptDirectory
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config(db)).walk_revisions()}
+
+
+def _audit_restore(db: Database, actor: Actor, source: Path, kept: Path) -> None:
+    """The restored archive's trail says when it was restored, from what, and where the one it replaced is."""
+    with db.transaction() as s:
+        audit.write(s, actor, "restore", "archive", "",
+                    reason=f"restored from {source.name}; the archive it replaced is kept as {kept.name}")
