@@ -231,6 +231,18 @@ COMMANDS = {"demo": _cmd_demo, "verify": _cmd_verify, "users": _cmd_users, "expo
             "export-pdf": _cmd_export_pdf, "export-fhir": _cmd_export_fhir, "export-csv": _cmd_export_csv}
 
 
+def _log_unexpected(args) -> None:
+    """The traceback goes to the log file, never to the terminal (logging's last resort would print it there)."""
+    if not logging.getLogger().handlers:
+        try:
+            from monitor_app.logs import setup_logging
+            from monitor_app.storage.db import resolve_url
+            setup_logging(resolve_url(args.database_url, args.data_dir)[1])
+        except Exception:
+            return
+    log.exception("command %s failed", args.command)
+
+
 def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -250,7 +262,7 @@ def run(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     except Exception as exc:  # the last line of defence: log the details, show one line
-        log.exception("command %s failed", args.command)
+        _log_unexpected(args)
         print(f"monitor-app: unexpected error ({type(exc).__name__}: {exc}); details are in the log.",
               file=sys.stderr)
         return 3
