@@ -1,0 +1,175 @@
+"""Starting the desktop application: sign-in window first, then the archive, then the main window.
+
+The sign-in window is on screen before the database, Alembic or any screen module is imported, so the nurse
+can start typing while the archive opens in the background.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QDir, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from monitor_app import __version__
+
+log = logging.getLogger(__name__)
+
+# Calm and readable: light surfaces, generous padding, one accent colour (theme.BLUE) for focus.
+STYLE = """
+QMainWindow, QStackedWidget#workspace { background: #f4f6f8; }
+QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QDateEdit, QPlainTextEdit, QTextEdit {
+    padding: 4px 6px; border: 1px solid #b9c2cc; border-radius: 4px; background: #ffffff; }
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus, QDateEdit:focus, QPlainTextEdit:focus {
+    border: 2px solid #0072B2; }
+QPushButton { padding: 5px 14px; border: 1px solid #9aa6b2; border-radius: 5px; background: #ffffff; }
+QPushButton:hover { background: #eef3f7; }
+QPushButton:focus { border: 2px solid #0072B2; }
+QPushButton:default { background: #0072B2; color: #ffffff; border: 1px solid #005a8c; }
+QPushButton:default:hover { background: #005f94; }
+QPushButton:disabled { color: #9aa6b2; background: #f1f3f5; border-color: #d5dbe1; }
+QGroupBox { font-weight: 600; border: 1px solid #d5dbe1; border-radius: 8px; margin-top: 14px;
+    background: #ffffff; padding: 14px 12px 10px 12px; }
+QGroupBox::title { subcontrol-origin: margin; left: 12px; padding: 0 4px; color: #1b1f24; }
+QTableView { background: #ffffff; alternate-background-color: #f7f9fb; gridline-color: #e3e8ed;
+    selection-background-color: #cfe3f3; selection-color: #1b1f24; }
+QHeaderView::section { background: #eef1f4; padding: 5px 6px; border: none; border-bottom: 1px solid #d5dbe1;
+    font-weight: 600; }
+QStatusBar { background: #eef1f4; }
+QToolBar { background: #ffffff; border-bottom: 1px solid #d5dbe1; }
+"""
+
+
+def resources_dir() -> Path:
+    """resources/ next to the package, or inside the PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def make_application() -> QApplication:
+    """The QApplication with Chairside's names, icon search path, icon, type size, style and error hook."""
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (125 %, 150 %) are kept as they are: crisp text on high-DPI screens.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Chairside")
+    app.setOrganizationName("Chairside")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("chairside")
+    QDir.addSearchPath("icons", str(resources_dir() / "icons"))
+    app.setWindowIcon(QIcon("icons:chairside.svg"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(STYLE)
+    from monitor_app.ui.main_window import large_type_saved
+    from monitor_app.ui.widgets import apply_type_size
+    apply_type_size(large_type_saved())
+    from monitor_app.ui import errors
+    errors.install()
+    return app
+
+
+def open_archive(database_url: str | None, data_dir: str | None):
+    """Open (migrating after a backup if needed), bootstrap and back up the archive; returns (db, settings)."""
+    from monitor_app.logs import setup_logging
+    from monitor_app.services.settings import bootstrap, read_settings
+    from monitor_app.storage.db import daily_backup, open_database, resolve_url
+    _url, directory = resolve_url(database_url, data_dir)
+    try:
+        setup_logging(directory)
+    except OSError as exc:  # an unwritable data folder must not stop the clinic; the archive check follows
+        print(f"Chairside: cannot write the log in {directory}: {exc.strerror}", file=sys.stderr)
+    db = open_database(database_url, data_dir)
+    bootstrap(db)
+    try:
+        made = daily_backup(db)
+        if made:
+            log.info("daily backup written to %s", made)
+    except OSError as exc:
+        log.warning("daily backup failed: %s", exc)
+    return db, read_settings(db)
+
+
+def describe_open_error(exc: BaseException) -> str:
+    """The archive could not be opened: one sentence for the nurse, the details in the log."""
+    from monitor_app.domain.errors import ChairsideError
+    if isinstance(exc, ChairsideError):
+        return f"{exc} Ask your administrator; nothing was changed."
+    if isinstance(exc, OSError):
+        return f"The data folder cannot be used ({exc.strerror or exc}). Ask your administrator."
+    return (f"The archive cannot be opened ({type(exc).__name__}). The details are in the log; "
+            f"ask your administrator.")
+
+
+class Shell(QObject):
+    """Sign-in, main window, lock and sign-out, wired together."""
+
+    def __init__(self, database_url: str | None, data_dir: str | None):
+        super().__init__()
+        from monitor_app.ui.signin import SignInWindow
+        self.database_url, self.data_dir = database_url, data_dir
+        self.db = None
+        self.settings = None
+        self.main_window = None
+        self.signin = SignInWindow()
+        self.signin.signed_in.connect(self.enter)
+        self.on_first_window: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        self.signin.show()
+        QTimer.singleShot(0, self._first_window_shown)
+
+    def _first_window_shown(self) -> None:
+        if self.on_first_window is not None:
+            self.on_first_window()
+        from monitor_app.ui.widgets import run_in_background
+        run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
+
+    def _archive_opened(self, result) -> None:
+        self.db, self.settings = result
+        log.info("Chairside %s started", __version__)
+        self.signin.set_database(self.db, self.settings.name)
+
+    def _archive_failed(self, exc: Exception) -> None:
+        log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)
+        self.signin.set_unavailable(describe_open_error(exc))
+
+    def enter(self, actor) -> None:
+        from monitor_app.ui.context import UiContext
+        from monitor_app.ui.main_window import MainWindow, large_type_saved
+        ctx = UiContext(self.db, actor)
+        ctx.reload_settings()
+        ctx.large_type = large_type_saved()
+        self.main_window = MainWindow(ctx)
+        self.main_window.setAttribute(Qt.WA_DeleteOnClose, True)
+        self.main_window.signed_out.connect(self.leave)
+        self.main_window.show()
+        self.signin.hide()
+        log.info("user id %s signed in", actor.user_id)
+
+    def leave(self) -> None:
+        self.signin.reset()
+        self.signin.show()  # shown before the main window closes, so the application does not quit
+        self.signin.activateWindow()
+        self.main_window = None
+
+    def shutdown(self) -> None:
+        if self.db is not None:
+            self.db.dispose()
+
+
+def run_gui(args, on_first_window: Callable[[], None] | None = None) -> int:
+    """Open the application (no command given); returns the exit status."""
+    app = make_application()
+    shell = Shell(getattr(args, "database_url", None), getattr(args, "data_dir", None))
+    shell.on_first_window = on_first_window
+    app.aboutToQuit.connect(shell.shutdown)
+    shell.start()
+    status = app.exec()
+    return status

@@ -1,0 +1,371 @@
+"""The floor view (home): one card per active chair, kept current with what every workstation writes."""
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
+
+from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.session import Phase, Status
+from monitor_app.domain.thresholds import Level
+from monitor_app.domain.vitals import format_bp
+from monitor_app.ui import theme
+from monitor_app.ui.context import UiContext
+from monitor_app.ui.widgets import MessageLine, clear_layout, heading
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 2000       # how often the floor asks whether anything was written anywhere
+RETIME_MS = 15000    # how often elapsed and due times are re-rendered
+CARD_EMS = 25  # card width in line heights, so large type widens the cards instead of clipping them
+
+
+def card_width(widget: QWidget) -> int:
+    return widget.fontMetrics().height() * CARD_EMS
+
+PHASE_STYLE = {  # (background, text): each phase also says its name, never colour alone
+    Phase.PRE_INFUSION: ("#e8ecf0", theme.INK),
+    Phase.INFUSION: ("#d6e9f6", "#004a75"),
+    Phase.PAUSED: ("#fde9c4", "#6b4700"),
+    Phase.RECOVERY: ("#d5efe6", "#00573f"),
+    Phase.DISCHARGED: ("#e8ecf0", theme.MUTED),
+}
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _symbol(level: Level) -> str:
+    return theme.CRITICAL_SYMBOL if level == Level.CRITICAL else theme.WARNING_SYMBOL
+
+
+def flagged(text: str, level: Level | None) -> str:
+    if not text:
+        return f"<span style='color:{theme.MUTED}'>\u2013</span>"
+    if level is None:
+        return f"<b>{html.escape(text)}</b>"
+    return (f"<span style='color:{theme.LEVEL_COLOUR[level]}; font-weight:700'>{_symbol(level)}\u2009"
+            f"{html.escape(text)}</span>")
+
+
+def _worst(*flags) -> Level | None:
+    levels = [f.level for f in flags if f is not None]
+    if Level.CRITICAL in levels:
+        return Level.CRITICAL
+    return Level.WARNING if levels else None
+
+
+class SessionCard(QFrame):
+    """One chair at a glance; click or Enter opens its session screen."""
+
+    activated = Signal(int)
+
+    def __init__(self, record: SessionRecord, ctx: UiContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.record = record
+        self.setObjectName("card")
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setFixedWidth(card_width(self))
+        self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Maximum)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(18, 14, 18, 14)
+        box.setSpacing(6)
+        top = QHBoxLayout()
+        self.chair = heading("", 17)
+        self.phase = QLabel()
+        self.phase.setAlignment(Qt.AlignCenter)
+        top.addWidget(self.chair)
+        top.addStretch(1)
+        top.addWidget(self.phase)
+        box.addLayout(top)
+        self.who = QLabel()
+        self.who.setStyleSheet(f"color: {theme.MUTED};")
+        box.addWidget(self.who)
+        self.elapsed = QLabel()
+        box.addWidget(self.elapsed)
+        self.latest = QLabel()
+        self.latest.setTextFormat(Qt.RichText)
+        box.addWidget(self.latest)
+        self.flags = QLabel()
+        self.flags.setTextFormat(Qt.RichText)
+        self.flags.setWordWrap(True)
+        box.addWidget(self.flags)
+        self.due = QLabel()
+        self.due.setObjectName("due")
+        self.due.setTextFormat(Qt.RichText)
+        self.due.setWordWrap(True)
+        box.addWidget(self.due)
+        self.render(ctx.now())
+
+    # -- drawing
+    def render(self, now: datetime) -> None:
+        rec, zone = self.record, self.ctx.zone
+        self.chair.setText(f"Chair {rec.chair}" if rec.chair else "No chair")
+        bg, fg = PHASE_STYLE.get(rec.phase, PHASE_STYLE[Phase.PRE_INFUSION])
+        self.phase.setText(rec.phase.label.upper())
+        self.phase.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 4px; padding: 3px 8px; "
+                                 f"font-weight: 600;")
+        self.who.setText(f"{rec.patient.initials}  \u00b7  MRN {rec.patient.mrn}  \u00b7  {rec.infusion_label}")
+        self.elapsed.setText(self._elapsed_text(now))
+        self.latest.setText(self._latest_html())
+        n_crit = len(rec.open_critical_flags)
+        n_warn = len(rec.open_flags) - n_crit
+        parts = []
+        if n_crit:
+            parts.append(f"<span style='color:{theme.VERMILION}; font-weight:700'>{theme.CRITICAL_SYMBOL} "
+                         f"{n_crit} critical flag{'s' if n_crit > 1 else ''} to acknowledge</span>")
+        if n_warn:
+            parts.append(f"<span style='color:#9a6700; font-weight:600'>{theme.WARNING_SYMBOL} "
+                         f"{n_warn} warning{'s' if n_warn > 1 else ''}</span>")
+        self.flags.setText("&nbsp;&nbsp;".join(parts))
+        self.flags.setVisible(bool(parts))
+        due = rec.next_due(now)
+        overdue = due.overdue
+        self.setProperty("overdue", overdue)
+        if due.at is None:
+            text = f"<span style='color:{theme.MUTED}'>No reading due</span>"
+            due_style = ""
+        elif overdue:
+            late = duration_text(now - due.at)
+            text = (f"<b>\u23f0 OVERDUE</b> \u2014 {self._due_what(due.reason)} was due {fmt_time(due.at, zone)} "
+                    f"({late} ago)")
+            due_style = (f"background: {theme.VERMILION}; color: white; border-radius: 4px; padding: 4px 8px;")
+        else:
+            left = due.at - now
+            when = "now" if left <= timedelta(0) else f"in {duration_text(left)}"
+            text = f"Next {self._due_what(due.reason)} due {fmt_time(due.at, zone)} ({when})"
+            due_style = (f"background: {theme.PANEL}; color: {theme.INK}; border-radius: 4px; padding: 4px 8px;")
+        self.due.setText(text)
+        self.due.setStyleSheet(due_style)
+        self.overdue = overdue
+        border = theme.VERMILION if overdue else "#cfd6dd"
+        width = 3 if overdue else 1
+        self.setStyleSheet(f"QFrame#card {{ background: {theme.PAPER}; border: {width}px solid {border}; "
+                           f"border-radius: 10px; }} QFrame#card:focus {{ border: 3px solid {theme.BLUE}; }}")
+        self.setAccessibleName(f"Chair {rec.chair}, {rec.phase.label}" + (", reading overdue" if overdue else ""))
+
+    @staticmethod
+    def _due_what(reason: str) -> str:
+        return "baseline reading" if reason == "baseline" else "reading"
+
+    def _elapsed_text(self, now: datetime) -> str:
+        rec = self.record
+        if rec.phase == Phase.RECOVERY and rec.infusion_end_at:
+            return f"Recovery for {duration_text(now - rec.infusion_end_at)}  (infusion ended " \
+                   f"{fmt_time(rec.infusion_end_at, self.ctx.zone)})"
+        if rec.infusion_start_at:
+            what = "Infusion paused" if rec.phase == Phase.PAUSED else "Infusion running"
+            return f"{what} \u2014 {duration_text(now - rec.infusion_start_at)} since start " \
+                   f"{fmt_time(rec.infusion_start_at, self.ctx.zone)}"
+        return f"Arrived {fmt_time(rec.arrival_at, self.ctx.zone)} \u2014 {duration_text(now - rec.arrival_at)} ago"
+
+    def _latest_html(self) -> str:
+        r = self.record.latest_reading
+        if r is None:
+            return f"<span style='color:{theme.MUTED}'>No reading yet</span>"
+        v = r.current
+        bp = flagged(format_bp(v.systolic, v.diastolic), _worst(r.flag_for("systolic"), r.flag_for("diastolic")))
+        hr = flagged("" if v.heart_rate is None else str(v.heart_rate), _worst(r.flag_for("heart_rate")))
+        spo2 = flagged("" if v.spo2 is None else f"{v.spo2}%", _worst(r.flag_for("spo2")))
+        muted = f"color:{theme.MUTED}"
+        return (f"<span style='{muted}'>{fmt_time(r.measured_at, self.ctx.zone)}</span>&nbsp;&nbsp; "
+                f"<span style='{muted}'>BP</span> {bp}&nbsp;&nbsp; <span style='{muted}'>HR</span> {hr}"
+                f"&nbsp;&nbsp; <span style='{muted}'>SpO\u2082</span> {spo2}")
+
+    # -- input
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        if event.button() == Qt.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.activated.emit(self.record.id)
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event):  # noqa: N802
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space):
+            self.activated.emit(self.record.id)
+            return
+        super().keyPressEvent(event)
+
+
+class FloorView(QWidget):
+    """Every active session at once; readings from other workstations appear within seconds."""
+
+    open_session = Signal(int)
+
+    def __init__(self, ctx: UiContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.cards: list[SessionCard] = []
+        self._marker: int | None = None
+        self._columns = 0
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 18, 24, 12)
+        outer.setSpacing(12)
+        head = QHBoxLayout()
+        self.title = heading("Floor", 20)
+        head.addWidget(self.title)
+        self.updated = QLabel()
+        self.updated.setStyleSheet(f"color: {theme.MUTED};")
+        head.addSpacing(16)
+        head.addWidget(self.updated, 0, Qt.AlignBottom)
+        head.addStretch(1)
+        outer.addLayout(head)
+        self.message = MessageLine()
+        outer.addWidget(self.message)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        body = QWidget()
+        body.setObjectName("floorBody")
+        body.setStyleSheet("QWidget#floorBody { background: transparent; }")
+        scroll.viewport().setAutoFillBackground(False)
+        self.body = QVBoxLayout(body)
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(14)
+        self.empty = QLabel("No active sessions." + (" Start one with New session (Ctrl+N)."
+                                                     if ctx.signed_in.can("document") else ""))
+        self.empty.setStyleSheet(f"color: {theme.MUTED}; padding: 30px;")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.body.addWidget(self.empty)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(16)
+        self.grid.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.body.addLayout(self.grid)
+        self.waiting_title = heading("Awaiting signature", 14)
+        self.body.addSpacing(8)
+        self.body.addWidget(self.waiting_title)
+        self.waiting = QVBoxLayout()
+        self.waiting.setSpacing(4)
+        self.body.addLayout(self.waiting)
+        self.body.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.poll)
+        self.retime_timer = QTimer(self)
+        self.retime_timer.setInterval(RETIME_MS)
+        self.retime_timer.timeout.connect(self.retime)
+        self.poll_timer.start()
+        self.retime_timer.start()
+        self.reload()
+
+    # -- data
+    def poll(self) -> None:
+        """Reload only when something was written since the last look (cheap: one indexed max())."""
+        if not self.isVisible():
+            return
+        from monitor_app.services.queries import change_marker
+        try:
+            marker = change_marker(self.ctx.db)
+        except Exception as exc:  # a lost network connection to the server must not stop the floor
+            log.warning("floor poll failed: %s", type(exc).__name__)
+            self.message.show_error("Cannot reach the archive; retrying every few seconds.")
+            return
+        if marker != self._marker:
+            self.reload()
+        elif self.message.isVisible():
+            self.message.clear_message()
+
+    def reload(self) -> None:
+        from monitor_app.services import queries
+        try:
+            marker = queries.change_marker(self.ctx.db)
+            records = queries.active_records(self.ctx.db, self.ctx.signed_in)
+            waiting = queries.awaiting_signature(self.ctx.db, self.ctx.signed_in) \
+                if self.ctx.signed_in.can("document") else []
+        except Exception as exc:
+            log.warning("floor reload failed: %s", type(exc).__name__)
+            self.message.show_error("Cannot read the archive; retrying every few seconds.")
+            return
+        self.message.clear_message()
+        self._marker = marker
+        self._show_cards(records)
+        self._show_waiting(waiting)
+        self.updated.setText(f"{len(records)} active \u00b7 updated {fmt_time(self.ctx.now(), self.ctx.zone)}")
+
+    def retime(self) -> None:
+        if not self.isVisible():
+            return
+        now = self.ctx.now()
+        for card in self.cards:
+            card.render(now)
+
+    def card_for(self, session_id: int) -> SessionCard | None:
+        return next((c for c in self.cards if c.record.id == session_id), None)
+
+    # -- layout
+    def _show_cards(self, records: list[SessionRecord]) -> None:
+        focused = next((c.record.id for c in self.cards if c.hasFocus()), None)
+        for card in self.cards:
+            card.setParent(None)
+            card.deleteLater()
+        self.cards = [SessionCard(r, self.ctx) for r in records]
+        for card in self.cards:
+            card.activated.connect(self.open_session)
+        self.empty.setVisible(not self.cards)
+        self._columns = 0
+        self._place_cards()
+        if focused is not None and (card := self.card_for(focused)) is not None:
+            card.setFocus()
+
+    def _place_cards(self) -> None:
+        columns = max(1, (self.width() - 64) // (card_width(self) + 16))
+        if columns == self._columns and all(self.grid.indexOf(c) >= 0 for c in self.cards):
+            return
+        self._columns = columns
+        for card in self.cards:
+            self.grid.removeWidget(card)
+        for i, card in enumerate(self.cards):
+            self.grid.addWidget(card, i // columns, i % columns, Qt.AlignTop)
+        for i in range(len(self.cards) - 1):
+            QWidget.setTabOrder(self.cards[i], self.cards[i + 1])
+
+    def _show_waiting(self, records: list[SessionRecord]) -> None:
+        clear_layout(self.waiting)
+        actor = self.ctx.signed_in
+        shown = 0
+        for rec in records:
+            if rec.status == Status.AWAITING_SIGNATURE:
+                what = "awaiting signature"
+            elif actor.can("review") and rec.review_signature() is None:
+                what = "awaiting co-signature"
+            else:
+                continue
+            button = QPushButton(f"{rec.patient.initials} \u00b7 MRN {rec.patient.mrn} \u00b7 {rec.infusion_label}"
+                                 f" \u00b7 {rec.arrival_at.astimezone(self.ctx.zone):%Y-%m-%d} \u00b7 "
+                                 f"{rec.primary_nurse} \u2014 {what}")
+            button.setFlat(True)
+            button.setCursor(Qt.PointingHandCursor)
+            button.setStyleSheet(f"QPushButton {{ text-align: left; padding: 6px 10px; border: 1px solid #dde3e8; "
+                                 f"border-radius: 6px; background: {theme.PAPER}; }} "
+                                 f"QPushButton:focus {{ border: 2px solid {theme.BLUE}; }}")
+            button.clicked.connect(lambda _=False, sid=rec.id: self.open_session.emit(sid))
+            self.waiting.addWidget(button)
+            shown += 1
+        self.waiting_title.setVisible(shown > 0)
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._place_cards()
+
+    def changeEvent(self, event):  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.ApplicationFontChange:
+            QTimer.singleShot(0, self.reload)  # cards are sized from the type size
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self.poll)  # coming back to the floor: catch up at once
+        QTimer.singleShot(0, self.retime)
