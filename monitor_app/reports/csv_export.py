@@ -6,13 +6,13 @@ prefixed with an apostrophe.
 from __future__ import annotations
 
 import csv
-import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.record import ReadingView, SessionRecord
 from monitor_app.domain.vitals import VITAL_FIELDS
+from monitor_app.reports.interchange import private_output
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.queries import session_ids_between
@@ -78,26 +78,19 @@ def export_readings(db: Database, actor: Actor, path: Path, date_from: date | No
     path = Path(path)
     zone = clinic_zone(read_settings(db).timezone)
     ids = session_ids_between(db, actor, date_from, date_to, zone)
-    tmp = path.with_name(path.name + ".part")
     count = 0
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # patient data: owner only
-        with open(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=COLUMNS)
-            writer.writeheader()
-            with db.reader() as s:
-                for sid in ids:
-                    rec = load_record(s, sid, with_hash=False)
-                    for r in rec.readings:
-                        writer.writerow(reading_row(rec, r, zone))
-                        count += 1
-                    s.expunge_all()
+    with private_output(path, newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        with db.reader() as s:
+            for sid in ids:
+                rec = load_record(s, sid, with_hash=False)
+                for r in rec.readings:
+                    writer.writerow(reading_row(rec, r, zone))
+                    count += 1
+                s.expunge_all()
         span = f"{date_from or 'start'} to {date_to or 'end'}"
         with db.transaction() as s:
             audit.write(s, actor, "export", "archive", "",
                         reason=f"CSV readings {span}: {count} reading(s) of {len(ids)} session(s) to {path.name}")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return count

@@ -7,7 +7,6 @@ so exporting the same record twice gives the same ids.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.domain.record import ReadingView, SessionRecord
 from monitor_app.domain.thresholds import Level
+from monitor_app.reports.interchange import private_output
 from monitor_app.services.access import Actor
 from monitor_app.services.integrity import record_export
 from monitor_app.services.records import load_record
@@ -305,15 +305,8 @@ def export_bundle(db: Database, actor: Actor, session_id: int, path: Path, *, no
         rec = load_record(s, session_id)
     data = build_bundle(rec, now)
     validate_bundle(data)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # patient data: owner only
-        with open(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, indent=2)
-            out.write("\n")
+    with private_output(path) as out:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.write("\n")
         record_export(db, actor, session_id, "export", f"FHIR R4 Bundle: {path.name}")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return len(data["entry"])

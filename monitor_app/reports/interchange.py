@@ -10,10 +10,11 @@ import base64
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, TextIO
 
 from sqlalchemy import JSON, Boolean, Date, Float, Integer, LargeBinary, String, Text, delete, func, insert, or_, \
     select, text
@@ -41,6 +42,31 @@ BOOTSTRAP_ENTITIES = ("clinic_settings", "threshold_profile", "monitoring_schedu
 
 class InterchangeError(ChairsideError):
     """An interchange file cannot be written or imported as it is; nothing was changed."""
+
+
+class ExportError(ChairsideError):
+    """An export file cannot be written where it was asked for."""
+
+
+@contextmanager
+def private_output(path: Path, newline: str | None = "\n") -> Iterator[TextIO]:
+    """A text file of patient data: readable by its owner only, written beside its place as NAME.part and put in
+    place only when the with-block (its audit row included) succeeded, so a failed export leaves nothing."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline=newline) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _models() -> list[type[Base]]:
@@ -112,20 +138,10 @@ def export_archive(db: Database, actor: Actor, path: Path, *, now: datetime | No
     actor.require("export")
     path = Path(path)
     now = now or datetime.now(timezone.utc)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with db.transaction() as s:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # patient data: owner only
-            with open(fd, "w", encoding="utf-8", newline="\n") as out:
-                count = _write_archive(s, out, now)
-                out.flush()
-                os.fsync(out.fileno())
-            audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
-                        now=now)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with private_output(path) as out, db.transaction() as s:
+        count = _write_archive(s, out, now)
+        audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
+                    now=now)
     return count
 
 
