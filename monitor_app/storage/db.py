@@ -24,6 +24,7 @@ APP_NAME = "Chairside"
 DB_FILENAME = "chairside.sqlite"
 BACKUPS_KEPT_DAYS = 14
 MIGRATIONS = Path(__file__).with_name("migrations")
+PG_WRITE_LOCK = 4242001  # PostgreSQL advisory lock serialising writes (services.audit takes it too)
 
 
 class DatabaseError(ChairsideError):
@@ -64,6 +65,11 @@ class Database:
         """One unit of work: commits on success, rolls everything back on any error."""
         with self.sessionmaker() as session:
             with session.begin():
+                if self.engine.dialect.name == "postgresql":
+                    # One writer at a time, like SQLite's BEGIN IMMEDIATE: a row read here cannot be changed by
+                    # another workstation before this commits (no stale version, no lock-order deadlock).
+                    # The same key as the audit chain's lock, which is then already held.
+                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
                 yield session
 
     @contextmanager
