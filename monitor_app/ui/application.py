@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDir, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from monitor_app import __version__
@@ -43,14 +42,6 @@ QToolBar { background: #ffffff; border-bottom: 1px solid #d5dbe1; }
 """
 
 
-def resources_dir() -> Path:
-    """resources/ next to the package, or inside the PyInstaller bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
 def make_application() -> QApplication:
     """The QApplication with Chairside's names, icon search path, icon, type size, style and error hook."""
     app = QApplication.instance()
@@ -62,8 +53,8 @@ def make_application() -> QApplication:
     app.setOrganizationName("Chairside")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("chairside")
-    QDir.addSearchPath("icons", str(resources_dir() / "icons"))
-    app.setWindowIcon(QIcon("icons:chairside.svg"))
+    from monitor_app.ui.widgets import icon
+    app.setWindowIcon(icon("chairside"))  # also registers the "icons:" search path
     app.setStyle("Fusion")
     app.setStyleSheet(STYLE)
     from monitor_app.ui.main_window import large_type_saved

@@ -111,7 +111,7 @@ class NewSessionPage(QWidget):
         outer.addLayout(buttons)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.submit, context=Qt.WidgetWithChildrenShortcut)
-        self._update_course_form()
+        self._fill_courses()
         self._update_total()
 
     # ------------------------------------------------------------------------------------------ building
@@ -220,7 +220,6 @@ class NewSessionPage(QWidget):
             self.measure.addItem(label if rng is None else f"{label} ({rng[0]}-{rng[1]})", key)
         self.measure.currentIndexChanged.connect(lambda _i: self._update_outcome())
         lay.addWidget(self.course_form)
-        self._fill_courses()
         return box
 
     def _session_box(self) -> QGroupBox:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QDir, QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QLayout, QMessageBox, QWidget
 
@@ -18,8 +20,22 @@ ERROR_STYLE = f"color: {theme.VERMILION}; font-weight: 600;"
 _CRITICAL_BG = theme.LEVEL_BACKGROUND[Level.CRITICAL]
 
 
+def resources_dir() -> Path:
+    """resources/ next to the package, or inside the PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def register_icon_path() -> None:
+    if not QDir.searchPaths("icons"):
+        QDir.addSearchPath("icons", str(resources_dir() / "icons"))
+
+
 def icon(name: str) -> QIcon:
-    """An icon from resources/icons (registered as the "icons:" search path at start)."""
+    """An icon from resources/icons, found through the "icons:" search path."""
+    register_icon_path()
     return QIcon(f"icons:{name}.svg")
 
 
