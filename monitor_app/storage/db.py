@@ -115,6 +115,8 @@ def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         elif not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"Database file {path} cannot be read and written by this user.")
+        else:
+            _refuse_foreign(path)
     engine = create_engine(parsed, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -137,6 +139,20 @@ def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse another application's file before the connection settings (WAL) would rewrite its header."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not a readable Chairside database ({exc}).") from None
+    if tables and "alembic_version" not in tables:
+        raise DatabaseError("This database is not a Chairside archive (it has tables but no Chairside schema).")
 
 
 def backup_sqlite(db: Database, destination: Path) -> Path:
