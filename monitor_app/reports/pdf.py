@@ -98,6 +98,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", base, fontName=CONDENSED, fontSize=7.5, leading=9),
         "cell_muted": ParagraphStyle("cell_muted", base, fontName=CONDENSED, fontSize=7.5, leading=9,
                                      textColor=ERROR_INK),
+        "cell_head": ParagraphStyle("cell_head", base, fontName=CONDENSED_BOLD, fontSize=7.5, leading=9),
         "tiny": ParagraphStyle("tiny", base, fontName=CONDENSED, fontSize=6.5, leading=7.8),
         "label": ParagraphStyle("label", base, fontName=CONDENSED_BOLD, fontSize=7.5, leading=9, textColor=MUTED),
         "h2": ParagraphStyle("h2", base, fontName=BOLD, fontSize=11, leading=14, spaceBefore=9, spaceAfter=4,
@@ -395,7 +396,7 @@ class _Builder:
         for i in range(0, len(times), 6):
             chunk = times[i:i + 6] + [("", None)] * (6 - len(times[i:i + 6]))
             heads.append(len(rows))
-            rows.append([k for k, _ in chunk])
+            rows.append([self.p(_e(k), "cell_head") for k, _ in chunk])
             rows.append([self.clock(v, day) if v else ("\u2014" if k else "") for k, v in chunk])
         times_table = self.table(rows, [w / 6] * 6, zebra=False, extra=[
             x for h in heads[1:] for x in (("FONT", (0, h), (-1, h), CONDENSED_BOLD, 7.5, 9),
