@@ -20,7 +20,7 @@ LEVEL_COLOUR = {Level.WARNING: ORANGE, Level.CRITICAL: VERMILION}
 LEVEL_BACKGROUND = {Level.WARNING: "#fde9c4", Level.CRITICAL: "#f9d0bd"}
 WARNING_SYMBOL = LEVEL_SYMBOL[Level.WARNING]
 CRITICAL_SYMBOL = LEVEL_SYMBOL[Level.CRITICAL]
-LATE_SYMBOL = "\u23f1"  # ⏱ late entry
+LATE_SYMBOL = "\u25f7"  # ◷ late entry (a clock face every bundled font has; U+23F1 is in none of them)
 AMENDED_SYMBOL = "\u270e"  # ✎ amended
 
 SERIES = {"systolic": BLUE, "diastolic": BLUE, "heart_rate": VERMILION, "spo2": GREEN, "resp_rate": PURPLE}

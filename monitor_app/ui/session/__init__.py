@@ -1,0 +1,1 @@
+"""The chairside session screen: header, one-line entry, readings table, live chart, flags, events, signing."""

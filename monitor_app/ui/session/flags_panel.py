@@ -1,0 +1,95 @@
+"""The open flags list and the acknowledgement of a flag with the action taken."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QComboBox, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.record import FlagView, SessionRecord
+from monitor_app.domain.session import ACK_ACTIONS
+from monitor_app.domain.thresholds import Level
+from monitor_app.services import clinical
+from monitor_app.ui import theme
+from monitor_app.ui.context import UiContext
+from monitor_app.ui.session.common import FormDialog, sized_font
+
+
+def flag_line(flag: FlagView, measured_at, zone) -> str:
+    return f"{flag.symbol} {fmt_time(measured_at, zone)}  {flag.description}"
+
+
+class AcknowledgeDialog(FormDialog):
+    def __init__(self, ctx: UiContext, flag: FlagView, measured_at, parent=None):
+        super().__init__(ctx, "Acknowledge flag", parent)
+        self.flag = flag
+        self.set_intro(f"<b>{flag_line(flag, measured_at, ctx.zone)}</b> ({flag.level.value})")
+        self.action = self.add_field("action", "Action taken:", QComboBox())
+        for key, label in ACK_ACTIONS.items():
+            self.action.addItem(label, key)
+        self.action_text = self.add_line("action_text", "Details:", placeholder="required for 'Other'")
+        self.ok_button.setText("Acknowledge")
+
+    def submit(self) -> None:
+        clinical.acknowledge_flag(self.ctx.db, self.ctx.signed_in, self.flag.id, self.action.currentData(),
+                                  self.action_text.text(), now=self.ctx.now())
+
+
+class FlagsPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, ctx: UiContext, editable: bool, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.editable = editable
+        self.title = QLabel("Open flags")
+        self.title.setFont(sized_font(ctx, 1, bold=True))
+        self.list = QListWidget()
+        self.list.setAccessibleName("Open flags")
+        self.list.setFont(sized_font(ctx))
+        self.list.setWordWrap(True)
+        self.ack_button = QPushButton("&Acknowledge\u2026")
+        self.ack_button.setAccessibleName("Acknowledge the selected flag")
+        self.ack_button.setToolTip("Document the action taken for the selected flag (Alt+A)")
+        self.ack_button.clicked.connect(self.acknowledge)
+        self.list.itemActivated.connect(lambda _i: self.acknowledge())
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.title)
+        box.addWidget(self.list, 1)
+        box.addWidget(self.ack_button)
+        self.ack_button.setVisible(editable)
+        self.flags: list[tuple[FlagView, object]] = []
+
+    def set_record(self, record: SessionRecord) -> None:
+        measured = {r.id: r.measured_at for r in record.readings}
+        self.flags = [(f, measured.get(f.reading_id)) for f in record.open_flags]
+        # Critical first, then by time, so the worst is on top.
+        self.flags.sort(key=lambda fm: (fm[0].level != Level.CRITICAL, fm[1]))
+        self.list.clear()
+        critical = sum(1 for f, _ in self.flags if f.level == Level.CRITICAL)
+        if not self.flags:
+            self.title.setText("Open flags: none")
+            self.title.setStyleSheet("")
+        else:
+            self.title.setText(f"Open flags: {len(self.flags)}"
+                               + (f" ({theme.CRITICAL_SYMBOL} {critical} critical)" if critical else ""))
+            self.title.setStyleSheet(f"color: {theme.VERMILION if critical else theme.INK};")
+        for f, at in self.flags:
+            item = QListWidgetItem(flag_line(f, at, self.ctx.zone))
+            item.setBackground(QBrush(QColor(theme.LEVEL_BACKGROUND[f.level])))
+            item.setData(Qt.ItemDataRole.UserRole, f.id)
+            item.setToolTip(f"{f.level.value.capitalize()} flag, not yet acknowledged")
+            self.list.addItem(item)
+        if self.flags:
+            self.list.setCurrentRow(0)
+        self.ack_button.setEnabled(self.editable and bool(self.flags))
+
+    def acknowledge(self) -> None:
+        if not self.editable or not self.flags:
+            return
+        row = max(0, self.list.currentRow())
+        flag, at = self.flags[row]
+        if AcknowledgeDialog(self.ctx, flag, at, self).exec():
+            self.changed.emit()

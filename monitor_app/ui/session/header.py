@@ -1,0 +1,160 @@
+"""The session header: who, which infusion, dose, phase and elapsed time, the infusion buttons, the due clock."""
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.session import Phase
+from monitor_app.ui import theme
+from monitor_app.ui.context import UiContext
+from monitor_app.ui.session.common import sized_font
+
+PHASE_STYLE = {  # text, background, symbol (never colour alone)
+    Phase.PRE_INFUSION: ("Pre-infusion", "#d9dee4", "\u25cb"),
+    Phase.INFUSION: ("Infusion running", theme.SKY, "\u25b6"),
+    Phase.PAUSED: ("Infusion paused", theme.ORANGE, "\u2016"),
+    Phase.RECOVERY: ("Recovery", "#8fd3bd", "\u25cf"),
+    Phase.DISCHARGED: ("Discharged", "#c4cbd3", "\u2713"),
+}
+# (name, label, key); F6 pauses or resumes, whichever applies.
+BUTTONS = (("start", "Start infusion", "F5"), ("pause", "Pause", "F6"), ("resume", "Resume", "F6"),
+           ("stop", "Stop infusion", "F7"), ("discharge", "Discharge\u2026", "F8"))
+
+
+def minutes_between(a: datetime, b: datetime) -> int:
+    return max(0, int((b - a).total_seconds() // 60))
+
+
+def elapsed_text(record: SessionRecord, now: datetime) -> str:
+    if record.discharged_at is not None:
+        return f"{minutes_between(record.arrival_at, record.discharged_at)} min in clinic"
+    if record.infusion_end_at is not None:
+        return f"{minutes_between(record.infusion_end_at, now)} min in recovery"
+    if record.infusion_start_at is not None:
+        return f"{minutes_between(record.infusion_start_at, now)} of {record.planned_minutes} min infused"
+    return f"arrived {minutes_between(record.arrival_at, now)} min ago"
+
+
+class SessionHeader(QWidget):
+    def __init__(self, ctx: UiContext, editable: bool, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.editable = editable
+        self.name = QLabel()
+        self.name.setFont(sized_font(ctx, 6, bold=True))
+        self.name.setAccessibleName("Patient")
+        self.details = QLabel()
+        self.details.setFont(sized_font(ctx))
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.phase = QLabel()
+        self.phase.setFont(sized_font(ctx, 2, bold=True))
+        self.phase.setAccessibleName("Phase")
+        self.phase.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.elapsed = QLabel()
+        self.elapsed.setFont(sized_font(ctx, 1))
+        self.elapsed.setAccessibleName("Elapsed time")
+        self.elapsed.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        for name, label, key in BUTTONS:
+            b = QPushButton(label)
+            b.setFont(sized_font(ctx, 1, bold=True))
+            b.setAccessibleName(label.rstrip("\u2026"))
+            b.setToolTip(f"{label.rstrip(chr(0x2026))} ({key})")
+            b.setMinimumHeight(b.sizeHint().height() + 10)
+            b.setAutoDefault(False)
+            row.addWidget(b)
+            self.buttons[name] = b
+        self.actions = QWidget()
+        self.actions.setLayout(row)
+        self.actions.setVisible(editable)
+
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addWidget(self.name)
+        left.addWidget(self.details)
+        middle = QVBoxLayout()
+        middle.setSpacing(2)
+        middle.addWidget(self.phase)
+        middle.addWidget(self.elapsed)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addLayout(left, 0, 0)
+        grid.addLayout(middle, 0, 1)
+        grid.addWidget(self.actions, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.setColumnStretch(0, 1)
+
+    def set_record(self, record: SessionRecord, now: datetime) -> None:
+        p = record.patient
+        self.name.setText(f"{p.name}")
+        dose = []
+        if record.dose_mg_per_kg is not None:
+            dose.append(f"{record.dose_mg_per_kg:g} mg/kg")
+        if record.dose_mg_total is not None:
+            dose.append(f"{record.dose_mg_total:g} mg")
+        allergies = f" &middot; <b style='color:{theme.VERMILION}'>Allergies: {escape(p.allergies)}</b>" \
+            if p.allergies else ""
+        self.details.setText(
+            f"MRN <b>{escape(p.mrn)}</b> &middot; <b>{escape(record.infusion_label)}</b> &middot; "
+            f"{escape(record.course.indication_label)} &middot; {escape(record.medication)} "
+            f"{' = '.join(dose)} {escape(record.route)} over {record.planned_minutes} min &middot; "
+            f"Chair <b>{escape(record.chair or '-')}</b>{allergies}")
+        text, colour, symbol = PHASE_STYLE[record.phase]
+        self.phase.setText(f"{symbol} {text}")
+        self.phase.setStyleSheet(f"background: {colour}; color: {theme.INK}; padding: 4px 12px; "
+                                 "border-radius: 4px;")
+        self.update_time(record, now)
+        phase = record.phase
+        enabled = {
+            "start": phase == Phase.PRE_INFUSION,
+            "pause": phase == Phase.INFUSION,
+            "resume": phase == Phase.PAUSED,
+            "stop": phase in (Phase.INFUSION, Phase.PAUSED),
+            "discharge": phase == Phase.RECOVERY,
+        }
+        for name, b in self.buttons.items():
+            b.setEnabled(self.editable and not record.locked and enabled[name])
+        self.buttons["pause"].setVisible(phase != Phase.PAUSED)
+        self.buttons["resume"].setVisible(phase == Phase.PAUSED)
+
+    def update_time(self, record: SessionRecord, now: datetime) -> None:
+        self.elapsed.setText(elapsed_text(record, now))
+
+
+class DueClock(QLabel):
+    """'Next reading due 14:40 (in 6 min)', turning OVERDUE (colour, symbol and text) after the grace minute."""
+
+    def __init__(self, ctx: UiContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setFont(sized_font(ctx, 2, bold=True))
+        self.setAccessibleName("Next reading due")
+        self.overdue = False
+
+    def update_due(self, record: SessionRecord, now: datetime) -> None:
+        due = record.next_due(now)
+        self.overdue = due.overdue
+        style = "padding: 4px 10px; border-radius: 4px;"
+        if due.reason == "baseline":
+            self.setText("\u25cb Baseline reading needed before the start")
+            self.setStyleSheet(f"{style} background: {theme.PANEL}; color: {theme.INK};")
+        elif due.at is None:
+            self.setText("No reading due" if record.phase != Phase.PRE_INFUSION else "Baseline recorded \u2713")
+            self.setStyleSheet(f"{style} color: {theme.MUTED};")
+        elif due.overdue:
+            late = minutes_between(due.at, now)
+            self.setText(f"{theme.CRITICAL_SYMBOL} OVERDUE: reading was due {fmt_time(due.at, self.ctx.zone)} "
+                         f"({late} min ago)")
+            self.setStyleSheet(f"{style} background: {theme.VERMILION}; color: white;")
+        else:
+            left = due.minutes_left(now)
+            when = "now" if left <= 0.5 else f"in {max(1, round(left))} min"
+            self.setText(f"\u25d4 Next reading due {fmt_time(due.at, self.ctx.zone)} ({when})")
+            self.setStyleSheet(f"{style} background: {theme.PANEL}; color: {theme.INK};")

@@ -1,0 +1,298 @@
+"""The readings table: a model over record.readings with flags, late entries, amendments and entries in error."""
+from __future__ import annotations
+
+import bisect
+from html import escape
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QTextDocument
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QTableView
+
+from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.record import ReadingView, SessionRecord
+from monitor_app.domain.thresholds import Level
+from monitor_app.domain.vitals import format_bp, mean_arterial_pressure
+from monitor_app.ui import theme
+from monitor_app.ui.context import UiContext
+
+# (key, header, parameters whose flags mark the cell)
+COLUMNS = (
+    ("time", "Measured", ()),
+    ("minutes", "Min", ()),
+    ("phase", "Phase", ()),
+    ("bp", "BP", ("systolic", "diastolic")),
+    ("map", "MAP", ()),
+    ("heart_rate", "HR", ("heart_rate",)),
+    ("spo2", "SpO2", ("spo2",)),
+    ("resp_rate", "RR", ("resp_rate",)),
+    ("moaas", "MOAA/S", ()),
+    ("pain_nrs", "NRS", ()),
+    ("comment", "Comment", ()),
+    ("by", "By", ()),
+)
+COLUMN_INDEX = {key: i for i, (key, _h, _p) in enumerate(COLUMNS)}
+HtmlRole = Qt.ItemDataRole.UserRole + 1  # rich text of a cell: the new value with the original struck through
+ReadingIdRole = Qt.ItemDataRole.UserRole + 2
+GREY = QColor("#8a94a0")
+
+
+def _value_text(key: str, v) -> str:
+    if key == "bp":
+        return format_bp(v.systolic, v.diastolic)
+    if key == "map":
+        m = mean_arterial_pressure(v.systolic, v.diastolic)
+        return "" if m is None else str(m)
+    if key == "comment":
+        return v.comment
+    value = getattr(v, key)
+    return "" if value is None else str(value)
+
+
+def _fields_of(key: str) -> set[str]:
+    return {"bp": {"systolic", "diastolic"}, "map": {"systolic", "diastolic"}}.get(key, {key})
+
+
+class ReadingsModel(QAbstractTableModel):
+    def __init__(self, ctx: UiContext, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.readings: list[ReadingView] = []
+
+    # -- filling
+    def set_record(self, record: SessionRecord) -> None:
+        new = list(record.readings)
+        if [r.id for r in new] == [r.id for r in self.readings]:
+            self.readings = new  # same rows: values, flags or corrections changed
+            if new:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.readings = new
+        self.endResetModel()
+
+    def add_reading(self, view: ReadingView) -> int:
+        """Insert one new reading in measured-at order (a late entry lands among the earlier ones)."""
+        keys = [(r.measured_at, r.id) for r in self.readings]
+        row = bisect.bisect(keys, (view.measured_at, view.id))
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.readings.insert(row, view)
+        self.endInsertRows()
+        return row
+
+    def reading_at(self, row: int) -> ReadingView:
+        return self.readings[row]
+
+    def row_of(self, reading_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.readings) if r.id == reading_id), None)
+
+    # -- Qt model
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.readings)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return str(section + 1)
+        return None
+
+    def flag_of(self, r: ReadingView, key: str):
+        flags = [f for p in COLUMNS[COLUMN_INDEX[key]][2] if (f := r.flag_for(p)) is not None]
+        if not flags:
+            return None
+        return max(flags, key=lambda f: f.level == Level.CRITICAL)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.readings[index.row()]
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(r, key)
+        if role == HtmlRole:
+            return self.html(r, key)
+        if role == ReadingIdRole:
+            return r.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(r, key)
+        if role == Qt.ItemDataRole.BackgroundRole and not r.entered_in_error:
+            flag = self.flag_of(r, key)
+            if flag is not None:
+                return QBrush(QColor(theme.LEVEL_BACKGROUND[flag.level]))
+            if key == "time" and r.late:
+                return QBrush(QColor(theme.PANEL))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if r.entered_in_error:
+                return QBrush(GREY)
+            flag = self.flag_of(r, key)
+            if flag is not None:
+                return QBrush(QColor(theme.INK))
+        if role == Qt.ItemDataRole.FontRole:
+            f = QFont()
+            if r.entered_in_error and key != "comment":
+                f.setStrikeOut(True)
+            if self.flag_of(r, key) is not None and not r.entered_in_error:
+                f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if key in ("comment", "by", "phase", "time"):
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.display(r, key)
+        return None
+
+    def display(self, r: ReadingView, key: str) -> str:
+        zone = self.ctx.zone
+        if key == "time":
+            text = fmt_time(r.measured_at, zone)
+            if r.late:
+                text = f"{theme.LATE_SYMBOL} {text} (entered {fmt_time(r.recorded_at, zone)})"
+            return text
+        if key == "minutes":
+            return "" if r.minutes is None else f"{r.minutes:+.0f}" if round(r.minutes) != 0 else "0"
+        if key == "phase":
+            return r.phase.label
+        if key == "by":
+            return r.recorded_by
+        if key == "comment" and r.entered_in_error:
+            return f"\u2717 Entered in error: {r.error.reason}" + (f" ({r.current.comment})" if r.current.comment
+                                                                   else "")
+        text = _value_text(key, r.current)
+        flag = self.flag_of(r, key)
+        if flag is not None and not r.entered_in_error:
+            text = f"{flag.symbol} {text}"
+        if self.amended(r, key):
+            text = f"{theme.AMENDED_SYMBOL} {text} (was {_value_text(key, r.original) or 'blank'})"
+        return text
+
+    def amended(self, r: ReadingView, key: str) -> bool:
+        return bool(_fields_of(key) & r.amended_fields())
+
+    def html(self, r: ReadingView, key: str) -> str | None:
+        """Amended cells: the new value, then the original struck through."""
+        if not self.amended(r, key) or r.entered_in_error:
+            return None
+        new = _value_text(key, r.current) or "blank"
+        flag = self.flag_of(r, key)
+        symbol = f"{flag.symbol} " if flag is not None else ""
+        old = _value_text(key, r.original) or "blank"
+        return (f"{theme.AMENDED_SYMBOL} {symbol}<b>{escape(new)}</b> "
+                f"<s style='color:{theme.MUTED}'>{escape(old)}</s>")
+
+    def tooltip(self, r: ReadingView, key: str) -> str:
+        zone = self.ctx.zone
+        lines = []
+        if r.entered_in_error:
+            lines.append(f"Entered in error by {r.error.by} at {fmt_time(r.error.at, zone)}: {r.error.reason}")
+        if key == "time":
+            lines.append(f"Measured {fmt_time(r.measured_at, zone)}, recorded {fmt_time(r.recorded_at, zone)} "
+                         f"by {r.recorded_by}")
+            if r.late:
+                lines.append(f"{theme.LATE_SYMBOL} Late entry: recorded more than 10 minutes after it was measured")
+        flag = self.flag_of(r, key)
+        if flag is not None:
+            for p in COLUMNS[COLUMN_INDEX[key]][2]:
+                f = r.flag_for(p)
+                if f is not None:
+                    state = (f"acknowledged ({f.ack.action_text or f.ack.action}) by {f.ack.by}" if f.ack
+                             else "not acknowledged")
+                    lines.append(f"{f.symbol} {f.level.value.capitalize()}: {f.description}; {state}")
+        if self.amended(r, key):
+            for a in r.amendments:
+                changed = [f for f in a.changes if f in _fields_of(key)]
+                if changed:
+                    detail = ", ".join(f"{f} {a.changes[f][0]} \u2192 {a.changes[f][1]}" for f in changed)
+                    lines.append(f"{theme.AMENDED_SYMBOL} Amended by {a.by} at {fmt_time(a.at, zone)}: {detail}. "
+                                 f"Reason: {a.reason}")
+        return "\n".join(lines)
+
+
+class RichCellDelegate(QStyledItemDelegate):
+    """Paints cells that carry rich text (amended values) with the original struck through."""
+
+    def paint(self, painter, option, index):
+        html = index.data(HtmlRole)
+        if not html:
+            return super().paint(painter, option, index)
+        self.initStyleOption(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setHtml(html)
+        doc.setDocumentMargin(2)
+        painter.save()
+        rect = option.rect
+        y = rect.top() + max(0, (rect.height() - doc.size().height()) / 2)
+        x = rect.right() - doc.idealWidth() - 2
+        painter.translate(max(rect.left(), x), y)
+        doc.drawContents(painter, QRectF(0, 0, rect.width(), rect.height()))
+        painter.restore()
+
+
+class ReadingsTable(QTableView):
+    """The table view: fixed column widths (no measuring of every row), context menu with the corrections."""
+
+    amend_requested = Signal(int)
+    error_requested = Signal(int)
+
+    def __init__(self, model: ReadingsModel, editable: bool, parent=None):
+        super().__init__(parent)
+        self.setModel(model)
+        self.editable = editable
+        self.setItemDelegate(RichCellDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(False)
+        self.setWordWrap(False)
+        self.setAccessibleName("Readings")
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().lineSpacing() + 10)
+        self.horizontalHeader().setStretchLastSection(False)
+        self.set_column_widths()
+        if editable:
+            self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            self.customContextMenuRequested.connect(self._menu)
+
+    def set_column_widths(self) -> None:
+        fm = self.fontMetrics()
+        samples = {"time": "\u25f7 14:20 (entered 14:35)", "minutes": "+120", "phase": "Pre-infusion",
+                   "bp": "\u270e \u25c6 188/112 188/112", "map": "MAP", "heart_rate": "\u25c6 188",
+                   "spo2": "\u25c6 100", "resp_rate": "\u25c6 60", "moaas": "MOAA/S", "pain_nrs": "NRS",
+                   "by": "Nina Okafor, RN"}
+        for i, (key, header, _p) in enumerate(COLUMNS):
+            if key == "comment":
+                self.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch)
+                continue
+            self.setColumnWidth(i, max(fm.horizontalAdvance(samples.get(key, header)),
+                                       fm.horizontalAdvance(header)) + 28)
+
+    def selected_reading_id(self) -> int | None:
+        rows = self.selectionModel().selectedRows() if self.selectionModel() else []
+        if not rows:
+            return None
+        return self.model().reading_at(rows[0].row()).id
+
+    def _menu(self, pos) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        self.selectRow(index.row())
+        r = self.model().reading_at(index.row())
+        menu = QMenu(self)
+        amend = QAction("Amend\u2026", menu)
+        error = QAction("Entered in error\u2026", menu)
+        amend.setEnabled(not r.entered_in_error)
+        error.setEnabled(not r.entered_in_error)
+        amend.triggered.connect(lambda: self.amend_requested.emit(r.id))
+        error.triggered.connect(lambda: self.error_requested.emit(r.id))
+        menu.addAction(amend)
+        menu.addAction(error)
+        menu.exec(self.viewport().mapToGlobal(pos))

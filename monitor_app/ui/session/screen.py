@@ -1,0 +1,420 @@
+"""The chairside session screen: puts the header, entry, chart, table, flags, events and signing together."""
+from __future__ import annotations
+
+import bisect
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.errors import ChairsideError, FieldError
+from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.session import Phase
+from monitor_app.services import clinical, queries
+from monitor_app.ui import theme
+from monitor_app.ui.context import UiContext
+from monitor_app.ui.session.chart import SessionChart
+from monitor_app.ui.session.common import FormDialog, attempt, show_refusal, sized_font, text_of
+from monitor_app.ui.session.corrections import AmendDialog, EnteredInErrorDialog, reading_summary
+from monitor_app.ui.session.entry import ReadingEntry
+from monitor_app.ui.session.events_panel import EventsPanel
+from monitor_app.ui.session.flags_panel import FlagsPanel
+from monitor_app.ui.session.header import DueClock, SessionHeader
+from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
+
+TICK_MS = 5000  # the due clock, elapsed time and "now" line move on; other workstations' changes appear
+
+
+class AuthoriseStartDialog(FormDialog):
+    """The baseline is above the pre-infusion limit: the authorising clinician and a note start it anyway."""
+
+    def __init__(self, ctx: UiContext, record: SessionRecord, message: str, parent=None):
+        super().__init__(ctx, "Authorise the start", parent)
+        self.record = record
+        self.set_intro(message)
+        self.clinician = self.add_line("authorising_clinician", "Authorising clinician:")
+        self.note = self.add_text("note", "Note:", "what the clinician decided")
+        self.ok_button.setText("Start infusion")
+
+    def submit(self) -> None:
+        clinical.start_infusion(self.ctx.db, self.ctx.signed_in, self.record.id,
+                                authorising_clinician=self.clinician.text(), note=text_of(self.note),
+                                expected_version=self.record.version, now=self.ctx.now())
+
+
+class StopEarlyDialog(FormDialog):
+    def __init__(self, ctx: UiContext, record: SessionRecord, minutes: int, parent=None):
+        super().__init__(ctx, "Stop the infusion early", parent)
+        self.record = record
+        self.set_intro(f"The infusion has run {minutes} of {record.planned_minutes} planned minutes. "
+                       "Stopping now is documented as stopped early.")
+        self.reason = self.add_text("early_reason", "Reason (optional):", "for example: patient request")
+        self.ok_button.setText("Stop infusion")
+
+    def submit(self) -> None:
+        clinical.stop_infusion(self.ctx.db, self.ctx.signed_in, self.record.id,
+                               early_reason=text_of(self.reason) or "Stopped before the planned time",
+                               expected_version=self.record.version, now=self.ctx.now())
+
+
+class SessionScreen(QWidget):
+    closed = Signal()
+
+    def __init__(self, ctx: UiContext, session_id: int, read_only: bool = False, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.session_id = session_id
+        self.read_only = read_only or not ctx.signed_in.can("document")
+        self.record: SessionRecord | None = None
+        self.marker = -1
+        self.setFont(sized_font(ctx))
+        editable = not self.read_only
+
+        self.header = SessionHeader(ctx, editable)
+        self.due = DueClock(ctx)
+        self.entry = ReadingEntry(ctx, session_id)
+        self.chart = SessionChart(ctx)
+        self.model = ReadingsModel(ctx, self)
+        self.table = ReadingsTable(self.model, editable)
+        self.flags = FlagsPanel(ctx, editable)
+        self.events = EventsPanel(ctx, session_id, editable)
+        from monitor_app.ui.session.signing import SignaturesPanel
+        self.signatures = SignaturesPanel(ctx)
+        self.read_only_note = QLabel("Read-only record")
+        self.read_only_note.setStyleSheet(f"color: {theme.MUTED}; font-weight: bold;")
+
+        # Table actions
+        self.amend_button = QPushButton("Amend\u2026")
+        self.amend_button.setAccessibleName("Amend the selected reading")
+        self.error_button = QPushButton("Entered in error\u2026")
+        self.error_button.setAccessibleName("Mark the selected reading entered in error")
+        self.amend_button.clicked.connect(lambda: self.amend(self.table.selected_reading_id()))
+        self.error_button.clicked.connect(lambda: self.mark_error(self.table.selected_reading_id()))
+        self.table.amend_requested.connect(self.amend)
+        self.table.error_requested.connect(self.mark_error)
+        table_title = QLabel("Readings")
+        table_title.setFont(sized_font(ctx, 1, bold=True))
+        self.legend = QLabel(f"{theme.WARNING_SYMBOL} warning  {theme.CRITICAL_SYMBOL} critical  "
+                             f"{theme.LATE_SYMBOL} late entry  {theme.AMENDED_SYMBOL} amended  "
+                             "struck through: entered in error")
+        self.legend.setStyleSheet(f"color: {theme.MUTED};")
+        table_head = QHBoxLayout()
+        table_head.addWidget(table_title)
+        table_head.addWidget(self.legend, 1)
+        table_head.addWidget(self.amend_button)
+        table_head.addWidget(self.error_button)
+        table_box = QWidget()
+        tv = QVBoxLayout(table_box)
+        tv.setContentsMargins(0, 0, 0, 0)
+        tv.addLayout(table_head)
+        tv.addWidget(self.table)
+
+        # Bottom bar
+        self.back_button = QPushButton("\u25c0 Floor")
+        self.back_button.setAccessibleName("Back to the floor view")
+        self.back_button.setToolTip("Back to the floor view (Alt+Left)")
+        self.limits_button = QPushButton("Change limits\u2026")
+        self.schedule_button = QPushButton("Change schedule\u2026")
+        self.print_button = QPushButton("Print record\u2026")
+        self.sign_button = QPushButton("Sign\u2026")
+        self.cosign_button = QPushButton("Co-sign\u2026")
+        self.addendum_button = QPushButton("Addendum\u2026")
+        for b, tip in ((self.limits_button, "A clinician's order of other limits for this patient, from now on"),
+                       (self.schedule_button, "A clinician's order of another monitoring schedule, from now on"),
+                       (self.print_button, "Preview and print the session record"),
+                       (self.sign_button, "Sign the record as its author; it then locks"),
+                       (self.cosign_button, "Co-sign the signed record as reviewer"),
+                       (self.addendum_button, "Add a signed addendum to the signed record")):
+            b.setToolTip(tip)
+            b.setAccessibleName(b.text().rstrip("\u2026"))
+            b.setAutoDefault(False)
+        self.back_button.clicked.connect(self.closed.emit)
+        self.limits_button.clicked.connect(self.change_limits)
+        self.schedule_button.clicked.connect(self.change_schedule)
+        self.print_button.clicked.connect(self.print_record)
+        self.sign_button.clicked.connect(self.sign)
+        self.cosign_button.clicked.connect(self.cosign)
+        self.addendum_button.clicked.connect(self.addendum)
+        bar = QHBoxLayout()
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.read_only_note)
+        bar.addStretch(1)
+        for b in (self.limits_button, self.schedule_button, self.print_button, self.addendum_button,
+                  self.cosign_button, self.sign_button):
+            bar.addWidget(b)
+
+        entry_row = QHBoxLayout()
+        entry_row.addWidget(self.entry, 1)
+        entry_row.addWidget(self.due, 0, Qt.AlignmentFlag.AlignBottom)
+        self.entry_box = QWidget()
+        self.entry_box.setLayout(entry_row)
+        self.entry_box.setObjectName("entry_box")
+        self.entry_box.setStyleSheet(f"#entry_box {{ background: {theme.PANEL}; border-radius: 6px; }}")
+        entry_row.setContentsMargins(8, 4, 8, 4)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.chart)
+        left.addWidget(table_box)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
+        left.setSizes([620, 240])  # the chart is what is read at a glance; the table scrolls
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 4)
+        left.setChildrenCollapsible(False)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.flags, 2)
+        rv.addWidget(self.events, 3)
+        rv.addWidget(self.signatures, 0)
+        right.setMinimumWidth(300)
+        right.setMaximumWidth(440)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(right)
+        body.setStretchFactor(0, 4)
+        body.setStretchFactor(1, 1)
+        body.setChildrenCollapsible(False)
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(10, 8, 10, 8)
+        root.setSpacing(6)
+        root.addWidget(self.header)
+        root.addWidget(self.entry_box)
+        root.addWidget(body, 1)
+        root.addLayout(bar)
+
+        h = self.header.buttons
+        h["start"].clicked.connect(self.start)
+        h["pause"].clicked.connect(self.pause)
+        h["resume"].clicked.connect(self.resume)
+        h["stop"].clicked.connect(self.stop)
+        h["discharge"].clicked.connect(self.discharge)
+        self.shortcuts = {}
+        for key, slot in (("F5", self.start), ("F6", self.pause_or_resume), ("F7", self.stop),
+                          ("F8", self.discharge), ("Alt+Left", self.closed.emit)):
+            sc = QShortcut(QKeySequence(key), self, slot)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.shortcuts[key] = sc
+
+        self.entry.saved.connect(self.reading_saved)
+        self.flags.changed.connect(self.refresh)
+        self.events.changed.connect(self.refresh)
+        self.flags.changed.connect(self.entry.focus_bp)
+        self.events.changed.connect(self.entry.focus_bp)
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.refresh()
+        self.timer.start()
+        self.entry.focus_bp()
+
+    # ------------------------------------------------------------------------------------------ state
+    @property
+    def live(self) -> bool:
+        """The record can still be documented here (not read-only, not signed)."""
+        return not self.read_only and self.record is not None and not self.record.locked
+
+    def refresh(self) -> None:
+        """Reload the record from the services and update every part."""
+        marker = queries.change_marker(self.ctx.db)
+        try:
+            record = queries.get_record(self.ctx.db, self.ctx.signed_in, self.session_id, with_hash=False)
+        except ChairsideError as exc:
+            show_refusal(self, "Session record", exc)
+            return
+        self.marker = marker
+        self.record = record
+        now = self.ctx.now()
+        self._apply_mode(record)
+        self.header.set_record(record, now)
+        self.due.update_due(record, now)
+        self.model.set_record(record)
+        self.chart.set_record(record, now)
+        self.flags.set_record(record)
+        self.events.set_record(record)
+        self.signatures.set_record(record)
+
+    def _apply_mode(self, record: SessionRecord) -> None:
+        live = self.live
+        actor = self.ctx.signed_in
+        entering = live and record.phase != Phase.DISCHARGED
+        self.entry_box.setVisible(live)
+        self.entry.setEnabled(live)
+        self.due.setVisible(entering)
+        self.header.editable = live
+        self.header.actions.setVisible(live)
+        self.flags.editable = live
+        self.flags.ack_button.setVisible(live)
+        self.events.editable = live
+        self.events.quick.setVisible(entering)
+        self.events.error_button.setVisible(live)
+        self.table.editable = live
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu if live
+                                        else Qt.ContextMenuPolicy.NoContextMenu)
+        self.amend_button.setVisible(live)
+        self.error_button.setVisible(live)
+        self.limits_button.setVisible(entering)
+        self.schedule_button.setVisible(entering)
+        self.sign_button.setVisible(not self.read_only and not record.locked
+                                    and record.primary_nurse_id == actor.user_id)
+        self.sign_button.setEnabled(record.phase == Phase.DISCHARGED)
+        self.sign_button.setToolTip("Sign the record as its author; it then locks" if record.phase == Phase.DISCHARGED
+                                    else "Sign after the discharge assessment")
+        self.cosign_button.setVisible(not self.read_only and record.status.value == "signed"
+                                      and actor.can("review") and record.primary_nurse_id != actor.user_id)
+        self.addendum_button.setVisible(not self.read_only and record.locked)
+        self.read_only_note.setVisible(self.read_only or record.locked)
+        self.read_only_note.setText("Read-only record" if self.read_only else
+                                    f"Signed record ({record.status.value}): locked")
+
+    def tick(self) -> None:
+        if self.record is None:
+            return
+        try:
+            if queries.change_marker(self.ctx.db) != self.marker:
+                self.refresh()  # this workstation's last save, or another workstation's change
+                return
+        except ChairsideError:
+            return
+        now = self.ctx.now()
+        self.header.update_time(self.record, now)
+        self.due.update_due(self.record, now)
+        self.chart.update_now(now)
+
+    def reading_saved(self, reading_id: int) -> None:
+        """The cheap update after a save: fetch the one reading, insert it in the table and redraw the chart."""
+        record = self.record
+        view, version = queries.get_reading(self.ctx.db, self.ctx.signed_in, reading_id)
+        keys = [(r.measured_at, r.id) for r in record.readings]
+        record.readings.insert(bisect.bisect(keys, (view.measured_at, view.id)), view)
+        record.version = version
+        now = self.ctx.now()
+        row = self.model.add_reading(view)
+        self.table.scrollTo(self.model.index(row, 0))
+        self.chart.set_record(record, now)
+        if view.flags:
+            self.flags.set_record(record)
+        self.due.update_due(record, now)
+        self.header.update_time(record, now)
+
+    # -------------------------------------------------------------------------------- infusion actions
+    def done_action(self) -> None:
+        """After an action or a dialog: show the record as it now is, keyboard back on the entry."""
+        self.refresh()
+        if self.live:
+            self.entry.focus_bp()
+
+    def _act(self, title: str, action) -> None:
+        attempt(self, title, action)
+        self.done_action()
+
+    def start(self) -> None:
+        r = self.record
+        if not self.live or r.phase != Phase.PRE_INFUSION:
+            return
+        try:
+            clinical.start_infusion(self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version,
+                                    now=self.ctx.now())
+        except FieldError as exc:
+            if exc.field == "authorising_clinician":
+                AuthoriseStartDialog(self.ctx, r, exc.message, self).exec()
+            else:
+                show_refusal(self, "Start infusion", exc)
+        except ChairsideError as exc:
+            show_refusal(self, "Start infusion", exc)
+        self.done_action()
+
+    def pause_or_resume(self) -> None:
+        if self.record is not None and self.record.phase == Phase.PAUSED:
+            self.resume()
+        else:
+            self.pause()
+
+    def pause(self) -> None:
+        r = self.record
+        if not self.live or r.phase != Phase.INFUSION:
+            return
+        self._act("Pause infusion", lambda: clinical.pause_infusion(
+            self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=self.ctx.now()))
+
+    def resume(self) -> None:
+        r = self.record
+        if not self.live or r.phase != Phase.PAUSED:
+            return
+        self._act("Resume infusion", lambda: clinical.resume_infusion(
+            self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=self.ctx.now()))
+
+    def stop(self) -> None:
+        r = self.record
+        if not self.live or r.phase not in (Phase.INFUSION, Phase.PAUSED):
+            return
+        now = self.ctx.now()
+        minutes = int((now - r.infusion_start_at).total_seconds() // 60)
+        if minutes < r.planned_minutes:
+            StopEarlyDialog(self.ctx, r, minutes, self).exec()
+            self.done_action()
+            return
+        answer = QMessageBox.question(self, "Stop infusion",
+                                      f"Stop the infusion at {fmt_time(now, self.ctx.zone)} "
+                                      f"after {minutes} minutes?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._act("Stop infusion", lambda: clinical.stop_infusion(
+                self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=now))
+
+    def discharge(self) -> None:
+        r = self.record
+        if not self.live or r.phase != Phase.RECOVERY:
+            return
+        from monitor_app.ui.session.discharge_dialog import DischargeDialog
+        DischargeDialog(self.ctx, r, self).exec()
+        self.done_action()
+
+    # -------------------------------------------------------------------------------- corrections
+    def _reading(self, reading_id):
+        return next((x for x in self.record.readings if x.id == reading_id), None) if reading_id else None
+
+    def amend(self, reading_id: int | None) -> None:
+        r = self._reading(reading_id)
+        if not self.live or r is None or r.entered_in_error:
+            return
+        AmendDialog(self.ctx, r, self.record.version, self).exec()
+        self.done_action()
+
+    def mark_error(self, reading_id: int | None) -> None:
+        r = self._reading(reading_id)
+        if not self.live or r is None or r.entered_in_error:
+            return
+        EnteredInErrorDialog(self.ctx, "reading", r.id, reading_summary(r, self.ctx.zone), self.record.version,
+                             self).exec()
+        self.done_action()
+
+    # -------------------------------------------------------------------------------- orders, print, signing
+    def change_limits(self) -> None:
+        from monitor_app.ui.session.order_dialog import OrderLimitsDialog
+        OrderLimitsDialog(self.ctx, self.record, self).exec()
+        self.done_action()
+
+    def change_schedule(self) -> None:
+        from monitor_app.ui.session.order_dialog import OrderScheduleDialog
+        OrderScheduleDialog(self.ctx, self.record, self).exec()
+        self.done_action()
+
+    def print_record(self) -> None:
+        from monitor_app.ui.pdf_preview import PdfPreviewDialog
+        PdfPreviewDialog(self.ctx, self.session_id, self).exec()
+
+    def sign(self) -> None:
+        from monitor_app.ui.session.signing import SignDialog
+        SignDialog(self.ctx, self.record, self).exec()
+        self.done_action()
+
+    def cosign(self) -> None:
+        from monitor_app.ui.session.signing import CosignDialog
+        CosignDialog(self.ctx, self.record, self).exec()
+        self.done_action()
+
+    def addendum(self) -> None:
+        from monitor_app.ui.session.signing import AddendumDialog
+        AddendumDialog(self.ctx, self.record, self).exec()
+        self.done_action()
