@@ -23,9 +23,13 @@ class ExportFailed(ChairsideError):
     """Some records of a batch could not be exported (each is named)."""
 
 
+class ExportUsageError(ChairsideError):
+    """export-pdf was asked for something it cannot do (a missing -o, --all without --out-dir...)."""
+
+
 def _usage(message: str) -> ChairsideError:
-    from monitor_app.cli import UsageError  # imported late: the command line imports this module lazily too
-    return UsageError(message)
+    # Not cli.UsageError: reports may not import the command line, which imports the GUI.
+    return ExportUsageError(message)
 
 
 def write_atomically(path: Path, data: bytes) -> Path:
