@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Iterable
 
 from sqlalchemy import func, inspect as sa_inspect, select, text
@@ -22,7 +23,12 @@ GENESIS = "0" * 64
 _TAIL_KEY = "chairside.audit_tail"
 
 
+_AS_IS = (str, int, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values: checked first, as verify calls this for every column of every row
+        return value
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, date):
@@ -38,7 +44,10 @@ def _plain(value: Any) -> Any:
 
 def canonical(data: Any) -> str:
     """The one serialisation that is hashed: sorted keys, no spaces, UTF-8 text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    return _CANONICAL.encode(data)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
 def sha256(data: Any) -> str:
@@ -51,22 +60,36 @@ _SKIP = {"version"}
 
 def snapshot(obj: Base) -> dict[str, Any]:
     """Every column of a row as plain JSON values (password hashes only as their digest)."""
+    return _snapshot_of((key, getattr(obj, key)) for key in _snapshot_keys(type(obj)))
+
+
+@lru_cache(maxsize=None)
+def _snapshot_keys(model: type[Base]) -> tuple[str, ...]:
+    return tuple(col.key for col in sa_inspect(model).columns if col.key not in _SKIP)
+
+
+def _snapshot_of(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     out = {}
-    for col in sa_inspect(type(obj)).columns:
-        if col.key in _SKIP:
-            continue
-        value = getattr(obj, col.key)
-        if col.key == "password_hash" and value:
+    for key, value in items:
+        if key == "password_hash" and value:
             value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
-        out[col.key] = json.loads(canonical(value)) if isinstance(value, (dict, list)) else _plain(value)
+        out[key] = json.loads(canonical(value)) if isinstance(value, (dict, list)) else _plain(value)
     return out
+
+
+_HASHED = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "session_id", "before", "after",
+           "reason", "prev_hash")
 
 
 def row_hash(row: AuditEvent | dict) -> str:
     get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
-    return sha256([get("seq"), _plain(get("at")), get("user_id"), get("username"), get("action"), get("entity"),
-                   get("entity_id"), get("session_id"), get("before"), get("after"), get("reason"),
-                   get("prev_hash")])
+    return _hash_of(*(get(k) for k in _HASHED))
+
+
+def _hash_of(seq, at, user_id, username, action, entity, entity_id, session_id, before, after, reason,
+             prev_hash) -> str:
+    return sha256([seq, _plain(at), user_id, username, action, entity, entity_id, session_id, before, after, reason,
+                   prev_hash])
 
 
 def _tail(session: Session) -> tuple[int, str]:
@@ -135,9 +158,7 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
     """Recompute every row hash and link; returns, per entity, the digest of each entity's last snapshot."""
     last_after: dict[str, dict[str, bytes]] = {name: {} for name in AUDITED}
     prev, expected_seq = GENESIS, 1
-    cols = [AuditEvent.seq, AuditEvent.at, AuditEvent.user_id, AuditEvent.username, AuditEvent.action,
-            AuditEvent.entity, AuditEvent.entity_id, AuditEvent.session_id, AuditEvent.before, AuditEvent.after,
-            AuditEvent.reason, AuditEvent.prev_hash, AuditEvent.row_hash]
+    cols = [getattr(AuditEvent, k) for k in _HASHED] + [AuditEvent.row_hash]
     last_seq = 0
     while True:
         rows = session.execute(select(*cols).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
@@ -145,12 +166,11 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
         if not rows:
             break
         for r in rows:
-            m = r._mapping
             if r.seq != expected_seq:
                 report.problems.append(f"audit row {expected_seq}: missing (next row is {r.seq})")
             if r.prev_hash != prev:
                 report.problems.append(f"audit row {r.seq}: does not link to the row before it")
-            if row_hash(m) != r.row_hash:
+            if _hash_of(*r[:-1]) != r.row_hash:
                 report.problems.append(f"audit row {r.seq}: content does not match its hash "
                                        f"({r.action} {r.entity} {r.entity_id})")
             if r.entity in last_after and r.after is not None:
@@ -166,15 +186,19 @@ def verify_tables(session: Session, last_after: dict[str, dict[str, bytes]], rep
     for entity, model in AUDITED.items():
         expected = last_after[entity]
         seen = set()
-        for obj in session.execute(select(model).execution_options(yield_per=5000)).scalars():
-            key = str(obj.id)
+        keys = _snapshot_keys(model)
+        columns = sa_inspect(model).columns
+        # Plain rows through the same column types as the ORM: the same snapshot, without an object per row.
+        rows = session.execute(select(*(columns[k] for k in keys)).execution_options(yield_per=5000))
+        for values in rows:
+            snap = _snapshot_of(zip(keys, values))
+            key = str(snap["id"])
             seen.add(key)
-            digest = hashlib.blake2b(canonical(snapshot(obj)).encode(), digest_size=16).digest()
+            digest = hashlib.blake2b(canonical(snap).encode(), digest_size=16).digest()
             if key not in expected:
                 report.problems.append(f"{entity} {key}: not in the audit trail (written outside Chairside)")
             elif expected[key] != digest:
                 report.problems.append(f"{entity} {key}: differs from the audit trail (changed outside Chairside)")
-            session.expunge(obj)
         for key in expected.keys() - seen:
             report.problems.append(f"{entity} {key}: in the audit trail but missing from the database")
 
