@@ -162,3 +162,31 @@ def test_a_nurse_documents_and_an_auditor_reads_and_verifies(db, actors, t0, wor
     with pytest.raises(PermissionDenied):
         integrity.verify_archive(db, nurse)
     assert [u.username for u in users.list_users(db, auditor)]
+
+
+def test_search_fields_are_parameters_and_prefixes_match_in_any_script(db, actors, t0):
+    """SPEC 9: what is typed into search is a value, never SQL; prefixes of MRNs and names in any script match."""
+    from datetime import date, timedelta
+    from monitor_app.services.queries import ArchiveQuery, search_archive, search_patients
+    nurse = actors["nurse"]
+    made = {}
+    for family, given in (("Kierkegård", "Søren"), ("Żółć", "Łukasz"), ("Nguyễn", "Zoë"), ("Иванова", "Анна"),
+                          ("O'Brien", "Siobhán"), ("100%_Real", "Test")):
+        sid = open_session(db, nurse, t0, family=family, given=given)
+        made[family] = (sid, get_record(db, nurse, sid).patient.mrn)
+    for typed, family in (("kierkeg", "Kierkegård"), ("KIERKEGÅ", "Kierkegård"), ("søren", "Kierkegård"),
+                          ("żółć", "Żółć"), ("ŁUK", "Żółć"), ("nguyễ", "Nguyễn"), ("zoë", "Nguyễn"),
+                          ("иван", "Иванова"), ("АННА", "Иванова"), ("o'b", "O'Brien"), ("100%", "100%_Real"),
+                          ("100%_", "100%_Real"), ("zoë nguy", "Nguyễn")):
+        assert [p.mrn for p in search_patients(db, nurse, typed)] == [made[family][1]], typed
+    for typed, family in (("kierkeg", "Kierkegård"), ("KIERKEGÅ", "Kierkegård"), ("100%_", "100%_Real"),
+                          (made["Żółć"][1], "Żółć")):
+        rows = search_archive(db, nurse, ArchiveQuery(text=typed))
+        assert [r.session_id for r in rows] == [made[family][0]], typed
+    mrn_prefix = made["Nguyễn"][1][:-3]
+    assert len(search_patients(db, nurse, mrn_prefix)) == len(made)
+    for hostile in ("%", "_", "' OR 1=1 --", "\"; DROP TABLE patients; --", "100_", "*", "\\"):
+        assert search_patients(db, nurse, hostile) == [], hostile
+        assert search_archive(db, nurse, ArchiveQuery(text=hostile)) == [], hostile
+    assert len(search_archive(db, nurse, ArchiveQuery(date_from=t0.date() - timedelta(days=1),
+                                                      date_to=date.today() + timedelta(days=1)))) == len(made)

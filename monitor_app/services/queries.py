@@ -56,6 +56,19 @@ def _patient_view(p: Patient) -> PatientView:
                        p.notes)
 
 
+def _starts(column, prefix: str, sqlite: bool):
+    """`column` starts with `prefix`, as a LIKE, and on SQLite also as an index range.
+
+    SQLite's LIKE ignores ASCII case, so it cannot use the (binary) index; the range can, and where the prefix has
+    no upper and lower case (digits, case-folded keys) it selects the same rows. (On PostgreSQL a range would
+    follow the database's collation, so LIKE alone is used there.)
+    """
+    cond = column.startswith(prefix, autoescape=True)
+    if sqlite and prefix.lower() == prefix:
+        cond = and_(cond, column >= prefix, column < prefix + "\U0010ffff")
+    return cond
+
+
 def search_patients(db: Database, actor: Actor, text: str, limit: int = 50) -> list[PatientView]:
     """Patients whose MRN, family or given name starts with the text (parameters, never SQL text)."""
     actor.require("read")
@@ -64,12 +77,11 @@ def search_patients(db: Database, actor: Actor, text: str, limit: int = 50) -> l
         q = select(Patient)
         if key:
             words = key.split()
-            conds = [or_(Patient.mrn.startswith(text.strip(), autoescape=True),
-                         Patient.family_key.startswith(words[0], autoescape=True),
-                         Patient.given_key.startswith(words[0], autoescape=True))]
+            lite = db.is_sqlite
+            conds = [or_(_starts(Patient.mrn, text.strip(), lite), _starts(Patient.family_key, words[0], lite),
+                         _starts(Patient.given_key, words[0], lite))]
             for w in words[1:]:
-                conds.append(or_(Patient.family_key.startswith(w, autoescape=True),
-                                 Patient.given_key.startswith(w, autoescape=True)))
+                conds.append(or_(_starts(Patient.family_key, w, lite), _starts(Patient.given_key, w, lite)))
             q = q.where(and_(*conds))
         return [_patient_view(p) for p in s.scalars(q.order_by(Patient.family_key, Patient.given_key)
                                                     .limit(limit))]
@@ -135,9 +147,12 @@ def search_archive(db: Database, actor: Actor, query: ArchiveQuery, zone=timezon
     text = query.text.strip()
     if text:
         key = name_key(text)
-        q = q.where(or_(Patient.mrn.startswith(text, autoescape=True),
-                        Patient.family_key.startswith(key, autoescape=True),
-                        Patient.given_key.startswith(key, autoescape=True)))
+        lite = db.is_sqlite
+        # The few matching patients' courses first, then their sessions (not every session, newest first).
+        courses = (select(Course.id).join(Patient, Course.patient_id == Patient.id)
+                   .where(or_(_starts(Patient.mrn, text, lite), _starts(Patient.family_key, key, lite),
+                              _starts(Patient.given_key, key, lite))))
+        q = q.where(InfusionSession.course_id.in_(courses))
     if query.date_from:
         q = q.where(InfusionSession.arrival_at >= datetime.combine(query.date_from, time(0), zone))
     if query.date_to:
