@@ -5,12 +5,15 @@ time on the top axis. Every mark carries a shape as well as a colour, so the cha
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
@@ -126,10 +129,12 @@ class SessionChart(pg.GraphicsLayoutWidget):
             for ax in ("left", "bottom", "top"):
                 p.getAxis(ax).setTickFont(self.font)
                 p.getAxis(ax).setTextPen(theme.INK)
+                # An axis (with its grid) repaints whenever a point is added under it: keep it as a pixmap.
+                p.getAxis(ax).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             if name == "bp":
                 p.showAxis("top")
             if name != "spo2":
-                p.getAxis("bottom").setStyle(showValues=False)
+                p.hideAxis("bottom")
             p.setYRange(*Y_RANGE[name], padding=0)
             p.vb.setLimits(yMin=0, yMax=400)
             if name != "bp":
@@ -142,23 +147,24 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.ci.layout.setVerticalSpacing(2)
 
         bp = self.plots["bp"]
-        # The BP bar first, so the systolic and diastolic marks sit on top of it.
-        self.bp_bars = pg.PlotDataItem(connect="pairs", pen=_pen(theme.BLUE, 2))
-        self.systolic = pg.ScatterPlotItem(symbol="t", size=13, pen=_pen(theme.BLUE, 1),
-                                           brush=pg.mkBrush(theme.BLUE))
-        self.diastolic = pg.ScatterPlotItem(symbol="t1", size=13, pen=_pen(theme.BLUE, 1),
-                                            brush=pg.mkBrush(theme.BLUE))
-        self.heart_rate = pg.PlotDataItem(pen=_pen(theme.VERMILION, 1.5), symbol="o", symbolSize=7,
-                                          symbolBrush=theme.VERMILION, symbolPen=None)
-        self.spo2 = pg.PlotDataItem(pen=_pen(theme.GREEN, 1.5), symbol="s", symbolSize=7,
-                                    symbolBrush=theme.GREEN, symbolPen=None)
-        for item in (self.bp_bars, self.systolic, self.diastolic):
+        # BP as on an anaesthesia record: a bar from systolic to diastolic, a v on the systolic value and a ^ on
+        # the diastolic one. HR and SpO2: marks joined by a line.
+        self.bp_bars = pg.PlotCurveItem(connect="pairs", pen=_pen(theme.BLUE, 2))
+        self.marks = {
+            "systolic": pg.ScatterPlotItem(symbol="t", size=13, pen=_pen(theme.BLUE, 1), brush=pg.mkBrush(theme.BLUE)),
+            "diastolic": pg.ScatterPlotItem(symbol="t1", size=13, pen=_pen(theme.BLUE, 1),
+                                            brush=pg.mkBrush(theme.BLUE)),
+            "heart_rate": pg.ScatterPlotItem(symbol="o", size=7, pen=None, brush=pg.mkBrush(theme.VERMILION)),
+            "spo2": pg.ScatterPlotItem(symbol="s", size=7, pen=None, brush=pg.mkBrush(theme.GREEN)),
+        }
+        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5)),
+                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5))}
+        for item, panel in ((self.bp_bars, "bp"), (self.lines["heart_rate"], "hr"), (self.lines["spo2"], "spo2")):
+            item.setZValue(9)
+            self.plots[panel].addItem(item)
+        for p, item in self.marks.items():
             item.setZValue(10)
-            bp.addItem(item)
-        self.heart_rate.setZValue(10)
-        self.plots["hr"].addItem(self.heart_rate)
-        self.spo2.setZValue(10)
-        self.plots["spo2"].addItem(self.spo2)
+            self.plots[PANEL_OF[p]].addItem(item)
         # Flagged values: a large open shape around the mark, the same shapes as the table and alert list.
         self.flag_marks: dict[tuple[str, Level], pg.ScatterPlotItem] = {}
         for panel in ("bp", "hr", "spo2"):
@@ -181,13 +187,16 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.bands: list[BandSegment] = []
         self._points: dict[str, list[tuple[float, float]]] = {p: [] for p in CHARTED}
         self._flagged: list[tuple[str, Level, float, float]] = []
-        self._band_items: list = []
-        self._phase_items: list = []
-        self._event_items: list = []
+        self.pools = {name: ItemPool(self) for name in ("bands", "phases", "events")}
+        self.event_marks: list[tuple[int, float]] = []
         self._static_key = None
         self.record: SessionRecord | None = None
         self.origin: datetime | None = None
         self.x_range = (0.0, 0.0)
+        self._drawn: dict = {}
+        self._y_ranges: dict = {}
+        self._per_reading: dict = {}
+        self._per_reading_origin: datetime | None = None
 
     # -- what tests and the screen read
     def series_points(self, parameter: str) -> list[tuple[float, float]]:
@@ -216,67 +225,99 @@ class SessionChart(pg.GraphicsLayoutWidget):
             else:
                 self._draw_frame(self.record, now)
 
+    def _contribution(self, r) -> tuple[list, list]:
+        """The points and flag marks of one reading, worked out once per reading (and origin)."""
+        cached = self._per_reading.get(r.id)
+        if cached is not None and cached[0] is r:
+            return cached[1], cached[2]
+        x = self.x_of(r.measured_at)
+        points, flags = [], []
+        if not r.entered_in_error:
+            for p in CHARTED:
+                value = getattr(r.current, p)
+                if value is None:
+                    continue
+                points.append((p, x, float(value)))
+                f = r.flag_for(p) if r.flags else None
+                if f is not None:
+                    flags.append((p, f.level, x, float(value)))
+        self._per_reading[r.id] = (r, points, flags)
+        return points, flags
+
     def _draw_readings(self, record: SessionRecord) -> None:
+        if self._per_reading_origin != self.origin:
+            self._per_reading = {}
+            self._per_reading_origin = self.origin
         pts = {p: [] for p in CHARTED}
         flagged = []
         for r in record.readings:
-            if r.entered_in_error:
-                continue
-            x = self.x_of(r.measured_at)
-            v = r.current
-            for p in CHARTED:
-                value = getattr(v, p)
-                if value is None:
-                    continue
-                pts[p].append((x, float(value)))
-                f = r.flag_for(p)
-                if f is not None:
-                    flagged.append((p, f.level, x, float(value)))
+            points, flags = self._contribution(r)
+            for p, x, y in points:
+                pts[p].append((x, y))
+            flagged.extend(flags)
         self._points = pts
         self._flagged = flagged
-        pairs = [(x, s, d) for (x, s), (x2, d) in zip(pts["systolic"], pts["diastolic"])]
-        self.systolic.setData(pos=pts["systolic"]) if pts["systolic"] else self.systolic.clear()
-        self.diastolic.setData(pos=pts["diastolic"]) if pts["diastolic"] else self.diastolic.clear()
-        bx, by = [], []
-        for x, s, d in pairs:
-            bx += [x, x]
-            by += [s, d]
-        self.bp_bars.setData(bx, by, connect="pairs")
-        for p, item in (("heart_rate", self.heart_rate), ("spo2", self.spo2)):
-            item.setData([x for x, _ in pts[p]], [y for _, y in pts[p]])
-        for (panel, level), mark in self.flag_marks.items():
-            spots = [(x, y) for p, lv, x, y in flagged if PANEL_OF[p] == panel and lv == level]
-            mark.setData(pos=spots) if spots else mark.clear()
+        # Only what changed is handed to pyqtgraph: after a save, usually one new point per series.
+        drawn = self._drawn
+        for p in CHARTED:
+            old = drawn.get(p, [])
+            if old == pts[p]:
+                continue
+            marks = self.marks[p]
+            if old and pts[p][:len(old)] == old:
+                marks.addPoints(pos=pts[p][len(old):])
+            elif pts[p]:
+                marks.setData(pos=pts[p])
+            else:
+                marks.clear()
+            if p in self.lines:
+                self.lines[p].setData(np.array([x for x, _ in pts[p]], dtype=float),
+                                      np.array([y for _, y in pts[p]], dtype=float))
+        if drawn.get("systolic") != pts["systolic"] or drawn.get("diastolic") != pts["diastolic"]:
+            bars = [(x, v) for (x, s_), (_x, d) in zip(pts["systolic"], pts["diastolic"]) for v in (s_, d)]
+            self.bp_bars.setData(np.array([x for x, _ in bars], dtype=float),
+                                 np.array([v for _, v in bars], dtype=float), connect="pairs")
+        if drawn.get("flagged") != flagged:
+            for (panel, level), mark in self.flag_marks.items():
+                spots = [(x, y) for p, lv, x, y in flagged if PANEL_OF[p] == panel and lv == level]
+                mark.setData(pos=spots) if spots else mark.clear()
+        self._drawn = {**pts, "flagged": flagged}
         # Values beyond the usual scale stay visible.
         for panel, (lo, hi) in Y_RANGE.items():
             ys = [y for p in CHARTED if PANEL_OF[p] == panel for _, y in pts[p]]
             pad = 2 if panel == "spo2" else 8
-            self.plots[panel].setYRange(min([lo] + [y - pad for y in ys]), max([hi] + [min(y + pad, 400) for y in ys]),
-                                        padding=0)
+            wanted = (min(lo, min(ys) - pad), max(hi, min(max(ys) + pad, 400))) if ys else (lo, hi)
+            if self._y_ranges.get(panel) != wanted:
+                self.plots[panel].setYRange(*wanted, padding=0)
+                self._y_ranges[panel] = wanted
 
     def _draw_frame(self, record: SessionRecord, now: datetime) -> None:
         """Range, now line, bands, phases and events: redrawn only when what they depend on changed."""
-        xs = [x for p in CHARTED for x, _ in self._points[p]]
+        xs = [pts[0][0] for pts in self._points.values() if pts] + [pts[-1][0] for pts in self._points.values() if pts]
         start = record.infusion_start_at
         planned_end = (self.x_of(start) + record.planned_minutes) if start else 0
         end_x = self.x_of(record.discharged_at) if record.discharged_at else self.x_of(now)
         left = min([self.x_of(record.arrival_at)] + xs) - 3
-        right = max([end_x, planned_end] + xs) + 5
+        right = max([end_x, planned_end] + xs) + 3
         if record.infusion_end_at and not record.discharged_at:
             obs = record.observation_ends_at
             if obs is not None:
-                right = max(right, self.x_of(obs) + 5)
-        self.x_range = (left, right)
-        self.plots["bp"].setXRange(left, right, padding=0)
+                right = max(right, self.x_of(obs) + 3)
+        # The right edge moves in whole steps, so a save or a clock tick rarely rescales the chart.
+        step = 10 if right - left <= 240 else 30
+        left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
+        if (left, right) != self.x_range:
+            self.x_range = (left, right)
+            self.plots["bp"].setXRange(left, right, padding=0)
         now_x = self.x_of(now)
         for line in self.now_lines.values():
             line.setValue(now_x)
             line.setVisible(record.discharged_at is None)
         self.now_label.setVisible(record.discharged_at is None)
         self.now_label.setPos(now_x, self.plots["bp"].viewRange()[1][1])
-        key = (round(left), round(right), record.infusion_start_at, record.infusion_end_at, record.discharged_at,
+        key = (left, right, record.infusion_start_at, record.infusion_end_at, record.discharged_at,
                tuple(at for at, _ in record.threshold_orders), tuple((e.id, e.error is None) for e in record.events),
-               self.plots["bp"].viewRange()[1][1])
+               tuple(sorted(self._y_ranges.items())))
         if key == self._static_key:
             return
         self._static_key = key
@@ -295,30 +336,28 @@ class SessionChart(pg.GraphicsLayoutWidget):
             for p in CHARTED:
                 segments.extend(bands_of(limits, p, x_from, x_to))
         self.bands = [b for b, _side in segments]
-        for item, plot in self._band_items:
-            plot.removeItem(item)
-        self._band_items = []
+        pool = self.pools["bands"]
+        pool.start()
         for b, side in segments:
-            plot = self.plots[PANEL_OF[b.parameter]]
-            bottom, top = plot.viewRange()[1]
+            panel = PANEL_OF[b.parameter]
+            bottom, top = self.plots[panel].viewRange()[1]
             low = bottom if b.low is None else max(b.low, bottom)
             high = top if b.high is None else min(b.high, top)
             edge = b.high if side == "low" else b.low
             colour = theme.LEVEL_COLOUR[b.level]
             style = Qt.PenStyle.DashLine if b.level == Level.WARNING else Qt.PenStyle.SolidLine
             if (b.parameter, side) in FILLED and high > low:
-                rect = pg.PlotCurveItem([b.x_from, b.x_to], [high, high], fillLevel=low,
-                                        brush=QBrush(BAND_FILL[b.level]), pen=pg.mkPen(None))
-                rect.setZValue(-10)
-                plot.addItem(rect)
-                self._band_items.append((rect, plot))
+                fill = pool.curve(panel, -10)
+                fill.setData([b.x_from, b.x_to], [high, high])
+                fill.setFillLevel(low)
+                fill.setBrush(QBrush(BAND_FILL[b.level]))
+                fill.setPen(pg.mkPen(None))
             if edge is not None:
-                dotted = b.parameter == "diastolic"
-                line = pg.PlotCurveItem([b.x_from, b.x_to], [edge, edge], pen=_pen(
-                    colour, 1.2, Qt.PenStyle.DotLine if dotted else style))
-                line.setZValue(-5)
-                plot.addItem(line)
-                self._band_items.append((line, plot))
+                line = pool.curve(panel, -5)
+                line.setData([b.x_from, b.x_to], [edge, edge])
+                line.setFillLevel(None)
+                line.setBrush(None)
+                line.setPen(_pen(colour, 1.2, Qt.PenStyle.DotLine if b.parameter == "diastolic" else style))
         # The limit values in force at the end, with their meaning, at the right edge of each panel; a label
         # close to the one below it moves left so the two never overlap.
         final = changes[-1][1]
@@ -337,17 +376,14 @@ class SessionChart(pg.GraphicsLayoutWidget):
             for value, level, text in sorted(items):
                 shift = (shift + 1) % 3 if previous is not None and value - previous < gap else 0
                 previous = value
-                label = pg.TextItem(text, color=theme.LEVEL_COLOUR[level], anchor=(1, 0.5))
-                label.setFont(self.font)
+                label = pool.text(panel, -4, anchor=(1, 0.5))
+                label.setText(text, color=theme.LEVEL_COLOUR[level])
                 label.setPos(right - shift * (right - left) * 0.07, value)
-                label.setZValue(-4)
-                self.plots[panel].addItem(label)
-                self._band_items.append((label, self.plots[panel]))
+        pool.finish()
 
     def _draw_phases(self, record: SessionRecord, left: float, right: float, now: datetime) -> None:
-        for item, plot in self._phase_items:
-            plot.removeItem(item)
-        self._phase_items = []
+        pool = self.pools["phases"]
+        pool.start()
         spans = []
         start, end = record.infusion_start_at, record.infusion_end_at
         stop = self.x_of(record.discharged_at) if record.discharged_at else right
@@ -358,39 +394,39 @@ class SessionChart(pg.GraphicsLayoutWidget):
             spans.append(("Infusion", self.x_of(start), self.x_of(end) if end else stop))
             if end is not None:
                 spans.append(("Recovery", self.x_of(end), stop))
-        top = self.plots["bp"].viewRange()[1][1]
         for name, x0, x1 in spans:
             if x1 <= x0:
                 continue
-            for plot in self.plots.values():
-                region = pg.LinearRegionItem((x0, x1), movable=False, brush=pg.mkBrush(PHASE_COLOURS[name]),
-                                             pen=pg.mkPen(None))
-                region.setZValue(-20)
-                plot.addItem(region)
-                self._phase_items.append((region, plot))
-            label = pg.TextItem(name, color=theme.MUTED, anchor=(0, 0))
-            label.setFont(self.font)
-            label.setPos(x0, top)
-            self.plots["bp"].addItem(label)
-            self._phase_items.append((label, self.plots["bp"]))
-        if start is not None:
-            for plot in self.plots.values():
-                for at, style in ((start, Qt.PenStyle.SolidLine), (end, Qt.PenStyle.SolidLine)):
-                    if at is None:
-                        continue
-                    line = pg.InfiniteLine(self.x_of(at), angle=90, movable=False, pen=_pen(theme.INK, 1, style))
-                    line.setZValue(-6)
-                    plot.addItem(line)
-                    self._phase_items.append((line, plot))
+            for panel, plot in self.plots.items():
+                bottom, top = plot.viewRange()[1]
+                shade = pool.curve(panel, -20)
+                shade.setData([x0, x1], [top, top])
+                shade.setFillLevel(bottom)
+                shade.setBrush(pg.mkBrush(PHASE_COLOURS[name]))
+                shade.setPen(pg.mkPen(None))
+            label = pool.text("bp", 1, anchor=(0, 0))
+            label.setText(name, color=theme.MUTED)
+            label.setPos(x0, self.plots["bp"].viewRange()[1][1])
+        # The start and the end of the infusion: solid lines through every panel.
+        for at in (start, end):
+            if at is None:
+                continue
+            for panel, plot in self.plots.items():
+                bottom, top = plot.viewRange()[1]
+                line = pool.curve(panel, -6)
+                line.setData([self.x_of(at)] * 2, [bottom, top])
+                line.setFillLevel(None)
+                line.setBrush(None)
+                line.setPen(_pen(theme.INK, 1))
+        pool.finish()
 
     def _draw_events(self, record: SessionRecord) -> None:
-        for item, plot in self._event_items:
-            plot.removeItem(item)
-        self._event_items = []
+        pool = self.pools["events"]
+        pool.start()
         self.event_marks = []
         bp = self.plots["bp"]
-        top = bp.viewRange()[1][1]
-        step = (top - bp.viewRange()[1][0]) * 0.09
+        bottom, top = bp.viewRange()[1]
+        step = (top - bottom) * 0.09
         placed: list[float] = []
         for e in record.events:
             if e.error is not None:
@@ -400,16 +436,61 @@ class SessionChart(pg.GraphicsLayoutWidget):
             row = sum(1 for px in placed if abs(px - x) < (self.x_range[1] - self.x_range[0]) * 0.025)
             placed.append(x)
             y = top - step * (1.3 + row)
-            mark = pg.TextItem(html=f"<div style='background:{theme.INK};color:white;font-weight:bold;"
-                                    f"padding:0 3px'>&nbsp;{e.number}&nbsp;</div>", anchor=(0.5, 0.5))
-            mark.setFont(self.font)
+            mark = pool.text("bp", 12, anchor=(0.5, 0.5))
+            mark.setHtml(f"<div style='background:{theme.INK};color:white;font-weight:bold'>&nbsp;{e.number}&nbsp;"
+                         "</div>")
             mark.setToolTip(f"{e.number}. {e.summary}")
             mark.setPos(x, y)
-            mark.setZValue(12)
-            bp.addItem(mark)
-            tick = pg.PlotCurveItem([x, x], [y - step * 0.5, bp.viewRange()[1][0]],
-                                    pen=_pen(theme.INK, 0.8, Qt.PenStyle.DotLine))
-            tick.setZValue(-3)
-            bp.addItem(tick)
-            self._event_items += [(mark, bp), (tick, bp)]
+            tick = pool.curve("bp", -3)
+            tick.setData([x, x], [y - step * 0.5, bottom])
+            tick.setFillLevel(None)
+            tick.setBrush(None)
+            tick.setPen(_pen(theme.INK, 0.8, Qt.PenStyle.DotLine))
             self.event_marks.append((e.number, x))
+        pool.finish()
+
+
+class ItemPool:
+    """Chart items made once and reused: updating them is cheap, and nothing is removed from a live scene."""
+
+    def __init__(self, chart: SessionChart):
+        self.chart = chart
+        self.items: dict[tuple[str, str], list] = {}
+        self.used: dict[tuple[str, str], int] = {}
+
+    def start(self) -> None:
+        self.used = {k: 0 for k in self.items}
+
+    def _take(self, kind: str, panel: str, z: float, make):
+        key = (kind, panel)
+        items = self.items.setdefault(key, [])
+        n = self.used.get(key, 0)
+        if n == len(items):
+            item = make()
+            # Bands, phases and labels rarely change: painted once into a pixmap, not on every new point.
+            cached = item.textItem if isinstance(item, pg.TextItem) else item
+            cached.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.chart.plots[panel].addItem(item)
+            items.append(item)
+        item = items[n]
+        self.used[key] = n + 1
+        item.setZValue(z)
+        item.setVisible(True)
+        return item
+
+    def curve(self, panel: str, z: float) -> pg.PlotCurveItem:
+        return self._take("curve", panel, z, pg.PlotCurveItem)
+
+    def text(self, panel: str, z: float, anchor=(0, 0)) -> pg.TextItem:
+        def make():
+            t = pg.TextItem(anchor=anchor)
+            t.setFont(self.chart.font)
+            return t
+        item = self._take(f"text{anchor}", panel, z, make)
+        return item
+
+    def finish(self) -> None:
+        """Hide what this drawing did not use."""
+        for key, items in self.items.items():
+            for item in items[self.used.get(key, 0):]:
+                item.setVisible(False)

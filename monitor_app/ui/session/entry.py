@@ -79,6 +79,9 @@ class ReadingEntry(QWidget):
         self.confirmation.setObjectName("entry_confirmation")
         self.confirmation.setAccessibleName("Last saved reading")
         self.confirmation.setStyleSheet(f"color: {theme.GREEN}; font-weight: bold;")
+        # A fixed place for the confirmation, so a new text never re-lays out (and repaints) the whole screen.
+        self.confirmation.setMinimumWidth(self.fontMetrics().horizontalAdvance("\u2713 Saved 00:00  888/888, HR 888, "
+                                                                             "SpO2 100%") + 24)
         status = QHBoxLayout()
         status.addWidget(self.error, 1)
         status.addWidget(self.confirmation)

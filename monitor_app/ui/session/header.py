@@ -137,6 +137,14 @@ class DueClock(QLabel):
         self.setFont(sized_font(ctx, 2, bold=True))
         self.setAccessibleName("Next reading due")
         self.overdue = False
+        # Wide enough for its longest text: a changing text never re-lays out the screen.
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(
+            f"{theme.CRITICAL_SYMBOL} OVERDUE: reading was due 00:00 (888 min ago)") + 30)
+
+    def setStyleSheet(self, sheet: str) -> None:
+        # Re-applying a style sheet re-polishes and re-lays out the label: only when the look changes.
+        if sheet != self.styleSheet():
+            super().setStyleSheet(sheet)
 
     def update_due(self, record: SessionRecord, now: datetime) -> None:
         due = record.next_due(now)

@@ -5,7 +5,7 @@ import bisect
 from html import escape
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QTextDocument
+from PySide6.QtGui import QAction, QBrush, QColor, QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QTableView
 
 from monitor_app.domain.clock import fmt_time
@@ -14,6 +14,7 @@ from monitor_app.domain.thresholds import Level
 from monitor_app.domain.vitals import format_bp, mean_arterial_pressure
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
+from monitor_app.ui.session.common import sized_font
 
 # (key, header, parameters whose flags mark the cell)
 COLUMNS = (
@@ -57,10 +58,12 @@ class ReadingsModel(QAbstractTableModel):
         super().__init__(parent)
         self.ctx = ctx
         self.readings: list[ReadingView] = []
+        self._cache: dict[tuple[int, int, int], object] = {}  # (reading id, column, role) -> value
 
     # -- filling
     def set_record(self, record: SessionRecord) -> None:
         new = list(record.readings)
+        self._cache.clear()
         if [r.id for r in new] == [r.id for r in self.readings]:
             self.readings = new  # same rows: values, flags or corrections changed
             if new:
@@ -106,10 +109,18 @@ class ReadingsModel(QAbstractTableModel):
         return max(flags, key=lambda f: f.level == Level.CRITICAL)
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        # Views ask for every role of every visible cell on each repaint; each answer is worked out once.
         if not index.isValid():
             return None
         r = self.readings[index.row()]
-        key = COLUMNS[index.column()][0]
+        k = (r.id, index.column(), int(role))
+        try:
+            return self._cache[k]
+        except KeyError:
+            value = self._cache[k] = self._data(r, COLUMNS[index.column()][0], role)
+            return value
+
+    def _data(self, r: ReadingView, key: str, role):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(r, key)
         if role == HtmlRole:
@@ -131,11 +142,12 @@ class ReadingsModel(QAbstractTableModel):
             if flag is not None:
                 return QBrush(QColor(theme.INK))
         if role == Qt.ItemDataRole.FontRole:
-            f = QFont()
-            if r.entered_in_error and key != "comment":
-                f.setStrikeOut(True)
-            if self.flag_of(r, key) is not None and not r.entered_in_error:
-                f.setBold(True)
+            struck = r.entered_in_error and key != "comment"
+            bold = self.flag_of(r, key) is not None and not r.entered_in_error
+            if not (struck or bold):
+                return None
+            f = sized_font(self.ctx, bold=bold)
+            f.setStrikeOut(struck)
             return f
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if key in ("comment", "by", "phase", "time"):
@@ -246,7 +258,10 @@ class ReadingsTable(QTableView):
         super().__init__(parent)
         self.setModel(model)
         self.editable = editable
-        self.setItemDelegate(RichCellDelegate(self))
+        self.rich = RichCellDelegate(self)
+        self.rich_columns = False
+        model.modelReset.connect(self.use_rich_cells)
+        model.dataChanged.connect(self.use_rich_cells)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -260,6 +275,15 @@ class ReadingsTable(QTableView):
         if editable:
             self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             self.customContextMenuRequested.connect(self._menu)
+
+    def use_rich_cells(self, *_args) -> None:
+        """The struck-through originals need a painting delegate; a record without amendments does without it."""
+        wanted = any(r.amended for r in self.model().readings)
+        if wanted == self.rich_columns:
+            return
+        self.rich_columns = wanted
+        for key in ("bp", "map", "heart_rate", "spo2", "resp_rate", "moaas", "pain_nrs", "comment"):
+            self.setItemDelegateForColumn(COLUMN_INDEX[key], self.rich if wanted else None)
 
     def set_column_widths(self) -> None:
         fm = self.fontMetrics()

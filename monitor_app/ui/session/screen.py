@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from monitor_app.domain.clock import fmt_time
@@ -14,6 +14,7 @@ from monitor_app.domain.session import Phase
 from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
+from monitor_app.ui.pyside_guard import make_singletons_immortal
 from monitor_app.ui.session.chart import SessionChart
 from monitor_app.ui.session.common import FormDialog, attempt, show_refusal, sized_font, text_of
 from monitor_app.ui.session.corrections import AmendDialog, EnteredInErrorDialog, reading_summary
@@ -22,6 +23,9 @@ from monitor_app.ui.session.events_panel import EventsPanel
 from monitor_app.ui.session.flags_panel import FlagsPanel
 from monitor_app.ui.session.header import DueClock, SessionHeader
 from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
+
+# The screen repaints a long table and a chart all day: without this, PySide6 6.12 on Python 3.11 aborts.
+make_singletons_immortal()
 
 TICK_MS = 5000  # the due clock, elapsed time and "now" line move on; other workstations' changes appear
 
@@ -150,7 +154,10 @@ class SessionScreen(QWidget):
         self.entry_box = QWidget()
         self.entry_box.setLayout(entry_row)
         self.entry_box.setObjectName("entry_box")
-        self.entry_box.setStyleSheet(f"#entry_box {{ background: {theme.PANEL}; border-radius: 6px; }}")
+        self.entry_box.setAutoFillBackground(True)  # a palette, not a style sheet: the entry repaints on every save
+        palette = self.entry_box.palette()
+        palette.setColor(self.entry_box.backgroundRole(), QColor(theme.PANEL))
+        self.entry_box.setPalette(palette)
         entry_row.setContentsMargins(8, 4, 8, 4)
 
         left = QSplitter(Qt.Orientation.Vertical)
@@ -291,7 +298,10 @@ class SessionScreen(QWidget):
         record.version = version
         now = self.ctx.now()
         row = self.model.add_reading(view)
-        self.table.scrollTo(self.model.index(row, 0))
+        if row == self.model.rowCount() - 1:
+            self.table.scrollToBottom()
+        else:
+            self.table.scrollTo(self.model.index(row, 0))
         self.chart.set_record(record, now)
         if view.flags:
             self.flags.set_record(record)
