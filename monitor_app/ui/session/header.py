@@ -80,10 +80,12 @@ class SessionHeader(QWidget):
         left.setSpacing(2)
         left.addWidget(self.name)
         left.addWidget(self.details)
+        self.due = DueClock(ctx)
         middle = QVBoxLayout()
         middle.setSpacing(2)
         middle.addWidget(self.phase)
         middle.addWidget(self.elapsed)
+        middle.addWidget(self.due)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addLayout(left, 0, 0)
@@ -139,7 +141,8 @@ class DueClock(QLabel):
         self.overdue = False
         # Wide enough for its longest text: a changing text never re-lays out the screen.
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance(
-            f"{theme.CRITICAL_SYMBOL} OVERDUE: reading was due 00:00 (888 min ago)") + 30)
+            f"{theme.CRITICAL_SYMBOL} OVERDUE: due 00:00, 888 min ago") + 30)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def setStyleSheet(self, sheet: str) -> None:
         # Re-applying a style sheet re-polishes and re-lays out the label: only when the look changes.
@@ -151,15 +154,16 @@ class DueClock(QLabel):
         self.overdue = due.overdue
         style = "padding: 4px 10px; border-radius: 4px;"
         if due.reason == "baseline":
-            self.setText("\u25cb Baseline reading needed before the start")
+            self.setText("\u25cb Baseline reading due")
+            self.setToolTip("Record a baseline reading before starting the infusion")
             self.setStyleSheet(f"{style} background: {theme.PANEL}; color: {theme.INK};")
         elif due.at is None:
             self.setText("No reading due" if record.phase != Phase.PRE_INFUSION else "Baseline recorded \u2713")
             self.setStyleSheet(f"{style} color: {theme.MUTED};")
         elif due.overdue:
             late = minutes_between(due.at, now)
-            self.setText(f"{theme.CRITICAL_SYMBOL} OVERDUE: reading was due {fmt_time(due.at, self.ctx.zone)} "
-                         f"({late} min ago)")
+            self.setText(f"{theme.CRITICAL_SYMBOL} OVERDUE: due {fmt_time(due.at, self.ctx.zone)}, {late} min ago")
+            self.setToolTip("The next reading is overdue (more than a minute past its time)")
             self.setStyleSheet(f"{style} background: {theme.VERMILION}; color: white;")
         else:
             left = due.minutes_left(now)

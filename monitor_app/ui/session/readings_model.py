@@ -200,6 +200,8 @@ class ReadingsModel(QAbstractTableModel):
         lines = []
         if r.entered_in_error:
             lines.append(f"Entered in error by {r.error.by} at {fmt_time(r.error.at, zone)}: {r.error.reason}")
+        if key == "comment" and r.current.comment:
+            lines.append(r.current.comment)
         if key == "time":
             lines.append(f"Measured {fmt_time(r.measured_at, zone)}, recorded {fmt_time(r.recorded_at, zone)} "
                          f"by {r.recorded_by}")
@@ -270,7 +272,6 @@ class ReadingsTable(QTableView):
         self.setAccessibleName("Readings")
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().lineSpacing() + 10)
-        self.horizontalHeader().setStretchLastSection(False)
         self.set_column_widths()
         if editable:
             self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -290,13 +291,12 @@ class ReadingsTable(QTableView):
         samples = {"time": "\u25f7 14:20 (entered 14:35)", "minutes": "+120", "phase": "Pre-infusion",
                    "bp": "\u270e \u25c6 188/112 188/112", "map": "MAP", "heart_rate": "\u25c6 188",
                    "spo2": "\u25c6 100", "resp_rate": "\u25c6 60", "moaas": "MOAA/S", "pain_nrs": "NRS",
-                   "by": "Nina Okafor, RN"}
+                   "by": "Nina Okafor"}
+        samples["comment"] = "Patient anxious, reassured"
+        self.horizontalHeader().setStretchLastSection(True)
         for i, (key, header, _p) in enumerate(COLUMNS):
-            if key == "comment":
-                self.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch)
-                continue
             self.setColumnWidth(i, max(fm.horizontalAdvance(samples.get(key, header)),
-                                       fm.horizontalAdvance(header)) + 28)
+                                       fm.horizontalAdvance(header)) + 22)
 
     def selected_reading_id(self) -> int | None:
         rows = self.selectionModel().selectedRows() if self.selectionModel() else []

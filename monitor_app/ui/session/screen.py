@@ -21,7 +21,7 @@ from monitor_app.ui.session.corrections import AmendDialog, EnteredInErrorDialog
 from monitor_app.ui.session.entry import ReadingEntry
 from monitor_app.ui.session.events_panel import EventsPanel
 from monitor_app.ui.session.flags_panel import FlagsPanel
-from monitor_app.ui.session.header import DueClock, SessionHeader
+from monitor_app.ui.session.header import SessionHeader
 from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
 
 # The screen repaints a long table and a chart all day: without this, PySide6 6.12 on Python 3.11 aborts.
@@ -76,7 +76,7 @@ class SessionScreen(QWidget):
         editable = not self.read_only
 
         self.header = SessionHeader(ctx, editable)
-        self.due = DueClock(ctx)
+        self.due = self.header.due
         self.entry = ReadingEntry(ctx, session_id)
         self.chart = SessionChart(ctx)
         self.model = ReadingsModel(ctx, self)
@@ -150,7 +150,6 @@ class SessionScreen(QWidget):
 
         entry_row = QHBoxLayout()
         entry_row.addWidget(self.entry, 1)
-        entry_row.addWidget(self.due, 0, Qt.AlignmentFlag.AlignBottom)
         self.entry_box = QWidget()
         self.entry_box.setLayout(entry_row)
         self.entry_box.setObjectName("entry_box")

@@ -36,7 +36,7 @@ def record_summary(record: SessionRecord, zone) -> str:
         f"Infusion {fmt_time(record.infusion_start_at, zone) or '-'} to {fmt_time(record.infusion_end_at, zone) or '-'}"
         f", discharged {fmt_time(record.discharged_at, zone) or '-'}",
         f"{len(valid)} readings ({len(record.readings) - len(valid)} entered in error), {len(flags)} flags "
-        f"({critical} critical, {acked} acknowledged), {len(events)} events",
+        f"({critical} critical, {acked} acknowledged), {len(events)} event{'' if len(events) == 1 else 's'}",
     ]
     if record.discharge is not None:
         d = record.discharge
@@ -50,6 +50,7 @@ class _PasswordDialog(FormDialog):
     def __init__(self, ctx: UiContext, record: SessionRecord, title: str, parent=None):
         super().__init__(ctx, title, parent)
         self.record = record
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 70)
         actor = ctx.signed_in
         self.summary = QLabel(record_summary(record, ctx.zone))
         self.summary.setWordWrap(True)
