@@ -14,7 +14,6 @@ from monitor_app.domain.session import Phase
 from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
-from monitor_app.ui.pyside_guard import make_singletons_immortal
 from monitor_app.ui.session.chart import SessionChart
 from monitor_app.ui.session.common import FormDialog, attempt, show_refusal, sized_font, text_of
 from monitor_app.ui.session.corrections import AmendDialog, EnteredInErrorDialog, reading_summary
@@ -23,9 +22,6 @@ from monitor_app.ui.session.events_panel import EventsPanel
 from monitor_app.ui.session.flags_panel import FlagsPanel
 from monitor_app.ui.session.header import SessionHeader
 from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
-
-# The screen repaints a long table and a chart all day: without this, PySide6 6.12 on Python 3.11 aborts.
-make_singletons_immortal()
 
 TICK_MS = 5000  # the due clock, elapsed time and "now" line move on; other workstations' changes appear
 
