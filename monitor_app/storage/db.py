@@ -25,6 +25,7 @@ DB_FILENAME = "chairside.sqlite"
 BACKUPS_KEPT_DAYS = 14
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_WRITE_LOCK = 4242001  # PostgreSQL advisory lock serialising writes (services.audit takes it too)
+_READ_ONLY = "chairside_read_only"  # execution option of Database.reader's connections
 
 
 class DatabaseError(ChairsideError):
@@ -74,7 +75,8 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        with self.sessionmaker() as session:
+        """Reading only: on SQLite a deferred transaction, so readers never wait for (or block) a writer."""
+        with self.sessionmaker(bind=self.engine.execution_options(**{_READ_ONLY: True})) as session:
             yield session
 
     def dispose(self) -> None:
@@ -135,8 +137,9 @@ def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Take the write lock at the start so two writers never deadlock on a lock upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock at the start so two writers never deadlock on a lock upgrade; a reader
+        # begins deferred and, with WAL, reads its snapshot while a writer works.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
