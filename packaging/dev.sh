@@ -11,6 +11,9 @@ VENV=$ROOT/.venv
 QT_DEBS="libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1
   fonts-dejavu-core"
+# The PDF tests check the record with the tools a printer shop or an auditor would use: pdffonts (poppler-utils),
+# qpdf --check, and zbarimg to decode the QR code.
+TEST_DEBS="poppler-utils qpdf zbar-tools"
 
 python_cmd() {
   for p in python3.13 python3.12 python3.11 python3; do
@@ -33,22 +36,23 @@ ensure_venv() {
   fi
 }
 
-missing_qt_debs() {
+missing_debs() {
   local missing=()
-  for deb in $QT_DEBS; do
+  for deb in "$@"; do
     dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
   done
   echo "${missing[@]:-}"
 }
 
-ensure_qt_libs() {
+ensure_debs() {  # ensure_debs WHAT PACKAGE...
   command -v dpkg-query >/dev/null || return 0
-  local missing; missing=$(missing_qt_debs)
+  local what=$1; shift
+  local missing; missing=$(missing_debs "$@")
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "Qt needs these system packages for a window: sudo apt-get install $missing" >&2; exit 1
+    echo "$what needs these system packages: sudo apt-get install $missing" >&2; exit 1
   fi
 }
 
@@ -65,14 +69,14 @@ ensure_postgres() {
 cmd=${1:-run}; shift || true
 case "$cmd" in
   run)
-    ensure_venv; ensure_qt_libs
+    ensure_venv; ensure_debs "Qt (for a window)" $QT_DEBS
     if [ ! -f "$ROOT/.demo-data/chairside.sqlite" ]; then
       "$VENV/bin/monitor-app" --data-dir "$ROOT/.demo-data" demo
     fi
     exec "$VENV/bin/monitor-app" --data-dir "$ROOT/.demo-data" "$@"
     ;;
   test)
-    ensure_venv; ensure_qt_libs; ensure_postgres
+    ensure_venv; ensure_debs "The test suite" $QT_DEBS $TEST_DEBS; ensure_postgres
     export QT_QPA_PLATFORM=offscreen
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
