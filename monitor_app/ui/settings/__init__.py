@@ -1,0 +1,1 @@
+"""Settings: threshold profiles, monitoring schedules, clinic details and user accounts."""
