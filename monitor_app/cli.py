@@ -26,15 +26,27 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A mistyped command line is one line too, with where to find the right form."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="monitor-app", description="Chairside: infusion session documentation "
-                                "(documentation only, not a medical device). Without a command, opens the "
-                                "application.")
+    p = _Parser(prog="monitor-app", description="Chairside: infusion session documentation "
+                "(documentation only, not a medical device). Without a command, opens the application.")
     p.add_argument("--version", action="version", version=f"Chairside {__version__}")
-    p.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
-                                          "(default: $MONITOR_APP_DATABASE_URL or SQLite in the data directory)")
-    p.add_argument("--data-dir", help="folder for the SQLite archive, backups and logs")
+    where = p.add_argument_group("archive")
+    where.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
+                                              "(default: $MONITOR_APP_DATABASE_URL or SQLite in the data directory)")
+    where.add_argument("--data-dir", help="folder for the SQLite archive, backups and logs")
+    # The same options after the command (monitor-app verify --data-dir D); SUPPRESS keeps one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    add = sub.add_parser
+    sub.add_parser = lambda *a, **k: add(*a, parents=[common, *k.pop("parents", [])], **k)
 
     sub.add_parser("demo", help="create a demo clinic (users with passwords, patients, sessions)")
 

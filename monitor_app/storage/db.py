@@ -97,7 +97,9 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
         try:
             engine = create_engine(url, pool_pre_ping=True)
         except Exception as exc:  # unknown driver, bad options
-            raise DatabaseError(f"Cannot use database URL ({type(exc).__name__}: {exc})") from None
+            log.info("database URL refused: %s: %s", type(exc).__name__, exc)
+            raise DatabaseError(f"Database URL cannot be used: no driver for {parsed.drivername!r} (use "
+                                "sqlite:///FILE or postgresql+psycopg://HOST/DATABASE).") from None
     db = Database(url=url, data_dir=directory, engine=engine,
                   sessionmaker=sessionmaker(engine, expire_on_commit=False))
     if migrate:

@@ -28,7 +28,8 @@ def current_revision(db: Database) -> str | None:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except (OperationalError, SADatabaseError) as exc:
-        raise DatabaseError(f"Cannot read the database: {exc.orig}") from None
+        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        raise DatabaseError(f"Cannot read the database: {first_line}") from None
 
 
 def head_revision(db: Database) -> str:

@@ -1,0 +1,239 @@
+"""The command line as an administrator or an auditor uses it: real processes, exit codes, one-line errors.
+
+Every refusal must be one line on stderr, a non-zero exit, no traceback, and leave the archive as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor_app import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def monitor_app(*args: str, data_dir: Path | None = None, stdin: str | None = None, env: dict | None = None):
+    argv = [sys.executable, "-m", "monitor_app"]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
+    environment = {k: v for k, v in os.environ.items() if k not in ("MONITOR_APP_DATABASE_URL", "CHAIRSIDE_PASSWORD")}
+    environment.update(env or {})
+    return subprocess.run(argv + list(args), cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=300,
+                          env=environment)
+
+
+def refused(done, *words: str) -> str:
+    """A refusal as the specification wants it; returns the line."""
+    err = done.stderr.strip()
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def fingerprint(data_dir: Path) -> str:
+    """The archive's content, row by row (a file hash would change with SQLite's own bookkeeping)."""
+    con = sqlite3.connect(f"file:{data_dir / 'chairside.sqlite'}?mode=ro", uri=True)
+    try:
+        digest = hashlib.sha256()
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        for t in tables:
+            for row in con.execute(f'SELECT * FROM "{t}" ORDER BY 1'):
+                digest.update(repr(row).encode())
+        return digest.hexdigest()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli") / "demo"
+    done = monitor_app("demo", data_dir=folder)
+    assert done.returncode == 0, done.stderr
+    assert "nina" in done.stdout and "audrey" in done.stdout and "auditor" in done.stdout
+    return folder
+
+
+@pytest.fixture
+def archive(demo_dir, tmp_path) -> Path:
+    """A private copy of the demo archive, to change as a test likes."""
+    copy = tmp_path / "archive"
+    shutil.copytree(demo_dir, copy)
+    return copy
+
+
+def sql(data_dir: Path, statement: str, *params) -> list:
+    con = sqlite3.connect(data_dir / "chairside.sqlite")
+    try:
+        rows = con.execute(statement, params).fetchall()
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
+def test_version():
+    done = monitor_app("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"Chairside {__version__}"
+
+
+def test_demo_then_verify_is_intact(demo_dir):
+    done = monitor_app("verify", data_dir=demo_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Intact:")
+
+
+def test_a_second_demo_into_the_same_archive_is_refused(archive):
+    before = fingerprint(archive)
+    refused(monitor_app("demo", data_dir=archive), "already holds patients")
+    assert fingerprint(archive) == before
+
+
+def test_a_reading_changed_in_the_file_is_named(archive):
+    (reading_id,) = sql(archive, "SELECT id FROM readings ORDER BY id LIMIT 1")[0]
+    sql(archive, "UPDATE readings SET systolic = systolic + 10 WHERE id = ?", reading_id)
+    done = monitor_app("verify", data_dir=archive)
+    assert done.returncode == 1
+    assert done.stdout.startswith("NOT INTACT")
+    assert f"reading {reading_id}: differs from the audit trail" in done.stdout
+
+
+def test_an_audit_row_changed_in_the_file_is_named(archive):
+    sql(archive, "UPDATE audit_events SET reason = 'nothing to see' WHERE seq = 7")
+    done = monitor_app("verify", data_dir=archive)
+    assert done.returncode == 1 and "audit row 7: content does not match its hash" in done.stdout
+
+
+def test_a_signed_record_changed_consistently_in_the_file_is_named(archive):
+    """Even with the table and its audit snapshot both rewritten, the author's signature no longer matches."""
+    (sid, uid) = sql(archive, "SELECT s.id, s.record_uid FROM infusion_sessions s WHERE s.status = 'reviewed' "
+                              "ORDER BY s.id LIMIT 1")[0]
+    sql(archive, "UPDATE infusion_sessions SET lot_number = 'FORGED' WHERE id = ?", sid)
+    done = monitor_app("verify", data_dir=archive)
+    assert done.returncode == 1
+    assert f"session {sid}: differs from the audit trail" in done.stdout
+    assert f"record {uid} (session {sid}): content no longer matches the authored signature" in done.stdout
+
+
+def test_export_import_export_gives_equal_records(archive, tmp_path):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert monitor_app("export-json", "-o", str(first), data_dir=archive).returncode == 0
+    target = tmp_path / "empty"
+    done = monitor_app("import-json", str(first), data_dir=target)
+    assert done.returncode == 0, done.stderr
+    assert monitor_app("verify", data_dir=target).returncode == 0
+    assert monitor_app("export-json", "-o", str(second), data_dir=target).returncode == 0
+    a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (first, second))
+    a.pop("exported_at"), b.pop("exported_at")
+    assert a == b
+
+
+# ----------------------------------------------------------------------------------------------- refusals
+
+def test_import_of_a_missing_file(tmp_path):
+    refused(monitor_app("import-json", str(tmp_path / "nope.json"), data_dir=tmp_path / "d"), "No such file")
+    assert not (tmp_path / "d").exists()  # no archive is created for a refused import
+
+
+def test_import_of_a_malformed_file(archive, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "chairside-archive", "version": 1, "tables": {', encoding="utf-8")
+    refused(monitor_app("import-json", str(bad), data_dir=tmp_path / "d"), "not valid JSON", "nothing was imported")
+    assert not (tmp_path / "d").exists()
+
+
+def test_import_into_an_archive_that_is_not_empty(archive, tmp_path):
+    export = tmp_path / "x.json"
+    assert monitor_app("export-json", "-o", str(export), data_dir=archive).returncode == 0
+    before = fingerprint(archive)
+    refused(monitor_app("import-json", str(export), data_dir=archive), "import-json needs an empty archive")
+    assert fingerprint(archive) == before
+
+
+def test_unknown_session_id(archive, tmp_path):
+    before = fingerprint(archive)
+    refused(monitor_app("export-fhir", "424242", "-o", str(tmp_path / "b.json"), data_dir=archive),
+            "There is no session with id 424242")
+    refused(monitor_app("export-pdf", "424242", "-o", str(tmp_path / "r.pdf"), data_dir=archive),
+            "There is no session with id 424242")
+    assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.pdf"))
+    assert fingerprint(archive) == before
+
+
+def test_no_archive_at_the_data_dir(tmp_path):
+    refused(monitor_app("verify", data_dir=tmp_path / "none"), "No Chairside database")
+    assert not (tmp_path / "none").exists()
+
+
+def test_unreadable_database(tmp_path):
+    folder = tmp_path / "garbage"
+    folder.mkdir()
+    (folder / "chairside.sqlite").write_bytes(b"this is not a database" * 100)
+    before = (folder / "chairside.sqlite").read_bytes()
+    refused(monitor_app("verify", data_dir=folder), "not a readable Chairside database")
+    assert (folder / "chairside.sqlite").read_bytes() == before
+
+
+def test_database_of_a_newer_chairside(archive):
+    sql(archive, "UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    before = fingerprint(archive)
+    refused(monitor_app("verify", data_dir=archive), "newer version of Chairside")
+    refused(monitor_app("users", "list", data_dir=archive), "newer version of Chairside")
+    assert fingerprint(archive) == before
+    assert not (archive / "backups").exists() or not list((archive / "backups").glob("pre-migration-*"))
+
+
+def test_bad_database_url():
+    refused(monitor_app("verify", "--database-url", "nonsense://"), "Database URL cannot be used", "nonsense")
+    refused(monitor_app("verify", "--database-url", "postgresql+psycopg://chairside@127.0.0.1:1/none"),
+            "Cannot read the database", "127.0.0.1")
+
+
+def test_a_mistyped_command_line_is_one_line_too(archive):
+    refused(monitor_app("users", "frob", data_dir=archive), "invalid choice", "--help")
+    refused(monitor_app("export-pdf", "--from", "yesterday", data_dir=archive), "not a date")
+
+
+@pytest.mark.parametrize("password, words", [
+    ("short\n", ("at least 8 characters",)),
+    ("", ("No password given",)),
+])
+def test_users_add_with_a_refused_password(archive, password, words):
+    before = fingerprint(archive)
+    refused(monitor_app("users", "add", "pat", "--name", "Pat Reyes", "--role", "nurse", data_dir=archive,
+                        stdin=password), *words)
+    assert fingerprint(archive) == before
+
+
+def test_users_add_list_disable_and_reset(archive):
+    done = monitor_app("users", "add", "pat", "--name", "Pat Reyes", "--role", "charge_nurse",
+                       "--credentials", "RN", data_dir=archive, stdin="pat-password-1\n")
+    assert done.returncode == 0, done.stderr
+    listing = monitor_app("users", "list", data_dir=archive).stdout
+    assert any(line.split()[:3] == ["pat", "charge_nurse", "active"] for line in listing.splitlines())
+    refused(monitor_app("users", "add", "pat", "--name", "Pat Again", "--role", "nurse", data_dir=archive,
+                        stdin="another-pass-1\n"), "pat")
+    assert monitor_app("users", "reset-password", "pat", data_dir=archive,
+                       env={"CHAIRSIDE_PASSWORD": "pat-password-2"}).returncode == 0
+    assert monitor_app("users", "disable", "pat", data_dir=archive).returncode == 0
+    listing = monitor_app("users", "list", data_dir=archive).stdout
+    assert any(line.split()[:3] == ["pat", "charge_nurse", "disabled"] for line in listing.splitlines())
+    refused(monitor_app("users", "disable", "nobody", data_dir=archive), "nobody")
+    assert monitor_app("verify", data_dir=archive).returncode == 0  # every change went through the audit trail
+
+
+def test_paper_copy_check(archive):
+    (uid,) = sql(archive, "SELECT record_uid FROM infusion_sessions WHERE status = 'reviewed' LIMIT 1")[0]
+    refused(monitor_app("verify", "--record", uid, data_dir=archive), "Give both --record and --hash")
+    done = monitor_app("verify", "--record", uid, "--hash", "0123456789abcdef", data_dir=archive)
+    assert done.returncode == 1 and "Does NOT match" in done.stdout
