@@ -28,7 +28,7 @@ from monitor_app.services.access import Actor
 from monitor_app.services.clinical import name_key
 from monitor_app.services.queries import ArchiveQuery
 from monitor_app.storage.db import open_database
-from monitor_app.storage.models import AUDITED, AuditEvent
+from monitor_app.storage.models import AUDITED
 
 UTC = timezone.utc
 BUDGETS = {"search": 20.0, "page": 50.0, "open": 100.0, "verify": 30_000.0}

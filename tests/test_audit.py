@@ -14,7 +14,7 @@ from monitor_app.services.access import SYSTEM
 from monitor_app.services.users import sign_in
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import (AuditEvent, FlagAcknowledgement, InfusionSession, Reading, Signature)
-from session_flow import at, open_session, start, v
+from session_flow import at, open_session, v
 
 
 def chain(db) -> list[AuditEvent]:

@@ -23,7 +23,7 @@ from monitor_app.services.queries import get_record
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AuditEvent
 
-from conftest import PASSWORDS, make_users
+from conftest import make_users
 
 STANDARD_14 = {"Courier", "Helvetica", "Times", "Symbol", "ZapfDingbats"}
 PAGE_RE = re.compile(r"Page (\d+) of (\d+)")

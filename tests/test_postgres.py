@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from conftest import PASSWORDS, POSTGRES_URL, make_users
 from monitor_app.domain.errors import ConcurrentEdit
 from monitor_app.domain.session import Status
-from monitor_app.services import audit, clinical as c, integrity, queries, settings
+from monitor_app.services import clinical as c, integrity, queries, settings
 from monitor_app.services.queries import ArchiveQuery
 from monitor_app.storage.db import open_database
 from monitor_app.storage.migrate import current_revision, head_revision

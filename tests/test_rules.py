@@ -14,7 +14,7 @@ from conftest import PASSWORDS
 from monitor_app.domain.clock import fmt_time, parse_clock_time
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, PermissionDenied,
                                        RuleViolation)
-from monitor_app.domain.schedule import GRACE, Schedule
+from monitor_app.domain.schedule import GRACE, Due, Schedule, due_text
 from monitor_app.domain.session import Phase, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT
 from monitor_app.services import audit, clinical as c, integrity, queries, records, users
@@ -426,6 +426,39 @@ def test_next_reading_due_and_overdue_after_the_grace_minute(db, actors, t0):
     rec = record(db, nurse, sid)
     assert rec.next_due(at(t0, 53)).at == at(t0, 55)
     assert rec.next_due(at(t0, 56) + timedelta(seconds=1)).overdue
+
+
+def test_a_baseline_older_than_the_window_is_due_again_and_the_start_refused(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    c.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    rec = record(db, nurse, sid)
+    due = rec.next_due(at(t0, 20))
+    assert (due.reason, due.at, due.overdue) == ("rebaseline", at(t0, 35), False)  # 30-minute window
+    assert not rec.next_due(at(t0, 35) + GRACE).overdue
+    assert rec.next_due(at(t0, 35) + GRACE + timedelta(seconds=1)).overdue
+    with pytest.raises(RuleViolation, match="within 30 minutes"):
+        c.start_infusion(db, nurse, sid, at=at(t0, 36), now=at(t0, 36))
+    c.record_reading(db, nurse, sid, v("126/80", "70", "98"), measured_at=at(t0, 37), now=at(t0, 37))
+    assert record(db, nurse, sid).next_due(at(t0, 38)).at == at(t0, 67)
+    c.start_infusion(db, nurse, sid, at=at(t0, 38), now=at(t0, 38))
+
+
+@pytest.mark.parametrize("due, now, text", [
+    (Due(None, False, "baseline"), 0, "Baseline reading due"),
+    (Due(None, False, ""), 0, "No reading due"),
+    (Due(10, False, "infusion"), 0, "Next reading due 10:10 (in 10 min)"),
+    (Due(10, False, "infusion"), 4.5, "Next reading due 10:10 (in 6 min)"),
+    (Due(10, False, "recovery"), 9.8, "Next reading due 10:10 (now)"),
+    (Due(10, True, "infusion"), 13.2, "OVERDUE: reading due 10:10, 3 min ago"),
+    (Due(10, True, "infusion"), 85, "OVERDUE: reading due 10:10, 1 h 15 min ago"),
+    (Due(35, False, "rebaseline"), 20, "Start by 10:35 (in 15 min) or repeat the baseline"),
+    (Due(35, True, "rebaseline"), 37, "OVERDUE: baseline too old since 10:35, repeat it"),
+])
+def test_the_due_clock_in_words(due, now, text):
+    base = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    moment = lambda m: None if m is None else base + timedelta(minutes=m)
+    assert due_text(Due(moment(due.at), due.overdue, due.reason), moment(now), UTC) == text
 
 
 # ------------------------------------------------------------------------------------------ concurrent edits

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from monitor_app.domain.errors import FieldError, PermissionDenied, RuleViolation
-from monitor_app.domain.schedule import ESKETAMINE, IV_KETAMINE, Schedule
+from monitor_app.domain.schedule import ESKETAMINE, IV_KETAMINE
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2, Level, ParameterLimits, Thresholds
 from monitor_app.domain.vitals import parse_vitals
 from monitor_app.services import clinical, queries, settings
-from monitor_app.storage.models import AuditEvent, Event
+from monitor_app.storage.models import AuditEvent
 
 _mrn = count(1)
 M = timedelta(minutes=1)

@@ -41,6 +41,14 @@ def fmt_datetime(moment: datetime | None, zone: tzinfo) -> str:
     return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
+def fmt_duration(delta: timedelta) -> str:
+    """'7 min', '1 h 05 min': whole minutes, never negative."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def parse_clock_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     """Turn a typed 'HH:MM' (or 'HHMM') into the latest such local time not more than 12 hours ahead of now.
 

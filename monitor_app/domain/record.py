@@ -7,7 +7,7 @@ from datetime import date, datetime
 from monitor_app.domain.discharge import DISCHARGE_AT, scale_name
 from monitor_app.domain.schedule import Due, Schedule, next_due, observation_ends_at
 from monitor_app.domain.session import (EVENT_KINDS, INDICATIONS, OUTCOME_MEASURES, Phase, SessionTimes, Status,
-                                        derive_phase, event_category, infusion_label, phase_at)
+                                        derive_phase, event_category, infusion_label)
 from monitor_app.domain.thresholds import LEVEL_SYMBOL, PARAMETER_LABELS, Level, Thresholds
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, is_late_entry
 
@@ -309,8 +309,9 @@ class SessionRecord:
         started = {Phase.INFUSION: self.infusion_start_at, Phase.PAUSED: self.infusion_start_at,
                    Phase.RECOVERY: self.infusion_end_at}.get(phase)
         latest = self.latest_reading
+        baseline = self.baseline
         return next_due(self.schedule_at(now), phase, now, latest.measured_at if latest else None, started,
-                        self.baseline is not None)
+                        baseline.measured_at if baseline else None)
 
     @property
     def observation_ends_at(self) -> datetime | None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
+from monitor_app.domain.clock import fmt_duration, fmt_time
 from monitor_app.domain.errors import FieldError
 from monitor_app.domain.session import Phase
 
@@ -55,21 +56,25 @@ PRESETS = (IV_KETAMINE, ESKETAMINE)
 class Due:
     at: datetime | None
     overdue: bool
-    reason: str  # "baseline", "infusion", "recovery", or "" when nothing is due
+    # "baseline" (none yet), "rebaseline" (start by `at`, or the baseline is too old and is taken again),
+    # "infusion", "recovery", or "" when nothing is due
+    reason: str
 
     def minutes_left(self, now: datetime) -> float | None:
         return None if self.at is None else (self.at - now).total_seconds() / 60
 
 
 def next_due(schedule: Schedule, phase: Phase, now: datetime, last_reading_at: datetime | None,
-             phase_started_at: datetime | None, has_baseline: bool) -> Due:
+             phase_started_at: datetime | None, baseline_at: datetime | None) -> Due:
     """When the next reading is due under the schedule in force, and whether it is past the grace minute."""
     if phase == Phase.DISCHARGED:
         return Due(None, False, "")
     if phase == Phase.PRE_INFUSION:
-        if has_baseline:
-            return Due(None, False, "")
-        return Due(now, False, "baseline")
+        if baseline_at is None:
+            return Due(now, False, "baseline")
+        # The infusion may start only within the baseline window; after it the baseline is taken again.
+        expires = baseline_at + timedelta(minutes=schedule.baseline_window_min)
+        return Due(expires, now > expires + GRACE, "rebaseline")
     interval = schedule.recovery_interval_min if phase == Phase.RECOVERY else schedule.infusion_interval_min
     reason = "recovery" if phase == Phase.RECOVERY else "infusion"
     anchor = max(t for t in (last_reading_at, phase_started_at) if t is not None) \
@@ -77,6 +82,23 @@ def next_due(schedule: Schedule, phase: Phase, now: datetime, last_reading_at: d
     # A phase change restarts the clock at the phase start, not at an older reading.
     due = anchor + timedelta(minutes=interval)
     return Due(due, now > due + GRACE, reason)
+
+
+def due_text(due: Due, now: datetime, zone: tzinfo) -> str:
+    """The due clock in words, the same on the floor and at the chair."""
+    if due.reason == "baseline":
+        return "Baseline reading due"
+    if due.at is None:
+        return "No reading due"
+    at = fmt_time(due.at, zone)
+    if due.overdue:
+        if due.reason == "rebaseline":
+            return f"OVERDUE: baseline too old since {at}, repeat it"
+        return f"OVERDUE: reading due {at}, {fmt_duration(now - due.at)} ago"
+    when = "now" if due.at - now <= timedelta(seconds=30) else f"in {fmt_duration(due.at - now + timedelta(seconds=59))}"
+    if due.reason == "rebaseline":
+        return f"Start by {at} ({when}) or repeat the baseline"
+    return f"Next reading due {at} ({when})"
 
 
 def observation_ends_at(schedule: Schedule, infusion_start: datetime | None,

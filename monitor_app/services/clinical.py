@@ -16,8 +16,8 @@ from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, Fie
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.record import in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
-from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, EVENT_KINDS, INDICATIONS, INTERVENTIONS,
-                                        OUTCOME_MEASURES, ORDERS, SEVERITIES, SIDE_EFFECTS, Status)
+from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
+                                        OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
 from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
 from monitor_app.services import audit, settings as clinic
@@ -628,6 +628,6 @@ def add_addendum(db: Database, actor: Actor, session_id: int, text: str, passwor
             if r.session_id != row.id:
                 raise FieldError("corrections", "A correction must be of a reading of this session.")
             _amend(s, actor, row, r, changes, reason, now, addendum_id=ad.id)
-        sig = _signature(s, actor, row, "Addendum", now, addendum_id=ad.id)
+        _signature(s, actor, row, "Addendum", now, addendum_id=ad.id)
         return ad.id
     return _signing(db, actor, password, now, work)

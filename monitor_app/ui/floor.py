@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from monitor_app.domain.clock import fmt_time
+from monitor_app.domain.clock import fmt_duration, fmt_time
 from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.schedule import due_text
 from monitor_app.domain.session import Phase, Status
 from monitor_app.domain.thresholds import Level
 from monitor_app.domain.vitals import format_bp
@@ -35,13 +36,6 @@ PHASE_STYLE = {  # (background, text): each phase also says its name, never colo
     Phase.RECOVERY: ("#d5efe6", "#00573f"),
     Phase.DISCHARGED: ("#e8ecf0", theme.MUTED),
 }
-
-
-def duration_text(delta: timedelta) -> str:
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _symbol(level: Level) -> str:
@@ -133,18 +127,15 @@ class SessionCard(QFrame):
         due = rec.next_due(now)
         overdue = due.overdue
         self.setProperty("overdue", overdue)
-        if due.at is None:
-            text = f"<span style='color:{theme.MUTED}'>No reading due</span>"
+        text = due_text(due, now, zone)
+        if due.at is None and due.reason != "baseline":
+            text = f"<span style='color:{theme.MUTED}'>{text}</span>"
             due_style = ""
         elif overdue:
-            late = duration_text(now - due.at)
-            text = (f"<b>\u23f0 OVERDUE</b> \u2014 {self._due_what(due.reason)} was due {fmt_time(due.at, zone)} "
-                    f"({late} ago)")
+            text = f"<b>{theme.DUE_SYMBOL} {text}</b>"
             due_style = (f"background: {theme.VERMILION}; color: white; border-radius: 4px; padding: 4px 8px;")
         else:
-            left = due.at - now
-            when = "now" if left <= timedelta(0) else f"in {duration_text(left)}"
-            text = f"Next {self._due_what(due.reason)} due {fmt_time(due.at, zone)} ({when})"
+            text = f"{theme.DUE_SYMBOL} {text}"
             due_style = (f"background: {theme.PANEL}; color: {theme.INK}; border-radius: 4px; padding: 4px 8px;")
         self.due.setText(text)
         self.due.setStyleSheet(due_style)
@@ -155,20 +146,17 @@ class SessionCard(QFrame):
                            f"border-radius: 10px; }} QFrame#card:focus {{ border: 3px solid {theme.BLUE}; }}")
         self.setAccessibleName(f"Chair {rec.chair}, {rec.phase.label}" + (", reading overdue" if overdue else ""))
 
-    @staticmethod
-    def _due_what(reason: str) -> str:
-        return "baseline reading" if reason == "baseline" else "reading"
 
     def _elapsed_text(self, now: datetime) -> str:
         rec = self.record
         if rec.phase == Phase.RECOVERY and rec.infusion_end_at:
-            return f"Recovery for {duration_text(now - rec.infusion_end_at)}  (infusion ended " \
+            return f"Recovery for {fmt_duration(now - rec.infusion_end_at)}  (infusion ended " \
                    f"{fmt_time(rec.infusion_end_at, self.ctx.zone)})"
         if rec.infusion_start_at:
             what = "Infusion paused" if rec.phase == Phase.PAUSED else "Infusion running"
-            return f"{what} \u2014 {duration_text(now - rec.infusion_start_at)} since start " \
+            return f"{what} \u2014 {fmt_duration(now - rec.infusion_start_at)} since start " \
                    f"{fmt_time(rec.infusion_start_at, self.ctx.zone)}"
-        return f"Arrived {fmt_time(rec.arrival_at, self.ctx.zone)} \u2014 {duration_text(now - rec.arrival_at)} ago"
+        return f"Arrived {fmt_time(rec.arrival_at, self.ctx.zone)} \u2014 {fmt_duration(now - rec.arrival_at)} ago"
 
     def _latest_html(self) -> str:
         r = self.record.latest_reading

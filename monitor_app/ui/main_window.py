@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSizePolicy, QStackedWidget,
                                QToolBar, QVBoxLayout, QWidget)
@@ -435,9 +435,10 @@ class MainWindow(QMainWindow):
         geometry = self.qsettings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        else:  # first start on this workstation: most of the screen
+        else:  # first start on this workstation: the whole screen, as a chairside workstation is used
             area = self.screen().availableGeometry()
-            self.resize(min(1400, int(area.width() * 0.9)), min(900, int(area.height() * 0.9)))
+            self.setGeometry(area)
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
         state = self.qsettings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)

@@ -22,6 +22,7 @@ WARNING_SYMBOL = LEVEL_SYMBOL[Level.WARNING]
 CRITICAL_SYMBOL = LEVEL_SYMBOL[Level.CRITICAL]
 LATE_SYMBOL = "\u25f7"  # ◷ late entry (a clock face every bundled font has; U+23F1 is in none of them)
 AMENDED_SYMBOL = "\u270e"  # ✎ amended
+DUE_SYMBOL = "\u25d4"  # ◔ next reading due, and overdue (with the word OVERDUE and its colour)
 
 SERIES = {"systolic": BLUE, "diastolic": BLUE, "heart_rate": VERMILION, "spo2": GREEN, "resp_rate": PURPLE}
 

@@ -135,6 +135,8 @@ class EventsPanel(QWidget):
             b.setAccessibleName(f"Record event: {label.rstrip(chr(0x2026))}")
             b.setToolTip(f"Record {label.rstrip(chr(0x2026)).lower()}")
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            b.setStyleSheet("padding: 5px 6px;")  # two to a row in the side panel: the label, not the margin
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(label) + 20)
             b.clicked.connect(lambda _c=False, k=kind: self.record(k))
             grid.addWidget(b, i // 2, i % 2)
             self.quick_buttons[kind or "other"] = b

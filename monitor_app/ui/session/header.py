@@ -7,8 +7,8 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.schedule import due_text
 from monitor_app.domain.session import Phase
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
@@ -141,7 +141,7 @@ class DueClock(QLabel):
         self.overdue = False
         # Wide enough for its longest text: a changing text never re-lays out the screen.
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance(
-            f"{theme.CRITICAL_SYMBOL} OVERDUE: due 00:00, 888 min ago") + 30)
+            f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it") + 30)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
     def setStyleSheet(self, sheet: str) -> None:
@@ -153,20 +153,21 @@ class DueClock(QLabel):
         due = record.next_due(now)
         self.overdue = due.overdue
         style = "padding: 4px 10px; border-radius: 4px;"
+        text = due_text(due, now, self.ctx.zone)
         if due.reason == "baseline":
-            self.setText("\u25cb Baseline reading due")
+            self.setText(f"\u25cb {text}")
             self.setToolTip("Record a baseline reading before starting the infusion")
             self.setStyleSheet(f"{style} background: {theme.PANEL}; color: {theme.INK};")
         elif due.at is None:
-            self.setText("No reading due" if record.phase != Phase.PRE_INFUSION else "Baseline recorded \u2713")
+            self.setText(text)
             self.setStyleSheet(f"{style} color: {theme.MUTED};")
         elif due.overdue:
-            late = minutes_between(due.at, now)
-            self.setText(f"{theme.CRITICAL_SYMBOL} OVERDUE: due {fmt_time(due.at, self.ctx.zone)}, {late} min ago")
-            self.setToolTip("The next reading is overdue (more than a minute past its time)")
+            self.setText(f"{theme.DUE_SYMBOL} {text}")
+            self.setToolTip("The baseline is older than the schedule's window: take a new one before the start"
+                            if due.reason == "rebaseline" else
+                            "The next reading is overdue (more than a minute past its time)")
             self.setStyleSheet(f"{style} background: {theme.VERMILION}; color: white;")
         else:
-            left = due.minutes_left(now)
-            when = "now" if left <= 0.5 else f"in {max(1, round(left))} min"
-            self.setText(f"\u25d4 Next reading due {fmt_time(due.at, self.ctx.zone)} ({when})")
+            self.setText(f"{theme.DUE_SYMBOL} {text}")
+            self.setToolTip("")
             self.setStyleSheet(f"{style} background: {theme.PANEL}; color: {theme.INK};")

@@ -158,10 +158,13 @@ class SessionScreen(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
         left.addWidget(table_box)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
-        left.setSizes([620, 240])  # the chart is what is read at a glance; the table scrolls
-        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * 4)
+        left.setStretchFactor(0, 5)
+        left.setStretchFactor(1, 3)
+        left.setSizes([500, 300])  # the chart is read at a glance; the table shows the last readings and scrolls
+        # At least three readings in view under the header, whatever the window's height.
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(rows * 3 + self.table.horizontalHeader().sizeHint().height()
+                                    + self.table.horizontalScrollBar().sizeHint().height() + 4)
         left.setChildrenCollapsible(False)
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -169,7 +172,7 @@ class SessionScreen(QWidget):
         rv.addWidget(self.flags, 2)
         rv.addWidget(self.events, 3)
         rv.addWidget(self.signatures, 0)
-        right.setMinimumWidth(300)
+        right.setMinimumWidth(350)  # the quick event buttons keep their whole labels
         right.setMaximumWidth(440)
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)

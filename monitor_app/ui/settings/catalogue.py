@@ -64,8 +64,8 @@ class CatalogueTab(QWidget):
         self.retire_button = QPushButton("Retire\u2026")
         self.default_button = QPushButton("Make clinic default")
         self.duplicate_button.setToolTip(f"A new {self.noun} starting from a copy of this one")
-        self.retire_button.setToolTip(f"No longer offered for new sessions; sessions that used it keep it. "
-                                      f"Nothing is deleted.")
+        self.retire_button.setToolTip("No longer offered for new sessions; sessions that used it keep it. "
+                                      "Nothing is deleted.")
         self.default_button.setToolTip(f"New sessions use this {self.noun} unless another is chosen")
         self.duplicate_button.clicked.connect(self.duplicate)
         self.retire_button.clicked.connect(self.retire)
@@ -245,7 +245,7 @@ class CatalogueTab(QWidget):
         if e.preset:
             parts.append(f"Preset: {PRESET_NOTE}")
         if e.retired:
-            parts.append(f"Retired: no longer offered for new sessions.")
+            parts.append("Retired: no longer offered for new sessions.")
         if self.in_use(e.id):
             parts.append("Used by sessions: they keep the copy they started with; a change here applies to "
                          "sessions started after it.")
