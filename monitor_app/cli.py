@@ -5,6 +5,7 @@ import argparse
 import getpass
 import logging
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -194,8 +195,18 @@ def _cmd_export_json(args) -> int:
 def _cmd_import_json(args) -> int:
     from monitor_app.reports.interchange import check_file, import_archive
     from monitor_app.services.access import SYSTEM
+    from monitor_app.storage.db import resolve_url
     checked = check_file(_existing_file(args.file))  # a bad file is refused before any archive is created
-    n = import_archive(_open(args), SYSTEM, checked)
+    url, data_dir = resolve_url(args.database_url, args.data_dir)
+    created_here = url.startswith("sqlite") and not data_dir.exists()
+    db = _open(args)
+    try:
+        n = import_archive(db, SYSTEM, checked)
+    except BaseException:
+        db.dispose()
+        if created_here:  # a refused import leaves no empty archive behind in a folder it made
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise
     print(f"Imported {n} session record(s) from {args.file}.")
     return 0
 

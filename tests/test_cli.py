@@ -152,6 +152,17 @@ def test_import_of_a_malformed_file(archive, tmp_path):
     assert not (tmp_path / "d").exists()
 
 
+def test_import_refused_at_the_database_leaves_no_new_archive(archive, tmp_path):
+    """A file whose rows disagree with its own audit trail is refused once loaded: nothing stays behind."""
+    export = tmp_path / "x.json"
+    assert monitor_app("export-json", "-o", str(export), data_dir=archive).returncode == 0
+    doc = json.loads(export.read_text(encoding="utf-8"))
+    doc["tables"]["readings"][0]["heart_rate"] = 39
+    export.write_text(json.dumps(doc), encoding="utf-8")
+    refused(monitor_app("import-json", str(export), data_dir=tmp_path / "new"), "differs from the audit trail")
+    assert not (tmp_path / "new").exists()
+
+
 def test_import_into_an_archive_that_is_not_empty(archive, tmp_path):
     export = tmp_path / "x.json"
     assert monitor_app("export-json", "-o", str(export), data_dir=archive).returncode == 0

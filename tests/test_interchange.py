@@ -155,6 +155,8 @@ BAD_FILES = {
                           "audit row 6 is missing"),
     "reading edited": (lambda raw: _edit(json.loads(raw), lambda d: d["tables"]["readings"][0].update(
         systolic=d["tables"]["readings"][0]["systolic"] + 1)), "reading 1: differs from the audit trail"),
+    "no clinic settings": (lambda raw: _edit(json.loads(raw), lambda d: d["tables"].update(clinic_settings=[])),
+                           "clinic_settings holds 0 rows instead of one"),
     "password replaced": (lambda raw: _edit(json.loads(raw), lambda d: d["tables"]["users"][0].update(
         password_hash="$argon2id$forged")), "user 1: differs from the audit trail"),
 }

@@ -27,7 +27,7 @@ from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
-from monitor_app.storage.models import AUDITED, AuditEvent, Base, InfusionSession, UTCDateTime
+from monitor_app.storage.models import AUDITED, AuditEvent, Base, ClinicSettings, InfusionSession, UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +324,10 @@ def check_file(path: Path) -> CheckedArchive:
                               f"unknown {', '.join(unknown)}" if unknown else "") if part))
     rows = {m: _decode_rows(path, m.__tablename__, list(sa_inspect(m).columns), tables[m.__tablename__])
             for m in _models()}
+    if len(rows[ClinicSettings]) != 1:
+        # Every archive has its one row of clinic settings from its first start: without it, not a whole archive.
+        raise _fail(path, f"clinic_settings holds {len(rows[ClinicSettings])} rows instead of one "
+                          "(not the export of a whole archive)")
     trail = _decode_rows(path, "audit_trail", [AuditEvent.__table__.c[f] for f in AUDIT_FIELDS],
                          doc["audit_trail"])
     _check_chain(path, trail)

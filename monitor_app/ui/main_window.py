@@ -116,8 +116,8 @@ class MainWindow(QMainWindow):
         self.act_floor.setVisible(self.floor is not None)
         self.act_archive = self._action("Archive", self.show_archive, "Ctrl+F", "archive",
                                         "Find, open, export and verify records (Ctrl+F)")
-        self.act_settings = self._action("Settings", self.show_settings, None, "settings",
-                                         "Threshold profiles, schedules, clinic details, users")
+        self.act_settings = self._action("Settings", self.show_settings, "Ctrl+,", "settings",
+                                         "Threshold profiles, schedules, clinic details, users (Ctrl+,)")
         self.act_settings.setVisible(actor.can("configure_monitoring") or actor.can("clinic_settings")
                                      or actor.can("manage_users"))
         self.act_verify = self._action("Verify archive integrity\u2026", self.verify_archive, None, None,

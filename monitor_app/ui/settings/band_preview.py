@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont
 
-from monitor_app.domain.thresholds import LEVEL_SYMBOL, LIMIT_NAMES, PARAMETER_LABELS, PARAMETERS, Level, Thresholds
+from monitor_app.domain.thresholds import LIMIT_NAMES, PARAMETER_LABELS, PARAMETERS, Level, Thresholds
 from monitor_app.domain.vitals import PLAUSIBLE
 from monitor_app.ui import theme
 from monitor_app.ui.session.chart import BandSegment, bands_of
 
 FILL = {Level.WARNING: QColor(230, 159, 0, 90), Level.CRITICAL: QColor(213, 94, 0, 130)}
+# Critical bands are hatched as well as coloured, so the two tiers read apart in grey too.
+PATTERN = {Level.WARNING: Qt.BrushStyle.SolidPattern, Level.CRITICAL: Qt.BrushStyle.BDiagPattern}
 
 
 def display_range(thresholds: Thresholds, parameter: str) -> tuple[float, float]:
@@ -30,7 +33,7 @@ class BandPreview(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground(theme.PAPER)
         self.setAccessibleName("Preview of the warning and critical bands")
-        self.setMinimumHeight(250)
+        self.setMinimumHeight(200)
         self.bands: list[BandSegment] = []
         self.plots: dict[str, pg.PlotItem] = {}
         small = QFont()
@@ -68,23 +71,23 @@ class BandPreview(pg.GraphicsLayoutWidget):
                 right = hi if seg.high is None else seg.high
                 if right <= left:  # an empty band (e.g. NEWS2's high warning equal to its high critical)
                     continue
-                region = pg.LinearRegionItem((left, right), movable=False, brush=FILL[seg.level],
-                                             pen=pg.mkPen(theme.LEVEL_COLOUR[seg.level], width=1))
-                region.setZValue(-10)
-                plot.addItem(region)
-                # A symbol as well as a colour, so the bands read in grey too.
-                self._text(plot, (left + right) / 2, LEVEL_SYMBOL[seg.level], theme.INK, anchor=(0.5, 0.5))
+                for style in {Qt.BrushStyle.SolidPattern, PATTERN[seg.level]}:
+                    colour = FILL[seg.level] if style == Qt.BrushStyle.SolidPattern else QColor(theme.INK)
+                    region = pg.LinearRegionItem((left, right), movable=False, brush=QBrush(colour, style),
+                                                 pen=pg.mkPen(theme.LEVEL_COLOUR[seg.level], width=1))
+                    region.setZValue(-10)
+                    plot.addItem(region)
             limits = thresholds.for_parameter(parameter)
             for name in LIMIT_NAMES:
                 value = getattr(limits, name)
                 if value is not None:
                     self._text(plot, value, f"{value:g}", theme.INK,
-                               anchor=(1.05, 0) if name.startswith("low") else (-0.05, 0))
+                               anchor=(1.05, 0.5) if name.startswith("low") else (-0.05, 0.5))
 
     @staticmethod
     def _text(plot: pg.PlotItem, x: float, text: str, colour: str, anchor=(0.5, 0.5)) -> None:
         item = pg.TextItem(text, color=colour, anchor=anchor)
-        item.setPos(x, 0.95 if anchor[1] == 0 else 0.5)
+        item.setPos(x, 0.5)
         plot.addItem(item)
 
     def bands_for(self, parameter: str) -> list[tuple[Level, float | None, float | None]]:

@@ -56,7 +56,8 @@ class CatalogueTab(QWidget):
         self.list.setWordWrap(True)
         self.list.setAccessibleName(f"Threshold {self.noun}s" if self.noun == "profile" else "Monitoring schedules")
         self.list.setMinimumWidth(240)
-        self.list.setStyleSheet("QListWidget::item { padding: 6px 4px; border-bottom: 1px solid #d5dbe1; }")
+        self.list.setStyleSheet("QListWidget::item { padding: 6px 4px; border-bottom: 1px solid #d5dbe1; }"
+                                f"QListWidget::item:selected {{ background: #cfe3f3; color: {theme.INK}; }}")
         self.list.currentRowChanged.connect(self._row_changed)
         self.show_retired = QCheckBox("Show retired")
         self.show_retired.toggled.connect(self._toggle_retired)

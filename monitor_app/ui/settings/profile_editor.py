@@ -246,7 +246,7 @@ class ProfilesTab(CatalogueTab):
         self.preview = BandPreview()
         super().__init__(ctx, self.limits, parent)
         self.limits.edited.connect(self._edited)
-        caption = QLabel("Preview of the bands: \u25b2 warning, \u25c6 critical. It follows your edits.")
+        caption = QLabel("Preview of the bands: warning shaded, critical hatched. It follows your edits.")
         caption.setStyleSheet(f"color: {theme.MUTED};")
         self.extra.addWidget(caption)
         self.extra.addWidget(self.preview, 1)

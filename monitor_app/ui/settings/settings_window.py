@@ -17,7 +17,8 @@ class SettingsWindow(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Chairside settings")
-        self.resize(1180, 760)
+        area = self.screen().availableGeometry()
+        self.resize(min(1240, area.width() - 40), min(900, area.height() - 40))
         self.profiles = ProfilesTab(ctx)
         self.schedules = SchedulesTab(ctx)
         self.clinic = ClinicTab(ctx)
