@@ -229,12 +229,15 @@ class SessionScreen(QWidget):
             show_refusal(self, "Session record", exc)
             return
         self.marker = marker
+        first = self.record is None
         self.record = record
         now = self.ctx.now()
         self._apply_mode(record)
         self.header.set_record(record, now)
         self.due.update_due(record, now)
         self.model.set_record(record)
+        if first:  # opened: the latest readings in view (a later reload keeps where the nurse scrolled to)
+            QTimer.singleShot(0, self.table.scrollToBottom)
         self.chart.set_record(record, now)
         self.flags.set_record(record)
         self.events.set_record(record)
