@@ -19,6 +19,30 @@ ROLES = {"nurse": "nurse", "nurse2": "nurse", "charge": "charge_nurse", "auditor
 POSTGRES_URL = os.environ.get("CHAIRSIDE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def postgres_server():
+    """An AUTOCOMMIT engine on the PostgreSQL server's `postgres` database, for creating test databases.
+
+    A missing server fails the test: the PostgreSQL tests never skip quietly. A machine without a server may say
+    so with CHAIRSIDE_TEST_POSTGRES=skip, and then they are skipped with the reason.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    engine = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT",
+                           connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return engine
+    except Exception as exc:
+        engine.dispose()
+        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        message = (f"PostgreSQL server not reachable at {where} ({type(exc).__name__}); start it, or set "
+                   "CHAIRSIDE_TEST_POSTGRES_URL to a server the tests may create databases on")
+        if os.environ.get("CHAIRSIDE_TEST_POSTGRES") == "skip":
+            pytest.skip(message)
+        pytest.fail(message + " (CHAIRSIDE_TEST_POSTGRES=skip skips these tests on purpose)", pytrace=False)
+
+
 def make_users(db):
     for name, role in ROLES.items():
         users.add_user(db, SYSTEM, name, f"{name.capitalize()} Tester", role, PASSWORDS[name], "RN")

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
+from conftest import POSTGRES_URL, postgres_server
 from monitor_app.domain.errors import PermissionDenied
 from monitor_app.domain.session import Role
 from monitor_app.domain.vitals import Vitals
@@ -20,7 +20,6 @@ from monitor_app.services.demo import create_demo
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AuditEvent, ClinicSettings, Patient, Reading, User
 
-POSTGRES_URL = os.environ.get("CHAIRSIDE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LOGO = bytes(range(256)) * 3  # every byte value, as a PNG's would be
 
 
@@ -182,22 +181,10 @@ def test_bad_files_are_refused_and_nothing_is_written(source, tmp_path, case):
         assert audit.verify(s).intact  # the bootstrap rows are still there, untouched
 
 
-def _postgres_server():
-    try:
-        engine = create_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return engine
-    except Exception:
-        return None
-
-
 @pytest.mark.postgres
 def test_round_trip_through_postgresql(source, tmp_path):
     """Import into PostgreSQL: the sequences are moved past the imported ids, and the archive verifies."""
-    server = _postgres_server()
-    if server is None:
-        pytest.skip("no PostgreSQL server")
+    server = postgres_server()
     name = f"chairside_ix_{uuid.uuid4().hex[:12]}"
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -232,9 +219,7 @@ def test_round_trip_through_postgresql(source, tmp_path):
 @pytest.mark.postgres
 def test_restore_on_postgresql_keeps_the_replaced_archive(source, tmp_path):
     """backup/restore on PostgreSQL goes through the interchange: the replaced archive is kept as a file."""
-    server = _postgres_server()
-    if server is None:
-        pytest.skip("no PostgreSQL server")
+    server = postgres_server()
     from monitor_app.services.backup import backup, restore
     name = f"chairside_rs_{uuid.uuid4().hex[:12]}"
     with server.connect() as conn:

@@ -1,19 +1,18 @@
 """The same application on the PostgreSQL server (SPEC 8): migrations, a whole session, verify, concurrency, search.
 
-Each module run gets a fresh database (chairside_t_<random>), dropped afterwards. In CI the server must be there.
+Each module run gets a fresh database (chairside_t_<random>), dropped afterwards. Without a server they fail.
 """
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from conftest import PASSWORDS, POSTGRES_URL, make_users
+from conftest import PASSWORDS, POSTGRES_URL, make_users, postgres_server
 from monitor_app.domain.errors import ConcurrentEdit
 from monitor_app.domain.session import Status
 from monitor_app.services import clinical as c, integrity, queries, settings
@@ -26,25 +25,9 @@ from session_flow import at, complete_session, discharge, open_session, start, t
 pytestmark = pytest.mark.postgres
 
 
-def _server_engine():
-    url = make_url(POSTGRES_URL).set(database="postgres")
-    return create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-
-
 @pytest.fixture(scope="module")
 def pg():
-    server = _server_engine()
-    try:
-        with server.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        server.dispose()
-        where = make_url(POSTGRES_URL).render_as_string(hide_password=True)
-        message = (f"PostgreSQL server not reachable at {where} ({type(exc).__name__}); set "
-                   "CHAIRSIDE_TEST_POSTGRES_URL to a server the tests may create databases on")
-        if os.environ.get("CI"):
-            pytest.fail(message + " -- in CI these tests must run, not skip.", pytrace=False)
-        pytest.skip(message)
+    server = postgres_server()
     name = f"chairside_t_{secrets.token_hex(6)}"
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
