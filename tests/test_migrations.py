@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from monitor_app.storage.db import DB_FILENAME, DatabaseError, backups_dir, daily_backup, open_database
-from monitor_app.storage.migrate import current_revision, head_revision
+from monitor_app.storage.migrate import HEAD, current_revision, head_revision
 
 
 def digest(path) -> str:
@@ -19,7 +19,7 @@ def digest(path) -> str:
 
 
 def test_a_new_archive_is_at_the_alembic_head(db):
-    assert current_revision(db) == head_revision(db) is not None
+    assert current_revision(db) == head_revision(db) == HEAD  # the start-up check's constant is Alembic's head
     with db.engine.connect() as conn:
         tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
     assert {"alembic_version", "audit_events", "readings", "infusion_sessions", "users"} <= tables

@@ -87,9 +87,10 @@ def test_sign_in_typed_wrong_then_right(qtbot, db, actors):
     qtbot.keyClicks(window.password, "not-the-password")
     failures = audit_count(db, "login_failed")
     qtbot.mouseClick(window.button, Qt.LeftButton)
-    assert window.message.isVisible()
-    assert "Wrong user name or password" in window.message.text()
-    assert window.password.text() == ""  # a refused password is not left in the field
+    assert window.password.text() == ""  # a password is not left in the field, right or wrong
+    assert "Checking" in window.message.text() and not window.button.isEnabled()  # checked in the background
+    qtbot.waitUntil(lambda: "Wrong user name or password" in window.message.text(), timeout=5000)
+    assert window.message.isVisible() and window.button.isEnabled()
     assert audit_count(db, "login_failed") == failures + 1
 
     logins = audit_count(db, "login")

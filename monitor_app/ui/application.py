@@ -57,7 +57,7 @@ def make_application() -> QApplication:
     app.setWindowIcon(icon("chairside"))  # also registers the "icons:" search path
     app.setStyle("Fusion")
     app.setStyleSheet(STYLE)
-    from monitor_app.ui.main_window import large_type_saved
+    from monitor_app.ui.preferences import large_type_saved
     from monitor_app.ui.widgets import apply_type_size
     apply_type_size(large_type_saved())
     from monitor_app.ui import errors
@@ -68,6 +68,7 @@ def make_application() -> QApplication:
 def open_archive(database_url: str | None, data_dir: str | None):
     """Open (migrating after a backup if needed), bootstrap and back up the archive; returns (db, settings)."""
     from monitor_app.logs import setup_logging
+    from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
     from monitor_app.services.settings import bootstrap, read_settings
     from monitor_app.storage.db import daily_backup, open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
@@ -109,6 +110,7 @@ class Shell(QObject):
         self.main_window = None
         self.signin = SignInWindow()
         self.signin.signed_in.connect(self.enter)
+        self.signin.checking.connect(self._load_screens)
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
@@ -131,9 +133,17 @@ class Shell(QObject):
         log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)
         self.signin.set_unavailable(describe_open_error(exc))
 
+    @staticmethod
+    def _load_screens() -> None:
+        """Import the main window and the floor while the password is checked in the background."""
+        import monitor_app.services.queries  # noqa: F401
+        import monitor_app.ui.floor  # noqa: F401
+        import monitor_app.ui.main_window  # noqa: F401
+
     def enter(self, actor) -> None:
         from monitor_app.ui.context import UiContext
-        from monitor_app.ui.main_window import MainWindow, large_type_saved
+        from monitor_app.ui.main_window import MainWindow
+        from monitor_app.ui.preferences import large_type_saved
         ctx = UiContext(self.db, actor)
         ctx.reload_settings()
         ctx.large_type = large_type_saved()

@@ -13,21 +13,13 @@ from monitor_app.domain.errors import ChairsideError
 from monitor_app.domain.session import Role
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
+from monitor_app.ui.preferences import app_settings, large_type_saved
 from monitor_app.ui.signin import InactivityWatcher, LockScreen
 from monitor_app.ui.widgets import apply_type_size, heading, icon
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_MIN = 10
-
-
-def app_settings() -> QSettings:
-    return QSettings("Chairside", "Chairside")
-
-
-def large_type_saved(qsettings: QSettings | None = None) -> bool:
-    value = (qsettings or app_settings()).value("view/large_type", False)
-    return value in (True, "true", "1", 1)
 
 
 class Unavailable(QWidget):

@@ -9,9 +9,10 @@ from PySide6.QtWidgets import (QApplication, QFormLayout, QFrame, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from monitor_app import DISCLAIMER
+from monitor_app.domain.errors import ChairsideError
 from monitor_app.services.access import Actor
 from monitor_app.ui import theme
-from monitor_app.ui.widgets import MessageLine, call_service, heading, icon
+from monitor_app.ui.widgets import MessageLine, call_service, heading, icon, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,13 @@ class SignInWindow(QWidget):
     """The first window: shown before the archive is open, so the nurse can start typing at once."""
 
     signed_in = Signal(object)  # Actor
+    checking = Signal()  # the password is being checked in the background
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.db = None
         self._pending = False
+        self._checking = False
         self.setWindowTitle("Chairside: sign in")
         self.setWindowIcon(icon("chairside"))
         self.setObjectName("signin")
@@ -122,23 +125,37 @@ class SignInWindow(QWidget):
             self.message.show_info("Opening the archive\u2026")
             return
         self._pending = False
+        if self._checking:
+            return
         if not self.username.text().strip():
             self.message.show_error("Type your user name.")
             self.username.setFocus()
             return
         from monitor_app.services import users
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            ok, actor = call_service(self.message, users.sign_in, self.db, self.username.text(),
-                                     self.password.text())
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.password.clear()
-        if ok:
-            self.message.clear_message()
-            self.signed_in.emit(actor)
-        else:
-            self.password.setFocus()
+        db, username, password = self.db, self.username.text(), self.password.text()
+        self.password.clear()  # a password is never left in the field, right or wrong
+        self._checking = True
+        self.button.setEnabled(False)
+        self.message.show_info("Checking your password\u2026")
+        # The password check (Argon2, by design about a tenth of a second) runs off the GUI thread: the window
+        # stays responsive, and the screens the next step needs are loaded meanwhile.
+        run_in_background(lambda: users.sign_in(db, username, password), self._accepted, self._refused)
+        self.checking.emit()
+
+    def _accepted(self, actor) -> None:
+        self._checking = False
+        self.button.setEnabled(True)
+        self.message.clear_message()
+        self.signed_in.emit(actor)
+
+    def _refused(self, exc: Exception) -> None:
+        self._checking = False
+        self.button.setEnabled(True)
+        if isinstance(exc, ChairsideError):
+            self.message.show_error(str(exc))
+        else:  # logged by the worker; the nurse gets one sentence
+            self.message.show_error(f"Signing in failed ({type(exc).__name__}); the details are in the log.")
+        self.password.setFocus()
 
 
 class LockScreen(QWidget):
