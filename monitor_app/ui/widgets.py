@@ -53,6 +53,16 @@ def scaled(points: float) -> int:
     return round(base * points / theme.BASE_POINT_SIZE)
 
 
+def hold_size(label: QLabel, longest: str) -> None:
+    """Fix a label whose text changes at every save to the size of its longest text: a new text then repaints
+    the label alone, instead of re-laying out (and repainting) the screen around it."""
+    text = label.text()
+    label.setText(longest)
+    hint = label.sizeHint()
+    label.setText(text)
+    label.setFixedSize(hint.width() + 8, hint.height())
+
+
 class Heading(QLabel):
     """A title whose size follows the application font, so large mode enlarges it too."""
 

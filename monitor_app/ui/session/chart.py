@@ -213,8 +213,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.record = record
         self.origin = record.infusion_start_at or now
         self.clock_axis.origin = self.origin
-        self.minutes_axis.setLabel("minutes from infusion start" if record.infusion_start_at
-                                   else "minutes from now (infusion not started)")
+        title = "minutes from infusion start" if record.infusion_start_at else "minutes from now (infusion not started)"
+        if self.minutes_axis.labelText != title:  # setting it redraws the axis and re-lays out the panel
+            self.minutes_axis.setLabel(title)
         self._draw_readings(record)
         self._draw_frame(record, now)
 

@@ -13,6 +13,7 @@ from monitor_app.services import clinical
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import InlineError, clock, sized_font
+from monitor_app.ui.widgets import hold_size
 
 # (key, label, placeholder, width in characters); the core reading comes first after the time.
 FIELDS = (
@@ -79,9 +80,7 @@ class ReadingEntry(QWidget):
         self.confirmation.setObjectName("entry_confirmation")
         self.confirmation.setAccessibleName("Last saved reading")
         self.confirmation.setStyleSheet(f"color: {theme.GREEN}; font-weight: bold;")
-        # A fixed place for the confirmation, so a new text never re-lays out (and repaints) the whole screen.
-        self.confirmation.setMinimumWidth(self.fontMetrics().horizontalAdvance("\u2713 Saved 00:00  888/888, HR 888, "
-                                                                             "SpO2 100%") + 24)
+        hold_size(self.confirmation, "\u2713 Saved 00:00  888/888, HR 888, SpO2 100%")
         status = QHBoxLayout()
         status.addWidget(self.error, 1)
         status.addWidget(self.confirmation)

@@ -1,19 +1,22 @@
 """The open flags list and the acknowledgement of a flag with the action taken."""
 from __future__ import annotations
 
+import bisect
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
 from monitor_app.domain.clock import fmt_time
-from monitor_app.domain.record import FlagView, SessionRecord
+from monitor_app.domain.record import FlagView, ReadingView, SessionRecord
 from monitor_app.domain.session import ACK_ACTIONS
 from monitor_app.domain.thresholds import Level
 from monitor_app.services import clinical
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import FormDialog, sized_font
+from monitor_app.ui.widgets import hold_size
 
 
 def flag_line(flag: FlagView, measured_at, zone) -> str:
@@ -45,6 +48,7 @@ class FlagsPanel(QWidget):
         self.editable = editable
         self.title = QLabel("Open flags")
         self.title.setFont(sized_font(ctx, 1, bold=True))
+        hold_size(self.title, f"Open flags: 888 ({theme.CRITICAL_SYMBOL} 888 critical)")
         self.list = QListWidget()
         self.list.setAccessibleName("Open flags")
         self.list.setFont(sized_font(ctx))
@@ -64,10 +68,41 @@ class FlagsPanel(QWidget):
 
     def set_record(self, record: SessionRecord) -> None:
         measured = {r.id: r.measured_at for r in record.readings}
-        self.flags = [(f, measured.get(f.reading_id)) for f in record.open_flags]
-        # Critical first, then by time, so the worst is on top.
-        self.flags.sort(key=lambda fm: (fm[0].level != Level.CRITICAL, fm[1]))
+        self.flags = sorted(((f, measured.get(f.reading_id)) for f in record.open_flags), key=self._order)
         self.list.clear()
+        for f, at in self.flags:
+            self.list.addItem(self._item(f, at))
+        if self.flags:
+            self.list.setCurrentRow(0)
+        self._update_title()
+
+    def add_reading(self, reading: ReadingView) -> None:
+        """The flags of a reading just saved, each put in its place: the cheap update after a save."""
+        for f in reading.flags:
+            if not f.is_open:
+                continue
+            entry = (f, reading.measured_at)
+            row = bisect.bisect([self._order(e) for e in self.flags], self._order(entry))
+            self.flags.insert(row, entry)
+            self.list.insertItem(row, self._item(*entry))
+        if self.flags and self.list.currentRow() < 0:
+            self.list.setCurrentRow(0)
+        self._update_title()
+
+    @staticmethod
+    def _order(entry: tuple[FlagView, object]):
+        """Critical first, then by time, so the worst is on top."""
+        flag, at = entry
+        return flag.level != Level.CRITICAL, at
+
+    def _item(self, flag: FlagView, at) -> QListWidgetItem:
+        item = QListWidgetItem(flag_line(flag, at, self.ctx.zone))
+        item.setBackground(QBrush(QColor(theme.LEVEL_BACKGROUND[flag.level])))
+        item.setData(Qt.ItemDataRole.UserRole, flag.id)
+        item.setToolTip(f"{flag.level.value.capitalize()} flag, not yet acknowledged")
+        return item
+
+    def _update_title(self) -> None:
         critical = sum(1 for f, _ in self.flags if f.level == Level.CRITICAL)
         if not self.flags:
             self.title.setText("Open flags: none")
@@ -76,14 +111,6 @@ class FlagsPanel(QWidget):
             self.title.setText(f"Open flags: {len(self.flags)}"
                                + (f" ({theme.CRITICAL_SYMBOL} {critical} critical)" if critical else ""))
             self.title.setStyleSheet(f"color: {theme.VERMILION if critical else theme.INK};")
-        for f, at in self.flags:
-            item = QListWidgetItem(flag_line(f, at, self.ctx.zone))
-            item.setBackground(QBrush(QColor(theme.LEVEL_BACKGROUND[f.level])))
-            item.setData(Qt.ItemDataRole.UserRole, f.id)
-            item.setToolTip(f"{f.level.value.capitalize()} flag, not yet acknowledged")
-            self.list.addItem(item)
-        if self.flags:
-            self.list.setCurrentRow(0)
         self.ack_button.setEnabled(self.editable and bool(self.flags))
 
     def acknowledge(self) -> None:

@@ -13,6 +13,7 @@ from monitor_app.domain.session import Phase
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import sized_font
+from monitor_app.ui.widgets import hold_size
 
 PHASE_STYLE = {  # text, background, symbol (never colour alone)
     Phase.PRE_INFUSION: ("Pre-infusion", "#d9dee4", "\u25cb"),
@@ -60,6 +61,7 @@ class SessionHeader(QWidget):
         self.elapsed.setFont(sized_font(ctx, 1))
         self.elapsed.setAccessibleName("Elapsed time")
         self.elapsed.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hold_size(self.elapsed, "888 of 888 min infused")
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         row.setSpacing(6)
@@ -133,16 +135,17 @@ class SessionHeader(QWidget):
 class DueClock(QLabel):
     """'Next reading due 14:40 (in 6 min)', turning OVERDUE (colour, symbol and text) after the grace minute."""
 
+    STYLE = "padding: 4px 10px; border-radius: 4px;"
+
     def __init__(self, ctx: UiContext, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.setFont(sized_font(ctx, 2, bold=True))
         self.setAccessibleName("Next reading due")
         self.overdue = False
-        # Wide enough for its longest text: a changing text never re-lays out the screen.
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance(
-            f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it") + 30)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(self.STYLE)  # its padding, before the size is taken
+        hold_size(self, f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it")
 
     def setStyleSheet(self, sheet: str) -> None:
         # Re-applying a style sheet re-polishes and re-lays out the label: only when the look changes.
@@ -152,7 +155,7 @@ class DueClock(QLabel):
     def update_due(self, record: SessionRecord, now: datetime) -> None:
         due = record.next_due(now)
         self.overdue = due.overdue
-        style = "padding: 4px 10px; border-radius: 4px;"
+        style = self.STYLE
         text = due_text(due, now, self.ctx.zone)
         if due.reason == "baseline":
             self.setText(f"\u25cb {text}")

@@ -304,8 +304,7 @@ class SessionScreen(QWidget):
         else:
             self.table.scrollTo(self.model.index(row, 0))
         self.chart.set_record(record, now)
-        if view.flags:
-            self.flags.set_record(record)
+        self.flags.add_reading(view)
         self.due.update_due(record, now)
         self.header.update_time(record, now)
 
