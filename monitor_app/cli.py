@@ -266,10 +266,24 @@ def _log_unexpected(args) -> None:
     log.exception("command %s failed", args.command)
 
 
+def _no_display() -> str | None:
+    """Qt would abort with a page of plugin messages when there is no screen: say it in one line instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); every command works "
+            "without one (monitor-app --help).")
+
+
 def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        problem = _no_display()
+        if problem:
+            print(f"monitor-app: {problem}", file=sys.stderr)
+            return 2
         from monitor_app.ui.application import run_gui
         return run_gui(args)
     try:

@@ -82,6 +82,12 @@ def sql(data_dir: Path, statement: str, *params) -> list:
         con.close()
 
 
+def test_the_window_without_a_display_is_one_line(tmp_path):
+    done = monitor_app(data_dir=tmp_path / "d", env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""})
+    refused(done, "no display")
+    assert not (tmp_path / "d").exists()
+
+
 def test_version():
     done = monitor_app("--version")
     assert done.returncode == 0 and done.stdout.strip() == f"Chairside {__version__}"
