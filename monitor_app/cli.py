@@ -46,16 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--database-url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    add = sub.add_parser
-    sub.add_parser = lambda *a, **k: add(*a, parents=[common, *k.pop("parents", [])], **k)
 
-    sub.add_parser("demo", help="create a demo clinic (users with passwords, patients, sessions)")
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
 
-    v = sub.add_parser("verify", help="check the audit chain, every table and every signature")
+    command("demo", help="create a demo clinic (users with passwords, patients, sessions)")
+
+    v = command("verify", help="check the audit chain, every table and every signature")
     v.add_argument("--record", help="record id (from a printed record or its QR code)")
     v.add_argument("--hash", help="content hash printed on the record")
 
-    u = sub.add_parser("users", help="user accounts")
+    u = command("users", help="user accounts")
     us = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     a = us.add_parser("add", help="add a user (asks for the password, or reads it from $CHAIRSIDE_PASSWORD)")
     a.add_argument("username")
@@ -68,17 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = us.add_parser("reset-password", help="set a new password (asks, or reads $CHAIRSIDE_PASSWORD)")
     r.add_argument("username")
 
-    ej = sub.add_parser("export-json", help="export whole records in the versioned JSON interchange format")
+    ej = command("export-json", help="export whole records in the versioned JSON interchange format")
     ej.add_argument("-o", "--output", required=True)
-    ij = sub.add_parser("import-json", help="import records exported with export-json")
+    ij = command("import-json", help="import records exported with export-json")
     ij.add_argument("file")
 
-    b = sub.add_parser("backup", help="write a consistent copy of the archive")
+    b = command("backup", help="write a consistent copy of the archive")
     b.add_argument("-o", "--output", required=True)
-    rs = sub.add_parser("restore", help="replace the archive with a backup (the current one is kept aside)")
+    rs = command("restore", help="replace the archive with a backup (the current one is kept aside)")
     rs.add_argument("file")
 
-    ep = sub.add_parser("export-pdf", help="PDF session records")
+    ep = command("export-pdf", help="PDF session records")
     ep.add_argument("session_id", nargs="?", type=int)
     ep.add_argument("-o", "--output", help="PDF file for one session")
     ep.add_argument("--all", action="store_true", help="every session (optionally --from/--to)")
@@ -88,11 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--audit-appendix", action="store_true", help="append the record's audit trail")
     ep.add_argument("--jobs", type=int, default=0, help="worker processes for --all (default: all cores)")
 
-    ef = sub.add_parser("export-fhir", help="a FHIR R4 Bundle of one session")
+    ef = command("export-fhir", help="a FHIR R4 Bundle of one session")
     ef.add_argument("session_id", type=int)
     ef.add_argument("-o", "--output", required=True)
 
-    ec = sub.add_parser("export-csv", help="readings as CSV for analysis")
+    ec = command("export-csv", help="readings as CSV for analysis")
     ec.add_argument("-o", "--output", required=True)
     ec.add_argument("--from", dest="date_from", type=_date)
     ec.add_argument("--to", dest="date_to", type=_date)

@@ -60,9 +60,6 @@ class Due:
     # "infusion", "recovery", or "" when nothing is due
     reason: str
 
-    def minutes_left(self, now: datetime) -> float | None:
-        return None if self.at is None else (self.at - now).total_seconds() / 60
-
 
 def next_due(schedule: Schedule, phase: Phase, now: datetime, last_reading_at: datetime | None,
              phase_started_at: datetime | None, baseline_at: datetime | None) -> Due:

@@ -216,15 +216,11 @@ def compare_tables(last_after: dict[str, dict[str, bytes]], tables: dict[str, di
             report.problems.append(f"{entity} {key}: in the audit trail but missing from the database")
 
 
-def verify_tables(session: Session, last_after: dict[str, dict[str, bytes]], report: VerifyReport) -> None:
-    compare_tables(last_after, table_digests(session), report)
-
-
 def verify(session: Session) -> VerifyReport:
     from monitor_app.services.records import verify_signatures
     report = VerifyReport()
     last_after = verify_chain(session, report)
-    verify_tables(session, last_after, report)
+    compare_tables(last_after, table_digests(session), report)
     verify_signatures(session, report)
     return report
 

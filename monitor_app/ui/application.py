@@ -110,7 +110,6 @@ class Shell(QObject):
         self.main_window = None
         self.signin = SignInWindow()
         self.signin.signed_in.connect(self.enter)
-        self.signin.checking.connect(self._load_screens)
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
@@ -132,13 +131,6 @@ class Shell(QObject):
     def _archive_failed(self, exc: Exception) -> None:
         log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)
         self.signin.set_unavailable(describe_open_error(exc))
-
-    @staticmethod
-    def _load_screens() -> None:
-        """Import the main window and the floor while the password is checked in the background."""
-        import monitor_app.services.queries  # noqa: F401
-        import monitor_app.ui.floor  # noqa: F401
-        import monitor_app.ui.main_window  # noqa: F401
 
     def enter(self, actor) -> None:
         from monitor_app.ui.context import UiContext

@@ -52,7 +52,6 @@ class SignInWindow(QWidget):
     """The first window: shown before the archive is open, so the nurse can start typing at once."""
 
     signed_in = Signal(object)  # Actor
-    checking = Signal()  # the password is being checked in the background
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -138,9 +137,8 @@ class SignInWindow(QWidget):
         self.button.setEnabled(False)
         self.message.show_info("Checking your password\u2026")
         # The password check (Argon2, by design about a tenth of a second) runs off the GUI thread: the window
-        # stays responsive, and the screens the next step needs are loaded meanwhile.
+        # stays responsive meanwhile.
         run_in_background(lambda: users.sign_in(db, username, password), self._accepted, self._refused)
-        self.checking.emit()
 
     def _accepted(self, actor) -> None:
         self._checking = False
