@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepTogether, PageTemplate, Paragraph,
+from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, KeepTogether, PageTemplate, Paragraph,
                                 Spacer, Table, TableStyle)
 
 from monitor_app import DISCLAIMER, __version__
@@ -33,7 +33,7 @@ from monitor_app.domain.session import ACK_ACTIONS, Status
 from monitor_app.domain.thresholds import LEVEL_SYMBOL, LIMIT_NAMES, PARAMETER_LABELS, PARAMETERS, Level
 from monitor_app.domain.vitals import VITAL_FIELDS, format_bp, label as vital_label, mean_arterial_pressure
 from monitor_app.reports.fonts import BOLD, CONDENSED, CONDENSED_BOLD, OBLIQUE, REGULAR, register_fonts
-from monitor_app.reports.pdf_chart import session_chart
+from monitor_app.reports.pdf_chart import minimum_height, session_chart
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 TITLE = "Infusion session record"
@@ -402,7 +402,12 @@ class _Builder:
             x for h in heads[1:] for x in (("FONT", (0, h), (-1, h), CONDENSED_BOLD, 7.5, 9),
                                            ("BACKGROUND", (0, h), (-1, h), HEAD_FILL))])
         out += [Paragraph("Times", s["h3"]), times_table]
+        return out
 
+    def profile(self) -> list:
+        """The threshold profile and schedule in force, after the chart (page 1 keeps the chart)."""
+        r, s = self.r, self.s
+        out = []
         # Threshold profile and its limits (and any orders that changed them during the session).
         out.append(Paragraph(f"Threshold profile: {_e(r.thresholds.name)}", s["h3"]))
         out.append(self.limits_table(r.thresholds))
@@ -436,8 +441,7 @@ class _Builder:
         return self.table(rows, [w * 0.2] + [w * 0.13] * 4 + [w * 0.28], zebra=False, size=7)
 
     def chart(self) -> list:
-        d = session_chart(self.r, self.zone, self.width)
-        return [CondPageBreak(d.height + 24), self.heading("Chart"), d]
+        return [_ChartFlowable(self.r, self.zone, self.width, self.heading("Chart"))]
 
     READING_HEAD = ["Measured", "Phase", "Min", "BP", "MAP", "HR", "SpO2", "RR", "MOAA/S", "NRS", "Notes"]
 
@@ -688,6 +692,30 @@ def _status_text(status: Status) -> str:
             Status.SIGNED: "Signed (locked)", Status.REVIEWED: "Signed and reviewed (locked)"}[status]
 
 
+class _ChartFlowable(Flowable):
+    """The chart under its heading, as tall as the room left on the page allows (between readable and roomy)."""
+
+    MAX_H = 420
+
+    def __init__(self, record: SessionRecord, zone: tzinfo, width: float, heading: Paragraph):
+        super().__init__()
+        self.record, self.zone, self.width, self.heading = record, zone, width, heading
+        self.drawing = None
+
+    def wrap(self, avail_w, avail_h):
+        _w, head_h = self.heading.wrap(avail_w, avail_h)
+        self.head_h = head_h + self.heading.getSpaceAfter()
+        room = avail_h - self.head_h - 2
+        height = min(max(room, minimum_height(self.width, self.record)), self.MAX_H)
+        self.drawing = session_chart(self.record, self.zone, self.width, height)
+        self.height = self.head_h + self.drawing.height
+        return self.width, self.height
+
+    def draw(self):
+        self.heading.drawOn(self.canv, 0, self.height - self.head_h + self.heading.getSpaceAfter())
+        self.drawing.drawOn(self.canv, 0, 0)
+
+
 # ------------------------------------------------------------------------------------------------ building
 
 def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None) -> bytes:
@@ -718,6 +746,7 @@ def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None) -> byte
     story = []
     story += b.summary()
     story += b.chart()
+    story += b.profile()
     story += b.readings()
     story += b.flags()
     story += b.events()

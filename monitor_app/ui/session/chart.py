@@ -1,13 +1,14 @@
-"""The live session chart: BP as on an anaesthesia record, HR and SpO2 panels, limit bands, phases, events.
+"""The live session chart on screen: draws the chart model (reports.chart_model) with pyqtgraph.
 
-x is minutes from the infusion start (negative before it; before the start, minutes from now), with the clock
-time on the top axis. Every mark carries a shape as well as a colour, so the chart reads in grey too.
+A strip above the plot carries the phases, pauses and the numbered events; below it BP as on an anaesthesia
+record, HR and SpO2 share the time axis (round clock minutes, minutes from the infusion start beneath). Limit
+labels sit in a margin axis on the right. Every mark carries a shape as well as a colour, so it reads in grey.
+After a save only what changed is handed to pyqtgraph: usually one new point per series.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,20 +16,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
-from monitor_app.domain.thresholds import Level, Thresholds
+from monitor_app.domain.thresholds import LEVEL_SYMBOL, Level
+from monitor_app.reports import chart_model as model_of
+from monitor_app.reports.chart_model import CHARTED, PANEL_OF, PANELS, ChartModel, chart_model
 from monitor_app.ui import theme
 
-CHARTED = ("systolic", "diastolic", "heart_rate", "spo2")
-PANEL_OF = {"systolic": "bp", "diastolic": "bp", "heart_rate": "hr", "spo2": "spo2"}
-Y_RANGE = {"bp": (40, 220), "hr": (30, 160), "spo2": (85, 100.5)}
-Y_TITLE = {"bp": "BP mmHg", "hr": "HR /min", "spo2": "SpO\u2082 %"}
-# Bands drawn as filled areas; the others as limit lines only, because on the shared BP grid the diastolic
-# bands and the low systolic bands would cover the other series' normal values and mislead.
-FILLED = {("systolic", "high"), ("heart_rate", "low"), ("heart_rate", "high"), ("spo2", "low")}
-PHASE_COLOURS = {"Pre-infusion": "#eef1f4", "Infusion": "#e3f0fa", "Recovery": "#e6f5ef"}
-BAND_FILL = {Level.WARNING: QColor(230, 159, 0, 40), Level.CRITICAL: QColor(213, 94, 0, 55)}
+# Tints: the normal range stays white; warning a light amber, critical a deeper vermilion with hatching, so the
+# two differ in grey too. Phases never tint the plot: they are the strip above it.
+BAND_FILL = {Level.WARNING: QColor("#fbe3b0"), Level.CRITICAL: QColor("#f5c4ae")}
+HATCH = QColor(150, 60, 20, 150)
+LEVEL_INK = {Level.WARNING: "#8A5A00", Level.CRITICAL: "#B23A00"}
+PAUSE_FILL = QColor(120, 126, 136, 55)
+PAUSE_HATCH = QColor(95, 107, 122, 120)
+PHASE_FILL = {"Pre-infusion": "#e8ebee", "Infusion": "#75849a", "Recovery": "#cdd3da", "Discharged": "#f4f5f6"}
+GRID = QColor(0, 0, 0, 30)
+LEFT_AXIS_W, RIGHT_AXIS_W = 56, 84
+EVENT_PX = 24  # an event number's width in the lane
 
 
 @dataclass(frozen=True)
@@ -43,167 +47,165 @@ class BandSegment:
     high: float | None
 
 
-def bands_of(limits: Thresholds, parameter: str, x_from: float, x_to: float) -> list[tuple[BandSegment, str]]:
+def bands_of(limits, parameter: str, x_from: float, x_to: float) -> list[tuple[BandSegment, str]]:
     """The warning and critical areas of one parameter under one set of limits, each with its side."""
-    L = limits.for_parameter(parameter)
-    out = []
-    if L.low_critical is not None:
-        out.append((BandSegment(parameter, Level.CRITICAL, x_from, x_to, None, L.low_critical), "low"))
-    if L.low_warning is not None:
-        out.append((BandSegment(parameter, Level.WARNING, x_from, x_to, L.low_critical, L.low_warning), "low"))
-    if L.high_warning is not None:
-        out.append((BandSegment(parameter, Level.WARNING, x_from, x_to, L.high_warning, L.high_critical), "high"))
-    if L.high_critical is not None:
-        out.append((BandSegment(parameter, Level.CRITICAL, x_from, x_to, L.high_critical, None), "high"))
-    return out
+    return [(BandSegment(b.parameter, b.level, b.x_from, b.x_to, b.low, b.high), b.side)
+            for b in model_of.bands_of(limits, parameter, x_from, x_to)]
 
 
-class ClockAxis(pg.AxisItem):
-    """Tick labels in clock time (clinic zone) for x in minutes from the origin."""
-
-    def __init__(self, orientation: str, zone, **kw):
-        super().__init__(orientation, **kw)
-        self.zone = zone
-        self.origin: datetime | None = None
-
-    def tickStrings(self, values, scale, spacing):
-        if self.origin is None:
-            return ["" for _ in values]
-        return [fmt_time(self.origin + timedelta(minutes=v), self.zone) for v in values]
-
-    def tickSpacing(self, minVal, maxVal, size):
-        return minute_spacing(maxVal - minVal, size)
-
-
-class MinutesAxis(pg.AxisItem):
-    def tickStrings(self, values, scale, spacing):
-        return [f"{v:+.0f}" if v else "0" for v in values]
-
-    def tickSpacing(self, minVal, maxVal, size):
-        return minute_spacing(maxVal - minVal, size)
-
-
-def minute_spacing(span: float, pixels: float) -> list[tuple[float, float]]:
-    """Ticks on whole clinical intervals (5, 10, 15, 30, 60 ... minutes), about one per 70 pixels."""
-    wanted = max(1.0, pixels / 70)
-    for major in (5, 10, 15, 30, 60, 120, 240, 480):
-        if span / major <= wanted:
-            break
-    minor = {5: 1, 10: 5, 15: 5, 30: 10, 60: 15}.get(major, major / 4)
-    return [(major, 0), (minor, 0)]
-
-
-def _pen(colour: str, width: float = 1.5, style=Qt.PenStyle.SolidLine) -> QPen:
+def _pen(colour, width: float = 1.5, style=Qt.PenStyle.SolidLine) -> QPen:
     pen = pg.mkPen(colour, width=width)
     pen.setStyle(style)
     pen.setCosmetic(True)
     return pen
 
 
+def _fixed_axis(p: pg.PlotItem, side: str, width: float | None = None, height: float | None = None):
+    ax = p.getAxis(side)
+    if width is not None:
+        ax.setWidth(width)
+    if height is not None:
+        ax.setHeight(height)
+    # An axis repaints whenever a point is added under it: keep it as a pixmap.
+    ax.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return ax
+
+
 class SessionChart(pg.GraphicsLayoutWidget):
-    """Set a record (and the time now) to draw it; `bands` and `series_points` expose what is drawn."""
+    """Set a record (and the time now) to draw it; `model` is what is drawn."""
 
     def __init__(self, ctx, parent=None):
         super().__init__(parent=parent)
         self.ctx = ctx
         self.setBackground(theme.PAPER)
         self.setAccessibleName("Session chart")
-        self.setMinimumHeight(260)
-        big = ctx.large_type
+        self.setMinimumHeight(300)
         self.font = QFont()
-        self.font.setPointSize(theme.LARGE_POINT_SIZE - 3 if big else theme.BASE_POINT_SIZE - 2)
-        self.clock_axis = ClockAxis("top", ctx.zone)
-        self.minutes_axis = MinutesAxis("bottom")
+        self.font.setPointSize(theme.LARGE_POINT_SIZE - 3 if ctx.large_type else theme.BASE_POINT_SIZE - 2)
+        self.small = QFont(self.font)
+        self.small.setPointSize(self.font.pointSize() - 1)
+        line_h = self.fontMetrics().height()
+
+        # The strip above the plot: phases and pauses (0..1), numbered events (1..2.2).
+        self.lane = self.addPlot(row=0, col=0)
         self.plots: dict[str, pg.PlotItem] = {}
-        for row, name in enumerate(("bp", "hr", "spo2")):
-            axes = {"top": self.clock_axis} if name == "bp" else {}
-            if name == "spo2":
-                axes["bottom"] = self.minutes_axis
-            p = self.addPlot(row=row, col=0, axisItems=axes)
+        for row, name in enumerate(PANELS, start=1):
+            self.plots[name] = self.addPlot(row=row, col=0)
+        for name, p in [("lane", self.lane)] + list(self.plots.items()):
             p.setMenuEnabled(False)
             p.setMouseEnabled(False, False)
             p.hideButtons()
-            p.showGrid(x=True, y=True, alpha=0.15)
-            p.setLabel("left", Y_TITLE[name])
-            p.getAxis("left").setWidth(56)
-            for ax in ("left", "bottom", "top"):
-                p.getAxis(ax).setTickFont(self.font)
-                p.getAxis(ax).setTextPen(theme.INK)
-                # An axis (with its grid) repaints whenever a point is added under it: keep it as a pixmap.
-                p.getAxis(ax).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            if name == "bp":
-                p.showAxis("top")
-            if name != "spo2":
+            p.showAxis("right")
+            left = _fixed_axis(p, "left", LEFT_AXIS_W)
+            right = _fixed_axis(p, "right", RIGHT_AXIS_W)
+            for ax in (left, right, p.getAxis("bottom")):
+                ax.setTickFont(self.small if ax is right else self.font)
+                ax.setTextPen(theme.INK)
+            if name == "lane":
+                left.setStyle(showValues=False, tickLength=0)
+                right.setStyle(showValues=False, tickLength=0)
+                left.setPen(pg.mkPen(None))
+                right.setPen(pg.mkPen(None))
                 p.hideAxis("bottom")
-            p.setYRange(*Y_RANGE[name], padding=0)
-            p.vb.setLimits(yMin=0, yMax=400)
-            if name != "bp":
-                p.setXLink(self.plots["bp"])
-            self.plots[name] = p
-        self.plots["spo2"].setLabel("bottom", "minutes from infusion start")
-        self.ci.layout.setRowStretchFactor(0, 5)
-        self.ci.layout.setRowStretchFactor(1, 3)
-        self.ci.layout.setRowStretchFactor(2, 2)
-        self.ci.layout.setVerticalSpacing(2)
+                p.setYRange(0, 2.3, padding=0)
+            else:
+                p.setLabel("left", "")
+                right.setStyle(tickLength=-4, autoExpandTextSpace=False)
+                if name != "spo2":
+                    p.hideAxis("bottom")
+                p.setXLink(self.lane)
+        bottom = _fixed_axis(self.plots["spo2"], "bottom", height=3 * line_h + 12)
+        bottom.setStyle(autoExpandTextSpace=False, tickTextOffset=3)
+        self.bottom_axis = bottom
+        self.lane.setMaximumHeight(2.8 * line_h + 10)
+        self.lane.setMinimumHeight(2.8 * line_h + 10)
+        self.ci.layout.setRowStretchFactor(1, 5)
+        self.ci.layout.setRowStretchFactor(2, 3)
+        self.ci.layout.setRowStretchFactor(3, 2)
+        self.ci.layout.setVerticalSpacing(10)
+        self.legend = pg.LabelItem(justify="left")
+        self.addItem(self.legend, row=4, col=0)
+        self.titles = {}
+        for name, p in self.plots.items():
+            p.getAxis("left").setLabel(name)  # replaced by the model's title
 
-        bp = self.plots["bp"]
-        # BP as on an anaesthesia record: a bar from systolic to diastolic, a v on the systolic value and a ^ on
-        # the diastolic one. HR and SpO2: marks joined by a line.
+        # BP as on an anaesthesia record: a bar from systolic to diastolic, ▼ on the systolic value, ▲ on the
+        # diastolic one. HR and SpO2: marks joined by a line.
         self.bp_bars = pg.PlotCurveItem(connect="pairs", pen=_pen(theme.BLUE, 2))
         self.marks = {
             "systolic": pg.ScatterPlotItem(symbol="t", size=13, pen=_pen(theme.BLUE, 1), brush=pg.mkBrush(theme.BLUE)),
             "diastolic": pg.ScatterPlotItem(symbol="t1", size=13, pen=_pen(theme.BLUE, 1),
                                             brush=pg.mkBrush(theme.BLUE)),
-            "heart_rate": pg.ScatterPlotItem(symbol="o", size=7, pen=None, brush=pg.mkBrush(theme.VERMILION)),
-            "spo2": pg.ScatterPlotItem(symbol="s", size=7, pen=None, brush=pg.mkBrush(theme.GREEN)),
+            "heart_rate": pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=pg.mkBrush(theme.VERMILION)),
+            "spo2": pg.ScatterPlotItem(symbol="s", size=8, pen=_pen(theme.GREEN, 1.5), brush=pg.mkBrush("w")),
         }
-        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5)),
-                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5))}
+        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5, Qt.PenStyle.DashLine)),
+                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5, Qt.PenStyle.DotLine))}
         for item, panel in ((self.bp_bars, "bp"), (self.lines["heart_rate"], "hr"), (self.lines["spo2"], "spo2")):
             item.setZValue(9)
             self.plots[panel].addItem(item)
         for p, item in self.marks.items():
             item.setZValue(10)
             self.plots[PANEL_OF[p]].addItem(item)
-        # Flagged values: a large open shape around the mark, the same shapes as the table and alert list.
-        self.flag_marks: dict[tuple[str, Level], pg.ScatterPlotItem] = {}
-        for panel in ("bp", "hr", "spo2"):
-            for level, symbol in ((Level.WARNING, "t1"), (Level.CRITICAL, "d")):
-                mark = pg.ScatterPlotItem(symbol=symbol, size=26, pen=_pen(theme.LEVEL_COLOUR[level], 2.5),
-                                          brush=None)
-                mark.setZValue(11)
-                self.plots[panel].addItem(mark)
-                self.flag_marks[(panel, level)] = mark
-        self.now_lines = {}
-        for name, p in self.plots.items():
+        # A flag: an open triangle (warning) or diamond (critical) around the flagged mark itself; open flags bold.
+        self.flag_marks: dict[tuple[str, Level, bool], pg.ScatterPlotItem] = {}
+        for panel in PANELS:
+            for level, symbol, size in ((Level.WARNING, "t1", 28), (Level.CRITICAL, "d", 30)):
+                for is_open in (True, False):
+                    mark = pg.ScatterPlotItem(symbol=symbol, size=size, brush=None,
+                                              pen=_pen(LEVEL_INK[level], 3 if is_open else 1.5))
+                    mark.setZValue(11)
+                    self.plots[panel].addItem(mark)
+                    self.flag_marks[(panel, level, is_open)] = mark
+        self.now_lines, self.due_lines = {}, {}
+        for name, p in [("lane", self.lane)] + list(self.plots.items()):
             line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(theme.MUTED, 1, Qt.PenStyle.DashLine))
             line.setZValue(5)
             p.addItem(line)
             self.now_lines[name] = line
-        self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 1))
-        self.now_label.setFont(self.font)
-        bp.addItem(self.now_label)
+            due = pg.InfiniteLine(angle=90, movable=False, pen=_pen(theme.INK, 2, Qt.PenStyle.DashDotLine))
+            due.setZValue(6)
+            p.addItem(due)
+            self.due_lines[name] = due
+        self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 0))
+        self.due_label = pg.TextItem("", color=theme.INK, anchor=(1, 0), fill=pg.mkBrush(255, 255, 255, 220))
+        for item in (self.now_label, self.due_label):
+            item.setFont(self.small)
+            item.setZValue(20)
+            self.plots["bp"].addItem(item)
 
-        self.bands: list[BandSegment] = []
-        self._points: dict[str, list[tuple[float, float]]] = {p: [] for p in CHARTED}
-        self._flagged: list[tuple[str, Level, float, float]] = []
-        self.pools = {name: ItemPool(self) for name in ("bands", "phases", "events")}
-        self.event_marks: list[tuple[int, float]] = []
-        self._static_key = None
+        self.event_symbols = {}
+        for symbol in ("o", "s"):
+            item = pg.ScatterPlotItem(symbol=symbol, size=line_h + 6, pen=_pen(theme.INK, 1.2), brush=pg.mkBrush("w"))
+            item.setZValue(11)
+            self.lane.addItem(item)
+            self.event_symbols[symbol] = item
+        self.pools = {name: ItemPool(self) for name in ("bands", "phases", "events", "grid")}
+        self.model: ChartModel | None = None
         self.record: SessionRecord | None = None
         self.origin: datetime | None = None
         self.x_range = (0.0, 0.0)
         self._drawn: dict = {}
-        self._y_ranges: dict = {}
-        self._per_reading: dict = {}
-        self._per_reading_origin: datetime | None = None
+        self._static_key = None
+        self._label_key = None
+        for p in self.plots.values():
+            p.vb.sigResized.connect(self._draw_limit_labels)
 
-    # -- what tests and the screen read
+    # -- what tests and the screen read (the model, as drawn)
     def series_points(self, parameter: str) -> list[tuple[float, float]]:
-        return list(self._points[parameter])
+        return list(self.model.points[parameter]) if self.model else []
 
     def flagged_points(self) -> list[tuple[str, Level, float, float]]:
-        return list(self._flagged)
+        return [(f.parameter, f.level, f.x, f.y) for f in self.model.flags] if self.model else []
+
+    @property
+    def bands(self) -> list[BandSegment]:
+        return [BandSegment(b.parameter, b.level, b.x_from, b.x_to, b.low, b.high) for b in self.model.bands] \
+            if self.model else []
+
+    @property
+    def event_marks(self) -> list[tuple[int, float]]:
+        return [(e.number, e.x) for e in sorted(self.model.events, key=lambda e: e.number)] if self.model else []
 
     def x_of(self, moment: datetime) -> float:
         return (moment - self.origin).total_seconds() / 60.0
@@ -211,55 +213,21 @@ class SessionChart(pg.GraphicsLayoutWidget):
     # -- drawing
     def set_record(self, record: SessionRecord, now: datetime) -> None:
         self.record = record
-        self.origin = record.infusion_start_at or now
-        self.clock_axis.origin = self.origin
-        title = "minutes from infusion start" if record.infusion_start_at else "minutes from now (infusion not started)"
-        if self.minutes_axis.labelText != title:  # setting it redraws the axis and re-lays out the panel
-            self.minutes_axis.setLabel(title)
-        self._draw_readings(record)
-        self._draw_frame(record, now)
+        width = max(self.lane.vb.width(), 300.0)
+        model = chart_model(record, self.ctx.zone, now, max_ticks=max(3, int(width / 80)),
+                            event_width=EVENT_PX / width)
+        self.model = model
+        self.origin = model.origin
+        self._draw_points(model)
+        self._draw_frame(model)
 
     def update_now(self, now: datetime) -> None:
         if self.record is not None:
-            if self.record.infusion_start_at is None:
-                self.set_record(self.record, now)
-            else:
-                self._draw_frame(self.record, now)
+            self.set_record(self.record, now)
 
-    def _contribution(self, r) -> tuple[list, list]:
-        """The points and flag marks of one reading, worked out once per reading (and origin)."""
-        cached = self._per_reading.get(r.id)
-        if cached is not None and cached[0] is r:
-            return cached[1], cached[2]
-        x = self.x_of(r.measured_at)
-        points, flags = [], []
-        if not r.entered_in_error:
-            for p in CHARTED:
-                value = getattr(r.current, p)
-                if value is None:
-                    continue
-                points.append((p, x, float(value)))
-                f = r.flag_for(p) if r.flags else None
-                if f is not None:
-                    flags.append((p, f.level, x, float(value)))
-        self._per_reading[r.id] = (r, points, flags)
-        return points, flags
-
-    def _draw_readings(self, record: SessionRecord) -> None:
-        if self._per_reading_origin != self.origin:
-            self._per_reading = {}
-            self._per_reading_origin = self.origin
-        pts = {p: [] for p in CHARTED}
-        flagged = []
-        for r in record.readings:
-            points, flags = self._contribution(r)
-            for p, x, y in points:
-                pts[p].append((x, y))
-            flagged.extend(flags)
-        self._points = pts
-        self._flagged = flagged
-        # Only what changed is handed to pyqtgraph: after a save, usually one new point per series.
+    def _draw_points(self, model: ChartModel) -> None:
         drawn = self._drawn
+        pts = model.points
         for p in CHARTED:
             old = drawn.get(p, [])
             if old == pts[p]:
@@ -272,183 +240,233 @@ class SessionChart(pg.GraphicsLayoutWidget):
             else:
                 marks.clear()
             if p in self.lines:
-                self.lines[p].setData(np.array([x for x, _ in pts[p]], dtype=float),
-                                      np.array([y for _, y in pts[p]], dtype=float))
-        if drawn.get("systolic") != pts["systolic"] or drawn.get("diastolic") != pts["diastolic"]:
-            bars = [(x, v) for (x, s_), (_x, d) in zip(pts["systolic"], pts["diastolic"]) for v in (s_, d)]
-            self.bp_bars.setData(np.array([x for x, _ in bars], dtype=float),
-                                 np.array([v for _, v in bars], dtype=float), connect="pairs")
-        if drawn.get("flagged") != flagged:
-            for (panel, level), mark in self.flag_marks.items():
-                spots = [(x, y) for p, lv, x, y in flagged if PANEL_OF[p] == panel and lv == level]
+                arr = np.array(pts[p], dtype=float).reshape(-1, 2)
+                self.lines[p].setData(arr[:, 0], arr[:, 1])
+        if drawn.get("bars") != model.bp_bars:
+            arr = np.array([(x, v) for x, s, d in model.bp_bars for v in (s, d)], dtype=float).reshape(-1, 2)
+            self.bp_bars.setData(arr[:, 0], arr[:, 1], connect="pairs")
+        if drawn.get("flags") != model.flags:
+            for (panel, level, is_open), mark in self.flag_marks.items():
+                spots = [(f.x, f.y) for f in model.flags if f.panel == panel and f.level == level
+                         and f.open == is_open]
                 mark.setData(pos=spots) if spots else mark.clear()
-        self._drawn = {**pts, "flagged": flagged}
-        # Values beyond the usual scale stay visible.
-        for panel, (lo, hi) in Y_RANGE.items():
-            ys = [y for p in CHARTED if PANEL_OF[p] == panel for _, y in pts[p]]
-            pad = 2 if panel == "spo2" else 8
-            wanted = (min(lo, min(ys) - pad), max(hi, min(max(ys) + pad, 400))) if ys else (lo, hi)
-            if self._y_ranges.get(panel) != wanted:
-                self.plots[panel].setYRange(*wanted, padding=0)
-                self._y_ranges[panel] = wanted
+        self._drawn = {**pts, "bars": model.bp_bars, "flags": model.flags}
 
-    def _draw_frame(self, record: SessionRecord, now: datetime) -> None:
-        """Range, now line, bands, phases and events: redrawn only when what they depend on changed."""
-        xs = [pts[0][0] for pts in self._points.values() if pts] + [pts[-1][0] for pts in self._points.values() if pts]
-        start = record.infusion_start_at
-        planned_end = (self.x_of(start) + record.planned_minutes) if start else 0
-        end_x = self.x_of(record.discharged_at) if record.discharged_at else self.x_of(now)
-        left = min([self.x_of(record.arrival_at)] + xs) - 3
-        right = max([end_x, planned_end] + xs) + 3
-        if record.infusion_end_at and not record.discharged_at:
-            obs = record.observation_ends_at
-            if obs is not None:
-                right = max(right, self.x_of(obs) + 3)
-        # The right edge moves in whole steps, so a save or a clock tick rarely rescales the chart.
-        step = 10 if right - left <= 240 else 30
-        left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
+    def _draw_frame(self, model: ChartModel) -> None:
+        """Range, now and due lines, bands, phases, events, ticks: each redrawn only when it changed."""
+        left, right = model.x_range
         if (left, right) != self.x_range:
             self.x_range = (left, right)
-            self.plots["bp"].setXRange(left, right, padding=0)
-        now_x = self.x_of(now)
+            self.lane.setXRange(left, right, padding=0)
+        live = model.now_x is not None
         for line in self.now_lines.values():
-            line.setValue(now_x)
-            line.setVisible(record.discharged_at is None)
-        self.now_label.setVisible(record.discharged_at is None)
-        self.now_label.setPos(now_x, self.plots["bp"].viewRange()[1][1])
-        key = (left, right, record.infusion_start_at, record.infusion_end_at, record.discharged_at,
-               tuple(at for at, _ in record.threshold_orders), tuple((e.id, e.error is None) for e in record.events),
-               tuple(sorted(self._y_ranges.items())))
+            line.setVisible(live)
+            if live:
+                line.setValue(model.now_x)
+        self.now_label.setVisible(live)
+        top = model.panels["bp"].hi
+        if live:
+            self.now_label.setPos(model.now_x, top)
+        due = model.next_due
+        for line in self.due_lines.values():
+            line.setVisible(due is not None)
+            if due is not None:
+                line.setValue(due.x)
+                line.setPen(_pen(LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK, 2,
+                                 Qt.PenStyle.DashDotLine))
+        self.due_label.setVisible(due is not None)
+        if due is not None:
+            text = f"\u25d4 {due.label}" + (" OVERDUE" if due.overdue else "")
+            if self.due_label.textItem.toPlainText() != text:
+                self.due_label.setText(text, color=LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK)
+            self.due_label.setPos(due.x, top)
+        key = (model.x_range, tuple(model.panels.values()), tuple(model.bands), tuple(model.phases),
+               tuple(model.pauses), tuple(model.events), tuple(model.ticks), tuple(model.infusion_marks),
+               tuple(model.legend))
         if key == self._static_key:
             return
         self._static_key = key
-        self._draw_bands(record, left, right)
-        self._draw_phases(record, left, right, now)
-        self._draw_events(record)
+        for name, panel in model.panels.items():
+            p = self.plots[name]
+            p.setYRange(panel.lo, panel.hi, padding=0)
+            axis = p.getAxis("left")
+            if axis.labelText != panel.title:
+                axis.setLabel(panel.title)
+        self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
+        if self.bottom_axis.labelText != model.origin_label:
+            self.bottom_axis.setLabel(f"clock time / {model.origin_label}")
+        self._draw_grid(model)
+        self._draw_bands(model)
+        self._draw_strip(model)
+        self._draw_events(model)
+        self._draw_limit_labels()
+        self._draw_legend(model)
 
-    def _draw_bands(self, record: SessionRecord, left: float, right: float) -> None:
-        segments = []
-        changes = [(left, record.thresholds)] + [(self.x_of(at), t) for at, t in record.threshold_orders]
-        for i, (x_from, limits) in enumerate(changes):
-            x_to = changes[i + 1][0] if i + 1 < len(changes) else right
-            x_from = max(x_from, left)
-            if x_to <= x_from:
-                continue
-            for p in CHARTED:
-                segments.extend(bands_of(limits, p, x_from, x_to))
-        self.bands = [b for b, _side in segments]
+    def _draw_grid(self, model: ChartModel) -> None:
+        pool = self.pools["grid"]
+        pool.start()
+        for name, panel in model.panels.items():
+            xs = [t.x for t in model.ticks]
+            left, right = model.x_range
+            seg_x = [v for x in xs for v in (x, x)] + [v for _y in panel.ticks for v in (left, right)]
+            seg_y = [v for _x in xs for v in (panel.lo, panel.hi)] + [v for y in panel.ticks for v in (y, y)]
+            grid = pool.curve(name, -30)
+            grid.setData(np.array(seg_x, dtype=float), np.array(seg_y, dtype=float), connect="pairs")
+            grid.setPen(_pen(GRID, 1))
+            grid.setFillLevel(None)
+            grid.setBrush(None)
+            for x in model.infusion_marks:
+                mark = pool.curve(name, -4)
+                mark.setData([x, x], [panel.lo, panel.hi])
+                mark.setPen(_pen(theme.INK, 1, Qt.PenStyle.DashDotLine))
+                mark.setFillLevel(None)
+                mark.setBrush(None)
+        pool.finish()
+
+    def _draw_bands(self, model: ChartModel) -> None:
         pool = self.pools["bands"]
         pool.start()
-        for b, side in segments:
-            panel = PANEL_OF[b.parameter]
-            bottom, top = self.plots[panel].viewRange()[1]
-            low = bottom if b.low is None else max(b.low, bottom)
-            high = top if b.high is None else min(b.high, top)
-            edge = b.high if side == "low" else b.low
-            colour = theme.LEVEL_COLOUR[b.level]
-            style = Qt.PenStyle.DashLine if b.level == Level.WARNING else Qt.PenStyle.SolidLine
-            if (b.parameter, side) in FILLED and high > low:
-                fill = pool.curve(panel, -10)
-                fill.setData([b.x_from, b.x_to], [high, high])
-                fill.setFillLevel(low)
-                fill.setBrush(QBrush(BAND_FILL[b.level]))
-                fill.setPen(pg.mkPen(None))
-            if edge is not None:
-                line = pool.curve(panel, -5)
+        for b in model.bands:
+            panel = model.panels[b.panel]
+            low = panel.lo if b.low is None else max(b.low, panel.lo)
+            high = panel.hi if b.high is None else min(b.high, panel.hi)
+            if b.filled and high > low:
+                layers = [QBrush(BAND_FILL[b.level])]
+                if b.level == Level.CRITICAL:
+                    layers.append(QBrush(HATCH, Qt.BrushStyle.BDiagPattern))
+                for brush in layers:
+                    fill = pool.curve(b.panel, -20)
+                    fill.setData([b.x_from, b.x_to], [high, high])
+                    fill.setFillLevel(low)
+                    fill.setBrush(brush)
+                    fill.setPen(pg.mkPen(None))
+            edge = b.edge
+            if edge is not None and panel.lo <= edge <= panel.hi:
+                style = (Qt.PenStyle.DotLine if b.parameter == "diastolic" else
+                         Qt.PenStyle.DashLine if b.level == Level.WARNING else Qt.PenStyle.SolidLine)
+                line = pool.curve(b.panel, -5)
                 line.setData([b.x_from, b.x_to], [edge, edge])
                 line.setFillLevel(None)
                 line.setBrush(None)
-                line.setPen(_pen(colour, 1.2, Qt.PenStyle.DotLine if b.parameter == "diastolic" else style))
-        # The limit values in force at the end, with their meaning, at the right edge of each panel; a label
-        # close to the one below it moves left so the two never overlap.
-        final = changes[-1][1]
-        labels: dict[str, list[tuple[float, Level, str]]] = {"bp": [], "hr": [], "spo2": []}
-        for p in CHARTED:
-            L = final.for_parameter(p)
-            short = {"systolic": "Sys ", "diastolic": "Dia "}.get(p, "")
-            for value, level in ((L.high_critical, Level.CRITICAL), (L.high_warning, Level.WARNING),
-                                 (L.low_warning, Level.WARNING), (L.low_critical, Level.CRITICAL)):
-                if value is not None:
-                    labels[PANEL_OF[p]].append((value, level, f"{theme.LEVEL_SYMBOL[level]} {short}{value:g}"))
-        for panel, items in labels.items():
-            lo, hi = self.plots[panel].viewRange()[1]
-            gap = (hi - lo) * 0.09
-            shift, previous = 0, None
-            for value, level, text in sorted(items):
-                shift = (shift + 1) % 3 if previous is not None and value - previous < gap else 0
-                previous = value
-                label = pool.text(panel, -4, anchor=(1, 0.5))
-                label.setText(text, color=theme.LEVEL_COLOUR[level])
-                label.setPos(right - shift * (right - left) * 0.07, value)
+                line.setPen(_pen(LEVEL_INK[b.level], 2 if b.parameter == "diastolic" else 1.3, style))
+        for s in model.pauses:
+            for name, panel in model.panels.items():
+                for brush in (QBrush(PAUSE_FILL), QBrush(PAUSE_HATCH, Qt.BrushStyle.FDiagPattern)):
+                    shade = pool.curve(name, -15)
+                    shade.setData([s.x_from, s.x_to], [panel.hi, panel.hi])
+                    shade.setFillLevel(panel.lo)
+                    shade.setBrush(brush)
+                    shade.setPen(pg.mkPen(None))
         pool.finish()
 
-    def _draw_phases(self, record: SessionRecord, left: float, right: float, now: datetime) -> None:
+    def _draw_limit_labels(self, *_args) -> None:
+        """Limit labels in the margin axis, spaced for the panels' height now."""
+        if self.model is None:
+            return
+        line_h = self.fontMetrics().height() * 0.9
+        out = {}
+        for name in PANELS:
+            h = max(self.plots[name].vb.height(), 40.0)
+            out[name] = [(label.at, label.text) for label in self.model.limit_labels(name, line_h / h)]
+        values = {}
+        for name in PANELS:  # a short panel labels every second or third grid line, all drawn
+            ticks = self.model.panels[name].ticks
+            room = max(self.plots[name].vb.height(), 40.0) / max(len(ticks) - 1, 1)
+            every = max(1, int(np.ceil(line_h * 1.2 / room)))
+            values[name] = [(v, f"{v:g}") for i, v in enumerate(ticks) if i % every == 0]
+        if (out, values) == self._label_key:
+            return
+        self._label_key = (out, values)
+        for name, ticks in out.items():
+            self.plots[name].getAxis("right").setTicks([ticks, []])
+            self.plots[name].getAxis("left").setTicks([values[name], []])
+
+    def _draw_strip(self, model: ChartModel) -> None:
         pool = self.pools["phases"]
         pool.start()
-        spans = []
-        start, end = record.infusion_start_at, record.infusion_end_at
-        stop = self.x_of(record.discharged_at) if record.discharged_at else right
-        if start is None:
-            spans.append(("Pre-infusion", left, stop))
-        else:
-            spans.append(("Pre-infusion", left, self.x_of(start)))
-            spans.append(("Infusion", self.x_of(start), self.x_of(end) if end else stop))
-            if end is not None:
-                spans.append(("Recovery", self.x_of(end), stop))
-        for name, x0, x1 in spans:
-            if x1 <= x0:
-                continue
-            for panel, plot in self.plots.items():
-                bottom, top = plot.viewRange()[1]
-                shade = pool.curve(panel, -20)
-                shade.setData([x0, x1], [top, top])
-                shade.setFillLevel(bottom)
-                shade.setBrush(pg.mkBrush(PHASE_COLOURS[name]))
-                shade.setPen(pg.mkPen(None))
-            label = pool.text("bp", 1, anchor=(0, 0))
-            label.setText(name, color=theme.MUTED)
-            label.setPos(x0, self.plots["bp"].viewRange()[1][1])
-        # The start and the end of the infusion: solid lines through every panel.
-        for at in (start, end):
-            if at is None:
-                continue
-            for panel, plot in self.plots.items():
-                bottom, top = plot.viewRange()[1]
-                line = pool.curve(panel, -6)
-                line.setData([self.x_of(at)] * 2, [bottom, top])
-                line.setFillLevel(None)
-                line.setBrush(None)
-                line.setPen(_pen(theme.INK, 1))
+        for s in model.phases:
+            shade = pool.curve("lane", -10)
+            shade.setData([s.x_from, s.x_to], [1, 1])
+            shade.setFillLevel(0)
+            shade.setBrush(pg.mkBrush(PHASE_FILL[s.name]))
+            shade.setPen(_pen(theme.INK, 1))
+            label = pool.text("lane", 2, anchor=(0, 0.5))
+            label.setText(s.name, color="w" if s.name == "Infusion" else theme.INK)
+            label.setPos(s.x_from, 0.5)
+        for s in model.pauses:
+            for brush in (pg.mkBrush("w"), QBrush(PAUSE_HATCH, Qt.BrushStyle.FDiagPattern)):
+                shade = pool.curve("lane", -5)
+                shade.setData([s.x_from, s.x_to], [1, 1])
+                shade.setFillLevel(0)
+                shade.setBrush(brush)
+                shade.setPen(_pen(theme.INK, 1))
+            label = pool.text("lane", 3, anchor=(0.5, 0.5))
+            label.setHtml(f"<span style='color:{theme.INK};background:white;font-weight:bold'>Paused</span>")
+            label.setPos((s.x_from + s.x_to) / 2, 0.5)
         pool.finish()
 
-    def _draw_events(self, record: SessionRecord) -> None:
+    def _draw_events(self, model: ChartModel) -> None:
         pool = self.pools["events"]
         pool.start()
-        self.event_marks = []
-        bp = self.plots["bp"]
-        bottom, top = bp.viewRange()[1]
-        step = (top - bottom) * 0.09
-        placed: list[float] = []
-        for e in record.events:
-            if e.error is not None:
-                continue
-            x = self.x_of(e.at)
-            # Markers close together stack downwards instead of overlapping.
-            row = sum(1 for px in placed if abs(px - x) < (self.x_range[1] - self.x_range[0]) * 0.025)
-            placed.append(x)
-            y = top - step * (1.3 + row)
-            mark = pool.text("bp", 12, anchor=(0.5, 0.5))
-            mark.setHtml(f"<div style='background:{theme.INK};color:white;font-weight:bold'>&nbsp;{e.number}&nbsp;"
-                         "</div>")
+        # A circle for a side effect, a square for an intervention or an order, as in the PDF.
+        for symbol, side_effect in (("o", True), ("s", False)):
+            spots = [(e.lane_x, 1.65) for e in model.events if (e.category == "side effect") == side_effect]
+            self.event_symbols[symbol].setData(pos=spots) if spots else self.event_symbols[symbol].clear()
+        for e in model.events:
+            mark = pool.text("lane", 12, anchor=(0.5, 0.5))
+            mark.setHtml(f"<b style='color:{theme.INK}'>{e.number}</b>")
             mark.setToolTip(f"{e.number}. {e.summary}")
-            mark.setPos(x, y)
-            tick = pool.curve("bp", -3)
-            tick.setData([x, x], [y - step * 0.5, bottom])
-            tick.setFillLevel(None)
-            tick.setBrush(None)
-            tick.setPen(_pen(theme.INK, 0.8, Qt.PenStyle.DotLine))
-            self.event_marks.append((e.number, x))
+            mark.setPos(e.lane_x, 1.65)
+            leader = pool.curve("lane", 1)
+            leader.setData([e.lane_x, e.x, e.x], [1.25, 1.0, 0.0])
+            leader.setFillLevel(None)
+            leader.setBrush(None)
+            leader.setPen(_pen(theme.INK, 1))
+            for name, panel in model.panels.items():
+                tick = pool.curve(name, -3)
+                tick.setData([e.x, e.x], [panel.lo, panel.hi])
+                tick.setFillLevel(None)
+                tick.setBrush(None)
+                tick.setPen(_pen(theme.MUTED, 1, Qt.PenStyle.DotLine))
         pool.finish()
+
+    def _draw_legend(self, model: ChartModel) -> None:
+        swatch = {
+            "bp": f"<span style='color:{theme.BLUE}'>\u25bc\u2502\u25b2</span>",
+            "heart_rate": f"<span style='color:{theme.VERMILION}'>\u25cf</span>",
+            "spo2": f"<span style='color:{theme.GREEN}'>\u25a1</span>",
+            "warning_band": f"<span style='background:{BAND_FILL[Level.WARNING].name()}'>&nbsp;&nbsp;&nbsp;</span>",
+            "critical_band": f"<span style='background:{BAND_FILL[Level.CRITICAL].name()};"
+                              f"color:{LEVEL_INK[Level.CRITICAL]}'>&nbsp;\u2571\u2571&nbsp;</span>",
+            "systolic_limit": f"<span style='color:{LEVEL_INK[Level.WARNING]}'>- - -</span>",
+            "diastolic_limit": f"<span style='color:{LEVEL_INK[Level.WARNING]}'>\u00b7\u00b7\u00b7\u00b7</span>",
+            "warning_flag": f"<span style='color:{LEVEL_INK[Level.WARNING]}'>\u25b3</span>",
+            "critical_flag": f"<span style='color:{LEVEL_INK[Level.CRITICAL]}'>\u25c7</span>",
+            "pause": f"<span style='background:#dcdfe3;color:{theme.MUTED}'>&nbsp;\u2572\u2572&nbsp;</span>",
+            "side_effect": "\u2460",
+            "intervention": "\u25a3",
+            "next_due": "\u25d4",
+        }
+        words = {k: w.replace(f"{LEVEL_SYMBOL[Level.WARNING]} ", "").replace(f"{LEVEL_SYMBOL[Level.CRITICAL]} ", "")
+                 for k, w in model.legend}
+        html = "&nbsp;&nbsp; ".join(f"{swatch.get(k, '')}&nbsp;{words[k]}" for k, _w in model.legend)
+        self.legend.setText(f"<span style='color:{theme.INK}'>{html}</span>", size=f"{self.small.pointSize()}pt")
+        self._wrap_legend()
+
+    def _wrap_legend(self) -> None:
+        """The legend flows over as many lines as the chart's width needs (a LabelItem would widen the chart)."""
+        text = self.legend.item
+        text.setTextWidth(max(self.width() - 20, 200))
+        self.legend.setMinimumWidth(0)
+        self.legend.setMaximumWidth(self.width())
+        height = text.boundingRect().height()
+        self.legend.setMinimumHeight(height)
+        self.legend.setMaximumHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "model", None) is not None:
+            self._wrap_legend()
 
 
 class ItemPool:
@@ -458,6 +476,9 @@ class ItemPool:
         self.chart = chart
         self.items: dict[tuple[str, str], list] = {}
         self.used: dict[tuple[str, str], int] = {}
+
+    def _plot(self, panel: str) -> pg.PlotItem:
+        return self.chart.lane if panel == "lane" else self.chart.plots[panel]
 
     def start(self) -> None:
         self.used = {k: 0 for k in self.items}
@@ -471,7 +492,7 @@ class ItemPool:
             # Bands, phases and labels rarely change: painted once into a pixmap, not on every new point.
             cached = item.textItem if isinstance(item, pg.TextItem) else item
             cached.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.chart.plots[panel].addItem(item)
+            self._plot(panel).addItem(item)
             items.append(item)
         item = items[n]
         self.used[key] = n + 1
@@ -487,8 +508,7 @@ class ItemPool:
             t = pg.TextItem(anchor=anchor)
             t.setFont(self.chart.font)
             return t
-        item = self._take(f"text{anchor}", panel, z, make)
-        return item
+        return self._take(f"text{anchor}", panel, z, make)
 
     def finish(self) -> None:
         """Hide what this drawing did not use."""
