@@ -85,42 +85,44 @@ def main() -> int:
     screen.timer.stop()
     screen.resize(1440, 900)
     screen.show()
-    screen.activateWindow()
     for _ in range(20):
         app.processEvents()
     entry = screen.entry
     assert screen.model.rowCount() == args.readings, screen.model.rowCount()
 
-    # Keystrokes of a complete reading, typed into the real entry line.
+    def type_reading(texts) -> None:
+        """Keys go wherever the screen put the cursor, as a nurse's keyboard sends them: nothing is focused here."""
+        for text in texts:
+            target = app.focusWidget()
+            assert target is not None, "no widget has the keyboard focus"
+            if text == "\t":
+                QTest.keyClick(target, Qt.Key.Key_Tab)
+            elif text == "\n":
+                QTest.keyClick(target, Qt.Key.Key_Return)
+            else:
+                QTest.keyClicks(target, text)
+
+    # Keystrokes of a complete reading, typed from the screen as it opened.
     counter = KeyCounter()
     app.installEventFilter(counter)
-    entry.focus_bp()
-    for text in ("128/82", "\t", "72", "\t", "98", "\n"):
-        target = app.focusWidget() or entry.edits["bp"]
-        if text == "\t":
-            QTest.keyClick(target, Qt.Key.Key_Tab)
-        elif text == "\n":
-            QTest.keyClick(target, Qt.Key.Key_Return)
-        else:
-            QTest.keyClicks(target, text)
+    type_reading(("128/82", "\t", "72", "\t", "98", "\n"))
     app.removeEventFilter(counter)
     keys = len(counter.presses)
     saved = entry.confirmation.text().startswith("\u2713 Saved")
     assert saved and screen.model.rowCount() == args.readings + 1, entry.error.text()
 
-    timings, updated = [], []
+    timings, updated, cpu_times = [], [], []
     for i in range(args.n):
         clock["now"] = now + timedelta(minutes=i + 1)
-        entry.focus_bp()
-        for key, text in (("bp", f"{130 + i % 50}/{80 + i % 20}"), ("heart_rate", str(70 + i % 20)),
-                          ("spo2", str(95 + i % 5))):
-            entry.edits[key].setText(text)
+        type_reading((f"{130 + i % 50}/{80 + i % 20}", "\t", str(70 + i % 20), "\t", str(95 + i % 5)))
         app.processEvents()
-        started = time.perf_counter()
-        QTest.keyClick(entry.edits["spo2"], Qt.Key.Key_Return)  # saved; table model and chart items updated
+        target = app.focusWidget()
+        started, cpu = time.perf_counter(), time.process_time()
+        QTest.keyClick(target, Qt.Key.Key_Return)  # saved; table model and chart items updated
         returned = time.perf_counter()
         app.processEvents()  # ... and painted on the screen
         timings.append((time.perf_counter() - started) * 1000)
+        cpu_times.append((time.process_time() - cpu) * 1000)
         updated.append((returned - started) * 1000)
         assert entry.confirmation.text().startswith("\u2713 Saved"), entry.error.text()
     rows = screen.model.rowCount()
@@ -141,6 +143,8 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}):")
     print(f"  Enter to saved and updated, painted on screen: {text}")
     print(f"  Enter to saved and updated (model and chart items, before the repaint): {text_updated}")
+    # On a shared machine the wall clock counts other processes' turns too; this process's CPU time does not.
+    print(f"  CPU time of this process, Enter to painted: {summary(cpu_times)[1]}")
     print(f"Keystrokes of a complete reading (BP 128/82, HR 72, SpO2 98): {keys} "
           f"= 9 digits + 3 separators ('/', Tab, Tab) + Enter; no mouse")
     code = 0 if median < BUDGET_MS and keys == 13 else 1

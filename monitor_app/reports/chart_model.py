@@ -175,9 +175,28 @@ class ChartModel:
         return (moment - self.origin).total_seconds() / 60.0
 
 
+def _reading_marks(r, x: float) -> tuple:
+    """One reading's points, flag marks and BP bar at x."""
+    v = r.current
+    values, marks = [], []
+    for p in CHARTED:
+        value = getattr(v, p)
+        if value is None:
+            continue
+        values.append((p, float(value)))
+        f = r.flag_for(p) if r.flags else None
+        if f is not None:
+            marks.append(FlagMark(p, f.level, x, float(value), f.is_open))
+    bar = (x, float(v.systolic), float(v.diastolic)) if v.systolic is not None and v.diastolic is not None else None
+    return x, values, marks, bar
+
+
 def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None, *, max_ticks: int = 12,
-                event_width: float = EVENT_WIDTH) -> ChartModel:
-    """Everything the chart of `record` shows. With `now` it is the live chart (now line, next due)."""
+                event_width: float = EVENT_WIDTH, cache: dict | None = None) -> ChartModel:
+    """Everything the chart of `record` shows. With `now` it is the live chart (now line, next due).
+
+    `cache` (a dict the caller keeps) holds each reading's marks between calls, for the same reading object.
+    """
     start = record.infusion_start_at
     origin = start or now or record.arrival_at
     origin_label = ("minutes from infusion start" if start else
@@ -191,18 +210,17 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     points: dict[str, list[tuple[float, float]]] = {p: [] for p in CHARTED}
     bars, flags = [], []
     for r in readings:
-        x = x_of(r.measured_at)
-        v = r.current
-        for p in CHARTED:
-            value = getattr(v, p)
-            if value is None:
-                continue
-            points[p].append((x, float(value)))
-            f = r.flag_for(p) if r.flags else None
-            if f is not None:
-                flags.append(FlagMark(p, f.level, x, float(value), f.is_open))
-        if v.systolic is not None and v.diastolic is not None:
-            bars.append((x, float(v.systolic), float(v.diastolic)))
+        known = cache.get(r.id) if cache is not None else None
+        if known is None or known[0] is not r or known[1] != origin:
+            known = (r, origin) + _reading_marks(r, x_of(r.measured_at))
+            if cache is not None:
+                cache[r.id] = known
+        _r, _o, x, values, marks, bar = known
+        for p, value in values:
+            points[p].append((x, value))
+        flags.extend(marks)
+        if bar is not None:
+            bars.append(bar)
 
     # -- time axis
     live = now is not None and record.discharged_at is None
@@ -243,9 +261,10 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     panels = {}
     for name in PANELS:
         lo, hi, grid = USUAL_RANGE[name]
-        data = [y for p in CHARTED if PANEL_OF[p] == name for _, y in points[p]]
+        data = [y for p in CHARTED if PANEL_OF[p] == name and points[p] for y in _extremes(points[p])]
         limits = [b.edge for b in bands if b.panel == name and b.edge is not None]
-        wanted = [v - grid / 4 for v in data] + [v + grid / 4 for v in data] + limits  # a mark is never cut
+        wanted = [min(data) - grid / 4, max(data) + grid / 4] if data else []  # a mark is never cut
+        wanted += limits
         if wanted:
             lo = min(lo, math.floor(min(wanted) / grid) * grid)
             hi = max(hi, math.ceil(max(wanted) / grid) * grid)
@@ -295,6 +314,11 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
                       bands=bands, phases=phases, pauses=pauses, points=points, bp_bars=bars, flags=flags,
                       events=marks, ticks=ticks, infusion_marks=[x_of(m) for m in (start, record.infusion_end_at) if m],
                       now_x=x_of(now) if live else None, next_due=next_mark, legend=legend, final_limits=final)
+
+
+def _extremes(points: list[tuple[float, float]]) -> tuple[float, float]:
+    ys = [y for _x, y in points]
+    return min(ys), max(ys)
 
 
 def bands_of(limits: Thresholds, parameter: str, x_from: float, x_to: float) -> list[Band]:

@@ -186,6 +186,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.origin: datetime | None = None
         self.x_range = (0.0, 0.0)
         self._drawn: dict = {}
+        self._bar_xy = np.zeros((0, 2))
+        self._marks_cache: dict = {}
         self._static_key = None
         self._label_key = None
         for p in self.plots.values():
@@ -215,7 +217,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.record = record
         width = max(self.lane.vb.width(), 300.0)
         model = chart_model(record, self.ctx.zone, now, max_ticks=max(3, int(width / 80)),
-                            event_width=EVENT_PX / width)
+                            event_width=EVENT_PX / width, cache=self._marks_cache)
         self.model = model
         self.origin = model.origin
         self._draw_points(model)
@@ -242,9 +244,15 @@ class SessionChart(pg.GraphicsLayoutWidget):
             if p in self.lines:
                 arr = np.array(pts[p], dtype=float).reshape(-1, 2)
                 self.lines[p].setData(arr[:, 0], arr[:, 1])
-        if drawn.get("bars") != model.bp_bars:
-            arr = np.array([(x, v) for x, s, d in model.bp_bars for v in (s, d)], dtype=float).reshape(-1, 2)
-            self.bp_bars.setData(arr[:, 0], arr[:, 1], connect="pairs")
+        old = drawn.get("bars", [])
+        if old != model.bp_bars:
+            bars = model.bp_bars
+            if old and bars[:len(old)] == old:  # one more bar: append to the arrays drawn
+                new = np.array([(x, v) for x, s, d in bars[len(old):] for v in (s, d)], dtype=float)
+                self._bar_xy = np.concatenate([self._bar_xy, new])
+            else:
+                self._bar_xy = np.array([(x, v) for x, s, d in bars for v in (s, d)], dtype=float).reshape(-1, 2)
+            self.bp_bars.setData(self._bar_xy[:, 0], self._bar_xy[:, 1], connect="pairs")
         if drawn.get("flags") != model.flags:
             for (panel, level, is_open), mark in self.flag_marks.items():
                 spots = [(f.x, f.y) for f in model.flags if f.panel == panel and f.level == level
@@ -261,7 +269,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         live = model.now_x is not None
         for line in self.now_lines.values():
             line.setVisible(live)
-            if live:
+            if live and line.value() != model.now_x:
                 line.setValue(model.now_x)
         self.now_label.setVisible(live)
         top = model.panels["bp"].hi
@@ -270,37 +278,47 @@ class SessionChart(pg.GraphicsLayoutWidget):
         due = model.next_due
         for line in self.due_lines.values():
             line.setVisible(due is not None)
-            if due is not None:
+            if due is not None and (line.value(), line.pen.color().name()) != (due.x, self._due_ink(due)):
                 line.setValue(due.x)
-                line.setPen(_pen(LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK, 2,
-                                 Qt.PenStyle.DashDotLine))
+                line.setPen(_pen(self._due_ink(due), 2, Qt.PenStyle.DashDotLine))
         self.due_label.setVisible(due is not None)
         if due is not None:
             text = f"\u25d4 {due.label}" + (" OVERDUE" if due.overdue else "")
             if self.due_label.textItem.toPlainText() != text:
                 self.due_label.setText(text, color=LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK)
             self.due_label.setPos(due.x, top)
-        key = (model.x_range, tuple(model.panels.values()), tuple(model.bands), tuple(model.phases),
-               tuple(model.pauses), tuple(model.events), tuple(model.ticks), tuple(model.infusion_marks),
-               tuple(model.legend))
-        if key == self._static_key:
-            return
-        self._static_key = key
-        for name, panel in model.panels.items():
-            p = self.plots[name]
-            p.setYRange(panel.lo, panel.hi, padding=0)
-            axis = p.getAxis("left")
-            if axis.labelText != panel.title:
-                axis.setLabel(panel.title)
-        self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
-        if self.bottom_axis.labelText != model.origin_label:
-            self.bottom_axis.setLabel(f"clock time / {model.origin_label}")
-        self._draw_grid(model)
-        self._draw_bands(model)
-        self._draw_strip(model)
-        self._draw_events(model)
-        self._draw_limit_labels()
-        self._draw_legend(model)
+        # Each part is redrawn only when what it shows changed (a save usually changes none of them).
+        panels = tuple(model.panels.values())
+        parts = {"axes": (panels, tuple(model.ticks), model.origin_label),
+                 "grid": (model.x_range, panels, tuple(model.ticks), tuple(model.infusion_marks)),
+                 "bands": (model.x_range, panels, tuple(model.bands), tuple(model.pauses)),
+                 "strip": (tuple(model.phases), tuple(model.pauses)),
+                 "events": (panels, tuple(model.events)),
+                 "labels": (panels, model.final_limits),
+                 "legend": tuple(model.legend)}
+        drawn = self._static_key or {}
+        self._static_key = parts
+        changed = {k for k, v in parts.items() if drawn.get(k) != v}
+        if "axes" in changed:
+            for name, panel in model.panels.items():
+                p = self.plots[name]
+                p.setYRange(panel.lo, panel.hi, padding=0)
+                axis = p.getAxis("left")
+                if axis.labelText != panel.title:
+                    axis.setLabel(panel.title)
+            self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
+            if self.bottom_axis.labelText != model.origin_label:
+                self.bottom_axis.setLabel(f"clock time / {model.origin_label}")
+        for part, draw in (("grid", self._draw_grid), ("bands", self._draw_bands), ("strip", self._draw_strip),
+                           ("events", self._draw_events), ("legend", self._draw_legend)):
+            if part in changed:
+                draw(model)
+        if "labels" in changed:
+            self._draw_limit_labels()
+
+    @staticmethod
+    def _due_ink(due) -> str:
+        return (LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK).lower()
 
     def _draw_grid(self, model: ChartModel) -> None:
         pool = self.pools["grid"]
