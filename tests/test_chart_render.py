@@ -1,0 +1,155 @@
+"""Both renderers draw the chart model: the plotted pyqtgraph items on the session screen, the PDF's shapes."""
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import Qt
+from reportlab.graphics.shapes import Drawing, Group, PolyLine, Polygon, String
+
+from monitor_app.domain.thresholds import Level
+from monitor_app.reports.pdf_chart import LEVEL_INK, session_chart
+from monitor_app.services import queries, settings
+from monitor_app.services.access import SYSTEM
+from monitor_app.ui.session.chart import SessionChart
+from monitor_app.ui.session.screen import SessionScreen
+from tests.driver import User
+from tests.test_chart_model import M, T0, build_scenario
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def set_zone(db, zone: str) -> None:
+    current = settings.read_settings(db)
+    settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
+        name=current.name, address=current.address, page_size=current.page_size, timezone=zone,
+        inactivity_lock_min=current.inactivity_lock_min, discharge_scale=current.discharge_scale,
+        checklist_items=tuple(current.checklist_items or ())))
+
+
+@pytest.fixture
+def shown_chart(qtbot, db, actors, tmp_path):
+    """The session screen as a nurse opens it from the floor (Enter on the chair's card), its chart shown."""
+    set_zone(db, "America/New_York")
+    nurse = actors["nurse"]
+    sid = build_scenario(db, nurse)
+    user = User.at_main_window(qtbot, db, nurse, tmp_path / "workstation", clock=lambda: T0 + 55 * M,
+                               size=(1280, 800))
+    for _ in range(12):  # Tab to the chair's card, as a nurse does from the floor
+        if type(user.focus).__name__ == "SessionCard":
+            break
+        user.press("Tab")
+    user.press("Return")
+    user.wait_until(lambda: isinstance(user.page, SessionScreen))
+    [chart] = [w for w in user.page.findChildren(SessionChart) if w.isVisible()]
+    yield chart, queries.get_record(db, nurse, sid)
+    user.close()
+
+
+def plotted(plot: pg.PlotItem, kind):
+    return [item for item in plot.items if isinstance(item, kind) and item.isVisible()]
+
+
+def scatter_points(item: pg.ScatterPlotItem) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in zip(*item.getData())]
+
+
+def test_the_screen_rings_each_flagged_value_on_its_mark(shown_chart):
+    chart, record = shown_chart
+    bp = chart.plots["bp"]
+    marks = {item.opts["symbol"]: scatter_points(item) for item in plotted(bp, pg.ScatterPlotItem)
+             if item.opts["brush"].style() != Qt.BrushStyle.NoBrush and scatter_points(item)}
+    # ▼ on systolic values, ▲ on diastolic ones, at minutes from the infusion start (10:10).
+    assert marks["t"] == [(-5, 128), (10, 150), (20, 186), (30, 178)]
+    assert marks["t1"] == [(-5, 82), (10, 92), (20, 96), (30, 104)]
+    rings = {}
+    for item in plotted(bp, pg.ScatterPlotItem):
+        if item.opts["brush"].style() == Qt.BrushStyle.NoBrush:
+            for point in scatter_points(item):
+                rings.setdefault(item.opts["symbol"], []).append(point)
+    # SPEC 4: systolic 186 > 180 critical (a diamond), 178 > 175 after the order and diastolic 104 > 100: warnings.
+    assert rings["d"] == [(20, 186)]
+    assert sorted(rings["t1"]) == [(30, 104), (30, 178)]
+    hr_rings = [p for item in plotted(chart.plots["hr"], pg.ScatterPlotItem)
+                if item.opts["brush"].style() == Qt.BrushStyle.NoBrush for p in scatter_points(item)]
+    assert sorted(hr_rings) == [(20, 96), (30, 112)]  # 33 % and 56 % above the baseline's 72
+
+
+def test_the_screen_hatches_critical_bands_shades_the_pause_and_names_limits_in_the_margin(shown_chart):
+    chart, record = shown_chart
+    bp = chart.plots["bp"]
+    top = bp.viewRange()[1][1]
+    hatched = [item for item in plotted(bp, pg.PlotCurveItem)
+               if item.opts.get("brush") is not None
+               and pg.mkBrush(item.opts["brush"]).style() == Qt.BrushStyle.BDiagPattern]
+    spans = sorted((float(c.xData[0]), float(c.xData[-1]), float(c.opts["fillLevel"]), float(c.yData[0]))
+                   for c in hatched)
+    # Critical above 180 until the order (x = 25), above 195 after it; hatched up to the top of the panel.
+    assert [(lo, hi) for _a, _b, lo, hi in spans] == [(180, top), (195, top)]
+    assert spans[0][1] == spans[1][0] == 25
+    paused = [item for item in plotted(bp, pg.PlotCurveItem) if item.opts.get("brush") is not None
+              and pg.mkBrush(item.opts["brush"]).style() == Qt.BrushStyle.FDiagPattern]
+    assert [(float(c.xData[0]), float(c.xData[-1])) for c in paused] == [(32, 37)]
+    right = bp.getAxis("right")
+    shown = [text for level in right._tickLevels for _v, text in level]
+    assert "\u25c6 Dia 40" in shown and "\u25b2 Sys 175" in shown
+    # The next reading was due at 10:50 (every 10 minutes): a line through the panels at x = 40.
+    assert chart.due_lines["bp"].isVisible() and chart.due_lines["bp"].value() == 40
+
+
+def _shapes(node):
+    if isinstance(node, (Group, Drawing)):
+        for child in node.contents:
+            yield from _shapes(child)
+    else:
+        yield node
+
+
+def test_the_paper_draws_a_flag_around_the_value_it_flags(db, actors):
+    nurse = actors["nurse"]
+    record = queries.get_record(db, nurse, build_scenario(db, nurse))
+    drawing = session_chart(record, NEW_YORK, 500)
+    shapes = list(_shapes(drawing))
+    # The BP axis labels give the scale (200 and 160 appear on no other panel).
+    axis = {s.text: s.y + 2.3 for s in shapes if isinstance(s, String) and s.text in ("200", "160")
+            and s.textAnchor == "end"}
+    per_mmhg = (axis["200"] - axis["160"]) / 40
+
+    def y_of(value):
+        return axis["160"] + (value - 160) * per_mmhg
+
+    legend_top = next(s.y for s in shapes if isinstance(s, String) and s.text == "time")  # the legend is below
+
+    def in_plot(shape):
+        return min(shape.points[1::2]) > legend_top
+
+    diamonds = [s for s in shapes if isinstance(s, Polygon) and len(s.points) == 8 and in_plot(s)
+                and s.strokeColor == LEVEL_INK[Level.CRITICAL] and s.fillColor is None]
+    assert len(diamonds) == 2  # systolic 186 and heart rate 112 (56 % above its baseline)
+    centres = [(sum(d.points[0::2]) / 4, sum(d.points[1::2]) / 4) for d in diamonds]
+    bp_centre = next(c for c in centres if abs(c[1] - y_of(186)) < 0.5)
+    assert bp_centre[1] == pytest.approx(y_of(186), abs=0.05)
+    # ... and on the systolic mark of that reading: the tip of its ∨.
+    tips = [(s.points[2], s.points[3]) for s in shapes if isinstance(s, PolyLine) and len(s.points) == 6]
+    assert any(abs(x - bp_centre[0]) < 0.01 and abs(y - bp_centre[1]) < 0.01 for x, y in tips)
+    triangles = [s for s in shapes if isinstance(s, Polygon) and len(s.points) == 6 and in_plot(s)
+                 and s.strokeColor == LEVEL_INK[Level.WARNING]]
+    assert len(triangles) == 4  # systolic 178, diastolic 104, SpO2 93, heart rate 96 (33 % above baseline)
+
+
+def test_the_paper_numbers_events_in_a_lane_above_the_plot(db, actors):
+    nurse = actors["nurse"]
+    record = queries.get_record(db, nurse, build_scenario(db, nurse))
+    drawing = session_chart(record, NEW_YORK, 500)
+    shapes = list(_shapes(drawing))
+    numbers = [s for s in shapes if isinstance(s, String) and s.text.isdigit() and s.fontName.endswith("Bold")
+               and len(s.text) == 1]
+    top_of_plot = max(s.y for s in shapes if isinstance(s, String) and s.text == "200")
+    lane = sorted((s.x, s.text) for s in numbers if s.y > top_of_plot)
+    assert [t for _x, t in lane] == [str(n) for n in range(1, 10)]
+    assert all(b[0] - a[0] >= 10 for a, b in zip(lane, lane[1:]))  # side by side, never on top of each other
+    assert drawing.height <= session_chart(record, NEW_YORK, 500, height=500).height
+    later = queries.get_record(db, nurse, record.id)
+    assert later.events and timedelta(0) < later.events[-1].at - T0
