@@ -13,7 +13,7 @@ from monitor_app.domain.thresholds import Level
 from monitor_app.reports.pdf_chart import LEVEL_INK, session_chart
 from monitor_app.services import queries, settings
 from monitor_app.services.access import SYSTEM
-from monitor_app.ui.session.chart import SessionChart
+from monitor_app.ui.session.chart import BackgroundLayer, SessionChart
 from monitor_app.ui.session.screen import SessionScreen
 from tests.driver import User
 from tests.test_chart_model import M, T0, build_scenario
@@ -81,17 +81,17 @@ def test_the_screen_hatches_critical_bands_shades_the_pause_and_names_limits_in_
     chart, record = shown_chart
     bp = chart.plots["bp"]
     top = bp.viewRange()[1][1]
-    hatched = [item for item in plotted(bp, pg.PlotCurveItem)
-               if item.opts.get("brush") is not None
-               and pg.mkBrush(item.opts["brush"]).style() == Qt.BrushStyle.BDiagPattern]
-    spans = sorted((float(c.xData[0]), float(c.xData[-1]), float(c.opts["fillLevel"]), float(c.yData[0]))
-                   for c in hatched)
+    [layer] = [item for item in plotted(bp, BackgroundLayer)]  # the panel's background, painted as one picture
+    hatched = sorted((s.x0, s.x1, s.y0, s.y1) for s in layer.shapes
+                     if s.kind == "fill" and s.style.style() == Qt.BrushStyle.BDiagPattern)
     # Critical above 180 until the order (x = 25), above 195 after it; hatched up to the top of the panel.
-    assert [(lo, hi) for _a, _b, lo, hi in spans] == [(180, top), (195, top)]
-    assert spans[0][1] == spans[1][0] == 25
-    paused = [item for item in plotted(bp, pg.PlotCurveItem) if item.opts.get("brush") is not None
-              and pg.mkBrush(item.opts["brush"]).style() == Qt.BrushStyle.FDiagPattern]
-    assert [(float(c.xData[0]), float(c.xData[-1])) for c in paused] == [(32, 37)]
+    assert [(lo, hi) for _a, _b, lo, hi in hatched] == [(180, top), (195, top)]
+    assert hatched[0][1] == hatched[1][0] == 25
+    paused = [(s.x0, s.x1) for s in layer.shapes if s.kind == "fill"
+              and s.style.style() == Qt.BrushStyle.FDiagPattern]
+    assert paused == [(32, 37)]
+    dotted = {(s.y0, s.style.style()) for s in layer.shapes if s.kind == "line" and s.y0 == s.y1}
+    assert (40, Qt.PenStyle.DotLine) in dotted and (175, Qt.PenStyle.DashLine) in dotted  # Dia 40, Sys 175
     right = bp.getAxis("right")
     shown = [text for level in right._tickLevels for _v, text in level]
     assert "\u25c6 Dia 40" in shown and "\u25b2 Sys 175" in shown

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -168,7 +168,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
             p.addItem(due)
             self.due_lines[name] = due
         self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 0))
-        self.due_label = pg.TextItem("", color=theme.INK, anchor=(1, 0), fill=pg.mkBrush(255, 255, 255, 220))
+        self.due_label = pg.TextItem("", color=theme.INK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
         for item in (self.now_label, self.due_label):
             item.setFont(self.small)
             item.setZValue(20)
@@ -180,7 +180,13 @@ class SessionChart(pg.GraphicsLayoutWidget):
             item.setZValue(11)
             self.lane.addItem(item)
             self.event_symbols[symbol] = item
-        self.pools = {name: ItemPool(self) for name in ("bands", "phases", "events", "grid")}
+        self.pools = {name: ItemPool(self) for name in ("phases", "events")}
+        self.layers = {}
+        for name, p in self.plots.items():
+            layer = BackgroundLayer()
+            layer.setZValue(-20)
+            p.addItem(layer, ignoreBounds=True)
+            self.layers[name] = layer
         self.model: ChartModel | None = None
         self.record: SessionRecord | None = None
         self.origin: datetime | None = None
@@ -309,8 +315,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
             if self.bottom_axis.labelText != model.origin_label:
                 self.bottom_axis.setLabel(f"clock time / {model.origin_label}")
-        for part, draw in (("grid", self._draw_grid), ("bands", self._draw_bands), ("strip", self._draw_strip),
-                           ("events", self._draw_events), ("legend", self._draw_legend)):
+        if changed & {"grid", "bands", "events"}:
+            self._draw_background(model)
+        for part, draw in (("strip", self._draw_strip), ("events", self._draw_events), ("legend", self._draw_legend)):
             if part in changed:
                 draw(model)
         if "labels" in changed:
@@ -320,62 +327,42 @@ class SessionChart(pg.GraphicsLayoutWidget):
     def _due_ink(due) -> str:
         return (LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK).lower()
 
-    def _draw_grid(self, model: ChartModel) -> None:
-        pool = self.pools["grid"]
-        pool.start()
+    def _draw_background(self, model: ChartModel) -> None:
+        """Grid, bands, limit lines, pauses and the event and infusion verticals of each panel: one layer each."""
+        left, right = model.x_range
+        tick_xs = [t.x for t in model.ticks]
         for name, panel in model.panels.items():
-            xs = [t.x for t in model.ticks]
-            left, right = model.x_range
-            seg_x = [v for x in xs for v in (x, x)] + [v for _y in panel.ticks for v in (left, right)]
-            seg_y = [v for _x in xs for v in (panel.lo, panel.hi)] + [v for y in panel.ticks for v in (y, y)]
-            grid = pool.curve(name, -30)
-            grid.setData(np.array(seg_x, dtype=float), np.array(seg_y, dtype=float), connect="pairs")
-            grid.setPen(_pen(GRID, 1))
-            grid.setFillLevel(None)
-            grid.setBrush(None)
-            for x in model.infusion_marks:
-                mark = pool.curve(name, -4)
-                mark.setData([x, x], [panel.lo, panel.hi])
-                mark.setPen(_pen(theme.INK, 1, Qt.PenStyle.DashDotLine))
-                mark.setFillLevel(None)
-                mark.setBrush(None)
-        pool.finish()
-
-    def _draw_bands(self, model: ChartModel) -> None:
-        pool = self.pools["bands"]
-        pool.start()
-        for b in model.bands:
-            panel = model.panels[b.panel]
-            low = panel.lo if b.low is None else max(b.low, panel.lo)
-            high = panel.hi if b.high is None else min(b.high, panel.hi)
-            if b.filled and high > low:
-                layers = [QBrush(BAND_FILL[b.level])]
-                if b.level == Level.CRITICAL:
-                    layers.append(QBrush(HATCH, Qt.BrushStyle.BDiagPattern))
-                for brush in layers:
-                    fill = pool.curve(b.panel, -20)
-                    fill.setData([b.x_from, b.x_to], [high, high])
-                    fill.setFillLevel(low)
-                    fill.setBrush(brush)
-                    fill.setPen(pg.mkPen(None))
-            edge = b.edge
-            if edge is not None and panel.lo <= edge <= panel.hi:
+            shapes: list[Shape] = []
+            for b in model.bands:
+                if b.panel != name or not b.filled:
+                    continue
+                low = panel.lo if b.low is None else max(b.low, panel.lo)
+                high = panel.hi if b.high is None else min(b.high, panel.hi)
+                if high > low:
+                    shapes.append(Shape("fill", b.x_from, b.x_to, low, high, QBrush(BAND_FILL[b.level])))
+                    if b.level == Level.CRITICAL:
+                        shapes.append(Shape("fill", b.x_from, b.x_to, low, high,
+                                            QBrush(HATCH, Qt.BrushStyle.BDiagPattern)))
+            for s in model.pauses:
+                shapes.append(Shape("fill", s.x_from, s.x_to, panel.lo, panel.hi, QBrush(PAUSE_FILL)))
+                shapes.append(Shape("fill", s.x_from, s.x_to, panel.lo, panel.hi,
+                                    QBrush(PAUSE_HATCH, Qt.BrushStyle.FDiagPattern)))
+            grid = _pen(GRID, 1)
+            shapes += [Shape("line", x, x, panel.lo, panel.hi, grid) for x in tick_xs]
+            shapes += [Shape("line", left, right, y, y, grid) for y in panel.ticks]
+            for b in model.bands:
+                edge = b.edge
+                if b.panel != name or edge is None or not panel.lo <= edge <= panel.hi:
+                    continue
                 style = (Qt.PenStyle.DotLine if b.parameter == "diastolic" else
                          Qt.PenStyle.DashLine if b.level == Level.WARNING else Qt.PenStyle.SolidLine)
-                line = pool.curve(b.panel, -5)
-                line.setData([b.x_from, b.x_to], [edge, edge])
-                line.setFillLevel(None)
-                line.setBrush(None)
-                line.setPen(_pen(LEVEL_INK[b.level], 2 if b.parameter == "diastolic" else 1.3, style))
-        for s in model.pauses:
-            for name, panel in model.panels.items():
-                for brush in (QBrush(PAUSE_FILL), QBrush(PAUSE_HATCH, Qt.BrushStyle.FDiagPattern)):
-                    shade = pool.curve(name, -15)
-                    shade.setData([s.x_from, s.x_to], [panel.hi, panel.hi])
-                    shade.setFillLevel(panel.lo)
-                    shade.setBrush(brush)
-                    shade.setPen(pg.mkPen(None))
-        pool.finish()
+                shapes.append(Shape("line", b.x_from, b.x_to, edge, edge,
+                                    _pen(LEVEL_INK[b.level], 2 if b.parameter == "diastolic" else 1.3, style)))
+            for e in model.events:
+                shapes.append(Shape("line", e.x, e.x, panel.lo, panel.hi, _pen(theme.MUTED, 1, Qt.PenStyle.DotLine)))
+            for x in model.infusion_marks:
+                shapes.append(Shape("line", x, x, panel.lo, panel.hi, _pen(theme.INK, 1, Qt.PenStyle.DashDotLine)))
+            self.layers[name].set_shapes(shapes, (left, right, panel.lo, panel.hi))
 
     def _draw_limit_labels(self, *_args) -> None:
         """Limit labels in the margin axis, spaced for the panels' height now."""
@@ -440,12 +427,6 @@ class SessionChart(pg.GraphicsLayoutWidget):
             leader.setFillLevel(None)
             leader.setBrush(None)
             leader.setPen(_pen(theme.INK, 1))
-            for name, panel in model.panels.items():
-                tick = pool.curve(name, -3)
-                tick.setData([e.x, e.x], [panel.lo, panel.hi])
-                tick.setFillLevel(None)
-                tick.setBrush(None)
-                tick.setPen(_pen(theme.MUTED, 1, Qt.PenStyle.DotLine))
         pool.finish()
 
     def _draw_legend(self, model: ChartModel) -> None:
@@ -485,6 +466,57 @@ class SessionChart(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if getattr(self, "model", None) is not None:
             self._wrap_legend()
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A filled rectangle or a line from (x0, y0) to (x1, y1), in data coordinates."""
+
+    kind: str  # "fill" or "line"
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    style: object  # the QBrush of a fill, the QPen of a line
+
+
+class BackgroundLayer(pg.GraphicsObject):
+    """What stays put under the data of one panel (bands, hatching, pauses, grid, limit and event lines), painted
+    as one picture and kept as one pixmap, so adding a point repaints a single image instead of dozens of items.
+
+    `shapes` is exactly what paint() draws."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes: list[Shape] = []
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_shapes(self, shapes: list[Shape], extent: tuple[float, float, float, float]) -> None:
+        left, right, lo, hi = extent
+        self.prepareGeometryChange()
+        self.shapes = shapes
+        self._rect = QRectF(left, lo, right - left, hi - lo)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter, *_args) -> None:
+        # Drawn in device pixels: hatch patterns and cosmetic pens keep their size whatever the scale.
+        to_device = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(Qt.PenStyle.NoPen)
+        for s in self.shapes:
+            if s.kind == "fill":
+                painter.fillRect(to_device.mapRect(QRectF(QPointF(s.x0, s.y0), QPointF(s.x1, s.y1))).normalized(),
+                                 s.style)
+        for s in self.shapes:
+            if s.kind == "line":
+                painter.setPen(s.style)
+                painter.drawLine(to_device.map(QPointF(s.x0, s.y0)), to_device.map(QPointF(s.x1, s.y1)))
+        painter.restore()
 
 
 class ItemPool:
