@@ -139,8 +139,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
             "heart_rate": pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=pg.mkBrush(theme.VERMILION)),
             "spo2": pg.ScatterPlotItem(symbol="s", size=8, pen=_pen(theme.GREEN, 1.5), brush=pg.mkBrush("w")),
         }
-        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5, Qt.PenStyle.DashLine)),
-                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5, Qt.PenStyle.DotLine))}
+        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5)),
+                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5))}
         for item, panel in ((self.bp_bars, "bp"), (self.lines["heart_rate"], "hr"), (self.lines["spo2"], "spo2")):
             item.setZValue(9)
             self.plots[panel].addItem(item)
