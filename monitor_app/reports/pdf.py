@@ -695,7 +695,7 @@ def _status_text(status: Status) -> str:
 class _ChartFlowable(Flowable):
     """The chart under its heading, as tall as the room left on the page allows (between readable and roomy)."""
 
-    MAX_H = 420
+    MAX_H = 330
 
     def __init__(self, record: SessionRecord, zone: tzinfo, width: float, heading: Paragraph):
         super().__init__()

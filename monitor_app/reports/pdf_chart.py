@@ -202,6 +202,8 @@ def draw(model: ChartModel, width: float, height: float) -> Drawing:
     for t in model.ticks:
         xx = m.x(t.x)
         g.add(Line(xx, bottom, xx, bottom - 3, strokeColor=INK, strokeWidth=0.6))
+        if xx - x0 < stringWidth(t.clock, CONDENSED, 6.5) / 2 + 1:
+            continue  # its label would run into the axis captions on the left
         g.add(String(xx, bottom - 11, t.clock, fontName=CONDENSED, fontSize=6.5, fillColor=INK, textAnchor="middle"))
         g.add(String(xx, bottom - 20, t.elapsed, fontName=CONDENSED, fontSize=6, fillColor=MUTED,
                      textAnchor="middle"))

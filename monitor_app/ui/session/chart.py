@@ -32,7 +32,13 @@ PAUSE_HATCH = QColor(95, 107, 122, 120)
 PHASE_FILL = {"Pre-infusion": "#e8ebee", "Infusion": "#75849a", "Recovery": "#cdd3da", "Discharged": "#f4f5f6"}
 GRID = QColor(0, 0, 0, 30)
 LEFT_AXIS_W, RIGHT_AXIS_W = 56, 84
-EVENT_PX = 24  # an event number's width in the lane
+EVENT_PX = 24
+# The legend's words on screen: short, so it takes one line of a laptop's chart.
+SCREEN_WORDS = {"bp": "BP sys/dia", "heart_rate": "HR", "spo2": "SpO\u2082", "warning_band": "warning",
+                "critical_band": "critical", "systolic_limit": "sys limit", "diastolic_limit": "dia limit",
+                "warning_flag": "warning flag", "critical_flag": "critical flag", "pause": "paused",
+                "side_effect": "side effect", "intervention": "intervention", "next_due": "next due"}
+SCREEN_TITLE = {"bp": "BP mmHg", "hr": "HR", "spo2": "SpO\u2082"}  # an event number's width in the lane
 
 
 @dataclass(frozen=True)
@@ -114,20 +120,23 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 if name != "spo2":
                     p.hideAxis("bottom")
                 p.setXLink(self.lane)
-        bottom = _fixed_axis(self.plots["spo2"], "bottom", height=3 * line_h + 12)
+        bottom = _fixed_axis(self.plots["spo2"], "bottom", height=2 * line_h + 4)
         bottom.setStyle(autoExpandTextSpace=False, tickTextOffset=3)
         self.bottom_axis = bottom
-        self.lane.setMaximumHeight(2.8 * line_h + 10)
-        self.lane.setMinimumHeight(2.8 * line_h + 10)
-        self.ci.layout.setRowStretchFactor(1, 5)
-        self.ci.layout.setRowStretchFactor(2, 3)
-        self.ci.layout.setRowStretchFactor(3, 2)
-        self.ci.layout.setVerticalSpacing(10)
+        self.lane.setMaximumHeight(2.1 * line_h + 4)
+        self.lane.setMinimumHeight(2.1 * line_h + 4)
+        # BP is read most: the panels share the height 5 : 3 : 2 (stretch alone only shares what is left over).
+        for row, (name, share) in enumerate((("bp", 5), ("hr", 3), ("spo2", 2)), start=1):
+            self.ci.layout.setRowStretchFactor(row, share)
+            self.plots[name].setMinimumHeight(share * 0.8 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
+            self.plots[name].setPreferredHeight(share * 100 + (2 * line_h + 4 if name == "spo2" else 0))
+        self.ci.layout.setVerticalSpacing(6)
+        self.ci.setContentsMargins(2, 2, 2, 0)
         self.legend = pg.LabelItem(justify="left")
         self.addItem(self.legend, row=4, col=0)
         self.titles = {}
         for name, p in self.plots.items():
-            p.getAxis("left").setLabel(name)  # replaced by the model's title
+            p.getAxis("left").setLabel(SCREEN_TITLE[name])
 
         # BP as on an anaesthesia record: a bar from systolic to diastolic, ▼ on the systolic value, ▲ on the
         # diastolic one. HR and SpO2: marks joined by a line.
@@ -176,7 +185,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
 
         self.event_symbols = {}
         for symbol in ("o", "s"):
-            item = pg.ScatterPlotItem(symbol=symbol, size=line_h + 6, pen=_pen(theme.INK, 1.2), brush=pg.mkBrush("w"))
+            item = pg.ScatterPlotItem(symbol=symbol, size=line_h + 2, pen=_pen(theme.INK, 1.2), brush=pg.mkBrush("w"))
             item.setZValue(11)
             self.lane.addItem(item)
             self.event_symbols[symbol] = item
@@ -301,7 +310,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
                  "strip": (tuple(model.phases), tuple(model.pauses)),
                  "events": (panels, tuple(model.events)),
                  "labels": (panels, model.final_limits),
-                 "legend": tuple(model.legend)}
+                 "legend": (tuple(model.legend), model.origin_label)}
         drawn = self._static_key or {}
         self._static_key = parts
         changed = {k for k, v in parts.items() if drawn.get(k) != v}
@@ -310,11 +319,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 p = self.plots[name]
                 p.setYRange(panel.lo, panel.hi, padding=0)
                 axis = p.getAxis("left")
-                if axis.labelText != panel.title:
-                    axis.setLabel(panel.title)
+                title = SCREEN_TITLE[name]  # short: a low panel has no room for a long title along its axis
+                if axis.labelText != title:
+                    axis.setLabel(title)
             self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
-            if self.bottom_axis.labelText != model.origin_label:
-                self.bottom_axis.setLabel(f"clock time / {model.origin_label}")
         if changed & {"grid", "bands", "events"}:
             self._draw_background(model)
         for part, draw in (("strip", self._draw_strip), ("events", self._draw_events), ("legend", self._draw_legend)):
@@ -446,10 +454,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
             "intervention": "\u25a3",
             "next_due": "\u25d4",
         }
-        words = {k: w.replace(f"{LEVEL_SYMBOL[Level.WARNING]} ", "").replace(f"{LEVEL_SYMBOL[Level.CRITICAL]} ", "")
-                 for k, w in model.legend}
-        html = "&nbsp;&nbsp; ".join(f"{swatch.get(k, '')}&nbsp;{words[k]}" for k, _w in model.legend)
-        self.legend.setText(f"<span style='color:{theme.INK}'>{html}</span>", size=f"{self.small.pointSize()}pt")
+        html = "&nbsp;&nbsp; ".join(f"{swatch.get(k, '')}&nbsp;{SCREEN_WORDS.get(k, w)}" for k, w in model.legend)
+        html = f"{model.origin_label.replace('minutes', 'min')} under the clock&nbsp;&nbsp; " + html
+        self.legend.setText(f"<span style='color:{theme.INK}'>{html}</span>", size=f"{self.small.pointSize() - 1}pt")
         self._wrap_legend()
 
     def _wrap_legend(self) -> None:
