@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.thresholds import LEVEL_SYMBOL, Level, Thresholds
 
-UTC = timezone.utc
 CHARTED = ("systolic", "diastolic", "heart_rate", "spo2")
 PANELS = ("bp", "hr", "spo2")
 PANEL_OF = {"systolic": "bp", "diastolic": "bp", "heart_rate": "hr", "spo2": "spo2"}

@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from monitor_app.domain.record import SessionRecord
-from monitor_app.domain.thresholds import LEVEL_SYMBOL, Level
+from monitor_app.domain.thresholds import Level
 from monitor_app.reports import chart_model as model_of
 from monitor_app.reports.chart_model import CHARTED, PANEL_OF, PANELS, ChartModel, chart_model
 from monitor_app.ui import theme
@@ -134,7 +134,6 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(2, 2, 2, 0)
         self.legend = pg.LabelItem(justify="left")
         self.addItem(self.legend, row=4, col=0)
-        self.titles = {}
         for name, p in self.plots.items():
             p.getAxis("left").setLabel(SCREEN_TITLE[name])
 
