@@ -300,6 +300,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
             text = f"\u25d4 {due.label}" + (" OVERDUE" if due.overdue else "")
             if self.due_label.textItem.toPlainText() != text:
                 self.due_label.setText(text, color=LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK)
+            left, right = model.x_range
+            self.due_label.setAnchor((1, 0) if due.x > left + (right - left) * 0.8 else (0, 0))  # never cut off
             self.due_label.setPos(due.x, top)
         # Each part is redrawn only when what it shows changed (a save usually changes none of them).
         panels = tuple(model.panels.values())
