@@ -33,12 +33,57 @@ def local(moment: datetime | None, zone: tzinfo) -> datetime | None:
     return None if moment is None else moment.astimezone(zone)
 
 
-def fmt_time(moment: datetime | None, zone: tzinfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%H:%M")
+_HOUR = timedelta(hours=1)
+
+
+def near_clock_change(moment: datetime, zone: tzinfo) -> bool:
+    """True when the local wall time could be misread: in the hour repeated when the clocks go back (both
+    01:10s), or in the hour either side of the one skipped when they go forward."""
+    off = moment.astimezone(zone).utcoffset()
+    return (moment - _HOUR).astimezone(zone).utcoffset() != off or (moment + _HOUR).astimezone(zone).utcoffset() != off
+
+
+def zone_label(moment: datetime, zone: tzinfo) -> str:
+    """The zone's abbreviation at that moment (EDT, EST), or its UTC offset (-04:00) where the zone has none or
+    uses the same one on both sides of the change."""
+    local = moment.astimezone(zone)
+    abbr = local.tzname() or ""
+    other = [(moment + d).astimezone(zone) for d in (-_HOUR, _HOUR)]
+    clash = any(o.tzname() == abbr and o.utcoffset() != local.utcoffset() for o in other)
+    if not abbr or abbr[0] in "+-" or clash:
+        minutes = int(local.utcoffset().total_seconds() // 60)
+        return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return abbr
+
+
+def fmt_time(moment: datetime | None, zone: tzinfo, with_date: bool = False) -> str:
+    """A clock time as every screen and report shows it: 'HH:MM', with its zone (01:10 EDT, 01:10 EST) when it
+    lies in a repeated or skipped hour, so two readings an hour apart never print alike; with_date adds the
+    local date before it."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    text = local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+    return f"{text} {zone_label(moment, zone)}" if near_clock_change(moment, zone) else text
 
 
 def fmt_datetime(moment: datetime | None, zone: tzinfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z").strip()
+    """Date, time and zone always ('2026-11-01 01:10 EST'): for lines that stand alone (generated at)."""
+    if moment is None:
+        return ""
+    return f"{moment.astimezone(zone).strftime('%Y-%m-%d %H:%M')} {zone_label(moment, zone)}".strip()
+
+
+def zone_statement(zone: tzinfo, moment: datetime | None = None) -> str:
+    """The clinic's time zone in words, once per record: 'Times are local to America/New_York (EST, UTC-05:00)'."""
+    moment = moment or utcnow()
+    key = getattr(zone, "key", None) or str(zone)
+    local = moment.astimezone(zone)
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    offset = f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    abbr = local.tzname() or ""
+    detail = f"{abbr}, {offset}" if abbr and abbr[0] not in "+-" and abbr != key else offset
+    return f"Times are local to {key} ({detail})"
 
 
 def fmt_duration(delta: timedelta) -> str:

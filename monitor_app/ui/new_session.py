@@ -295,7 +295,7 @@ class NewSessionPage(QWidget):
             return
         for p in found:
             dob = f" \u00b7 born {p.date_of_birth:%Y-%m-%d}" if p.date_of_birth else ""
-            item = QListWidgetItem(f"{p.family_name}, {p.given_name} \u00b7 MRN {p.mrn}{dob}")
+            item = QListWidgetItem(f"{p.name} \u00b7 MRN {p.mrn}{dob}")
             item.setData(Qt.UserRole, p)
             self.results.addItem(item)
         if not found and self.search_field.text().strip():

@@ -1,0 +1,134 @@
+"""Names as the patient writes them, in any script: composition, and the PDF record drawn, read back and named.
+
+The PDF is read back with pdftotext (poppler), as an auditor's tools read it. Arabic comes back in logical order
+as the shaped letters' presentation forms, which NFKC folds to the letters typed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from monitor_app.domain.names import compact_key, full_name, initials, search_key
+from monitor_app.reports import fonts
+from monitor_app.reports.pdf import Letterhead, build_pdf
+from monitor_app.services import clinical as c
+from monitor_app.services.queries import get_record
+
+from session_flow import complete_session
+
+# (family, given, the name as written)
+PATIENTS = [
+    ("Nguyễn", "Zoë", "Zoë Nguyễn"),
+    ("Żółć", "Łukasz", "Łukasz Żółć"),
+    ("O'Brien-Smith", "Aoife", "Aoife O'Brien-Smith"),
+    ("الحسن", "مريم", "مريم الحسن"),
+    ("李", "小龙", "李小龙"),
+]
+NEW_YORK = "America/New_York"
+
+
+def pdftotext(data: bytes, tmp_path, name="record") -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is not installed (Debian package poppler-utils)")
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True).stdout
+    return unicodedata.normalize("NFKC", out.decode("utf-8")).replace("\u202b", "").replace("\u202c", "") \
+        .replace("\u202a", "")
+
+
+def header_line(text: str) -> str:
+    """The patient's name line on page 1: the line after the title."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[lines.index("Infusion session record") + 1]
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    import io
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for f in page["/Resources"]["/Font"].values():
+            names.add(str(f.get_object()["/BaseFont"]))
+    return names
+
+
+@pytest.mark.parametrize("family,given,written", PATIENTS)
+def test_a_full_name_is_composed_in_the_order_its_script_writes_it(family, given, written):
+    assert full_name(family, given) == written
+
+
+def test_family_name_first_is_a_choice_per_patient():
+    assert full_name("Nagy", "István", True) == "Nagy István"
+    assert full_name("Nagy", "István") == "István Nagy"
+    assert full_name("李", "小龙", False) == "小龙 李"
+    assert initials("Nagy", "István", True) == "NI"
+    assert initials("Nguyễn", "Zoë") == "ZN"
+
+
+def test_search_keys_ignore_case_accents_and_normalisation():
+    nfd = unicodedata.normalize("NFD", "Nguyễn")
+    assert nfd != "Nguyễn"
+    assert search_key(nfd) == search_key("Nguyễn") == search_key("NGUYEN") == "nguyen"
+    assert search_key("Łukasz  Żółć") == "lukasz zolc"
+    assert compact_key("Zoë Nguyễn") == "zoenguyen"
+    assert search_key("李小龙") == "李小龙"
+
+
+@pytest.fixture
+def five_pdfs(db, actors, t0, tmp_path):
+    out = {}
+    head = Letterhead("Harbour Clinic", page_size="A4", zone=timezone.utc, generated_by="Nina Nurse, RN",
+                      generated_at=datetime(2026, 11, 2, tzinfo=timezone.utc))
+    for family, given, written in PATIENTS:
+        sid = complete_session(db, actors["nurse"], t0, family=family, given=given)
+        rec = get_record(db, actors["nurse"], sid, with_hash=True)
+        out[written] = build_pdf(rec, head)
+    return out
+
+
+def test_the_five_names_print_and_read_back_in_logical_order(five_pdfs, tmp_path):
+    shots = Path(os.environ.get("CHAIRSIDE_SHOTS", tmp_path))
+    for written, data in five_pdfs.items():
+        text = pdftotext(data, tmp_path, "p")
+        assert header_line(text) == written, written
+        assert fonts.NOTE not in text
+        (shots / f"{compact_key(written) or 'name'}.pdf").write_bytes(data)
+    arabic, chinese = five_pdfs["مريم الحسن"], five_pdfs["李小龙"]
+    # The Arabic name is drawn in the Arabic face, shaped (its letters joined); the Chinese one in the CJK face.
+    assert any("NotoSansArabic" in f for f in embedded_fonts(arabic))
+    assert any("DroidSansFallback" in f for f in embedded_fonts(chinese))
+    assert not any("DroidSansFallback" in f for f in embedded_fonts(five_pdfs["Zoë Nguyễn"]))
+
+
+def test_the_arabic_name_is_joined_and_right_to_left():
+    line = fonts.layout("مريم الحسن", fonts.BOLD, 11, rtl_base=None)
+    drawn = "".join(r.text for r in line.runs)
+    # Shaped: contextual forms (initial, medial, final) instead of the isolated letters typed.
+    assert any(unicodedata.name(ch, "").endswith(("INITIAL FORM", "MEDIAL FORM", "FINAL FORM")) for ch in drawn)
+    # Right to left: the family name (the second word typed) is drawn first, at the left; the given name last.
+    words = unicodedata.normalize("NFKC", drawn).split(" ")
+    assert set(words[0]) == set("الحسن") and set(words[-1]) == set("مريم")
+
+
+def test_a_character_no_bundled_font_has_is_named_not_boxed(db, actors, t0, tmp_path):
+    # U+2D7F TIFINAGH CONSONANT JOINER: in none of the bundled faces.
+    sid = complete_session(db, actors["nurse"], t0, family="Amazigh\u2D7F", given="Tala")
+    rec = get_record(db, actors["nurse"], sid, with_hash=True)
+    data = build_pdf(rec, Letterhead("Harbour Clinic", zone=timezone.utc))
+    text = pdftotext(data, tmp_path)
+    assert "name contains characters this record cannot print: U+2D7F" in text
+    assert "Tala Amazigh" in header_line(text)
+    assert "\u2D7F" not in text and "\ufffd" not in text and "\u25a1" not in text
+
+
+def test_a_character_outside_dejavu_prints_in_a_fallback_face_in_paragraphs():
+    assert fonts.markup("李 & 小龙", fonts.REGULAR).startswith("<font name='Chairside-DroidSansFallbackFull'>李")
+    assert "&amp;" in fonts.markup("李 & 小龙", fonts.REGULAR)
+    assert fonts.markup("Tala\u2D7F", fonts.REGULAR) == "Tala[U+2D7F]"
