@@ -101,10 +101,11 @@ def describe_open_error(exc: BaseException) -> str:
 class Shell(QObject):
     """Sign-in, main window, lock and sign-out, wired together."""
 
-    def __init__(self, database_url: str | None, data_dir: str | None):
+    def __init__(self, database_url: str | None, data_dir: str | None, clock: Callable | None = None):
         super().__init__()
         from monitor_app.ui.signin import SignInWindow
         self.database_url, self.data_dir = database_url, data_dir
+        self.clock = clock  # "now" for every screen; the wall clock unless a caller passes its own
         self.db = None
         self.settings = None
         self.main_window = None
@@ -137,6 +138,8 @@ class Shell(QObject):
         from monitor_app.ui.main_window import MainWindow
         from monitor_app.ui.preferences import large_type_saved
         ctx = UiContext(self.db, actor)
+        if self.clock is not None:
+            ctx.clock = self.clock
         ctx.reload_settings()
         ctx.large_type = large_type_saved()
         self.main_window = MainWindow(ctx)
