@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -132,3 +132,58 @@ def test_a_character_outside_dejavu_prints_in_a_fallback_face_in_paragraphs():
     assert fonts.markup("李 & 小龙", fonts.REGULAR).startswith("<font name='Chairside-DroidSansFallbackFull'>李")
     assert "&amp;" in fonts.markup("李 & 小龙", fonts.REGULAR)
     assert fonts.markup("Tala\u2D7F", fonts.REGULAR) == "Tala[U+2D7F]"
+
+
+# ------------------------------------------------------------------------------------------ times near DST
+
+def new_york_session(db, actors):
+    """A session across the autumn change in New York: arrival 00:50 EDT, readings at 01:10 EDT and 01:10 EST."""
+    from monitor_app.services import settings
+    from session_flow import v
+    admin, nurse = actors["admin"], actors["nurse"]
+    cs = settings.read_settings(db)
+    settings.update_clinic(db, admin, settings.ClinicDetails(
+        cs.name, cs.address or "", cs.page_size or "A4", NEW_YORK, cs.inactivity_lock_min, cs.discharge_scale,
+        tuple(cs.checklist_items or ())))
+    arrival = datetime(2026, 11, 1, 4, 50, tzinfo=timezone.utc)  # 00:50 EDT
+    pid = c.create_patient(db, nurse, mrn="DST-1", family_name="Nguyễn", given_name="Zoë", weight_kg=64)
+    cid = c.create_course(db, nurse, patient_id=pid, indication="depression")
+    sid = c.create_session(db, nurse, course_id=cid, chair="2", arrival_at=arrival, now=arrival)
+    first = datetime(2026, 11, 1, 5, 10, tzinfo=timezone.utc)    # 01:10 EDT
+    second = datetime(2026, 11, 1, 6, 10, tzinfo=timezone.utc)   # 01:10 EST, an hour later
+    c.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=first, now=first)
+    c.record_reading(db, nurse, sid, v("131/84", "75", "97"), measured_at=second, now=second)
+    return sid, second
+
+
+def test_the_two_0110_readings_are_told_apart_in_the_pdf(db, actors, tmp_path):
+    from monitor_app.reports.pdf import session_pdf
+    sid, second = new_york_session(db, actors)
+    text = pdftotext(session_pdf(db, actors["nurse"], sid, now=second), tmp_path)
+    assert "01:10 EDT" in text and "01:10 EST" in text
+    assert "Times are local to America/New_York" in text
+    # The arrival (00:50, an hour before the change) needs no zone; nothing prints a bare, ambiguous 01:10.
+    assert "00:50 EDT" not in text
+    assert not [ln for ln in text.splitlines() if "01:10" in ln and "01:10 E" not in ln]
+
+
+def test_the_two_0110_readings_are_told_apart_on_screen(qtbot, db, actors, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTableView
+    from driver import User
+    from monitor_app.ui.session.screen import SessionScreen
+    sid, second = new_york_session(db, actors)
+    now = second + timedelta(minutes=5)
+    user = User.at_main_window(qtbot, db, actors["nurse"], tmp_path / "workstation", clock=lambda: now)
+    try:
+        from monitor_app.ui.floor import SessionCard
+        card = next(w for w in user.main.findChildren(SessionCard) if w.isVisible() and w.record.id == sid)
+        user.click(card)  # a card on the floor opens its session
+        user.wait_until(lambda: isinstance(user.page, SessionScreen))
+        table = next(t for t in user.page.findChildren(QTableView) if t.isVisible() and t.model().rowCount())
+        model = table.model()
+        shown = [model.data(model.index(row, 0), Qt.ItemDataRole.DisplayRole) for row in range(model.rowCount())]
+        assert sorted(shown) == ["01:10 EDT", "01:10 EST"], shown
+        assert "America/New_York" not in shown
+    finally:
+        user.close()
