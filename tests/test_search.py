@@ -44,6 +44,7 @@ CASES = [
     ("Łukasz Żółć", {"S-2"}),
     ("lukasz zolc", {"S-2"}),
     ("Zolc Luk", {"S-2"}),
+    ("Nguyễn, Zo", {"S-1"}),
     ("o'brien", {"S-3"}),
     ("O\u2019Brien-Sm", {"S-3"}),
     ("Aoife O'Brien-Smith", {"S-3"}),

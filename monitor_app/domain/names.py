@@ -24,7 +24,8 @@ ORDER_LABELS = {BY_SCRIPT: "As the script writes it", FAMILY_FIRST: "Family name
 _PLAIN = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ħ": "h", "Ħ": "h",
                         "ı": "i", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th",
                         "ŀ": "l", "Ŀ": "l", "ŧ": "t", "Ŧ": "t",
-                        # apostrophes and hyphens as keyboards type them
+                        # apostrophes and hyphens as keyboards type them; a comma ("Nguyễn, Zoë") separates
+                        ",": " ",
                         "\u2019": "'", "\u02bc": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-"})
 
 
