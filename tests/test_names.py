@@ -187,3 +187,18 @@ def test_the_two_0110_readings_are_told_apart_on_screen(qtbot, db, actors, tmp_p
         assert "America/New_York" not in shown
     finally:
         user.close()
+
+
+
+def test_every_bundled_face_is_truetype_with_its_licence():
+    """reportlab embeds TrueType outlines (glyf) as subsets; each family ships with its licence."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+    files = fonts.font_files()
+    assert len(files) >= 20
+    for path in files:
+        face = TTFontFile(str(path))  # refuses CFF (PostScript-outline) fonts
+        assert face.numGlyphs > 0, path.name
+    licences = {p.name for p in fonts.FONT_DIR.glob("LICENSE-*")}
+    assert {"LICENSE-DejaVu.txt", "LICENSE-Noto-OFL.txt", "LICENSE-DroidSansFallback-Apache-2.0.txt"} <= licences
+    assert "SIL OPEN FONT LICENSE" in (fonts.FONT_DIR / "LICENSE-Noto-OFL.txt").read_text().upper()
+    assert sum(p.stat().st_size for p in fonts.FONT_DIR.iterdir()) < 20_000_000

@@ -108,7 +108,7 @@ def register_fonts() -> None:
 
 
 def font_files() -> list[Path]:
-    """Every bundled face, for the screen to install alongside the record's (ui.application)."""
+    """Every bundled face of the record (the screen installs the same folder: ui.application.install_fonts)."""
     files = [FONT_DIR / f for f in FILES.values()]
     for regular, bold, _ in FALLBACKS:
         files += [FONT_DIR / regular] + ([FONT_DIR / bold] if bold else [])
@@ -277,10 +277,6 @@ def layout(text: str, font: str, size: float, rtl_base: bool | None = False) -> 
             part = shaped[::-1] if level % 2 else shaped
         runs.append(Run(face, part, pdfmetrics.stringWidth(part, face, size)))
     return Line(runs, sum(r.width for r in runs), tuple(missing), size)
-
-
-def text_width(text: str, font: str, size: float) -> float:
-    return layout(text, font, size).width
 
 
 def draw(canvas, x: float, y: float, text: str, font: str, size: float, anchor: str = "start",

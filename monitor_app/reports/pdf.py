@@ -310,7 +310,8 @@ class _Builder:
         return Paragraph(text, self.s[style])
 
     def name_cell(self, text: str, style: str = "cell"):
-        """A person's name in a cell: a paragraph, or where it needs shaping or right to left, a shaped block."""
+        """A name or other typed text in a cell: a paragraph, or where it needs shaping or right to left (Arabic,
+        Hebrew, Indic scripts), a shaped block."""
         st = self.s[style]
         if fonts.needs_layout(text):
             return fonts.text_block(text, st.fontName, st.fontSize, st.leading, st.textColor)
@@ -372,7 +373,7 @@ class _Builder:
         ]
         rows, row = [], []
         for k, v in pairs:
-            row += [self.p(_e(k), "label"), self.p(_e(v))]
+            row += [self.p(_e(k), "label"), self.name_cell(v)]
             if len(row) == 4:
                 rows.append(row)
                 row = []
