@@ -202,3 +202,26 @@ def test_every_bundled_face_is_truetype_with_its_licence():
     assert {"LICENSE-DejaVu.txt", "LICENSE-Noto-OFL.txt", "LICENSE-DroidSansFallback-Apache-2.0.txt"} <= licences
     assert "SIL OPEN FONT LICENSE" in (fonts.FONT_DIR / "LICENSE-Noto-OFL.txt").read_text().upper()
     assert sum(p.stat().st_size for p in fonts.FONT_DIR.iterdir()) < 20_000_000
+
+
+def test_a_nurse_records_a_family_name_first_patient_in_new_session(qtbot, db, actors, tmp_path):
+    from sqlalchemy import select
+    from driver import User
+    from monitor_app.storage.models import Patient
+    from conftest import PASSWORDS
+    user = User.start(qtbot, db.sqlite_path.parent, tmp_path / "workstation")
+    try:
+        user.sign_in("nurse", PASSWORDS["nurse"])
+        user.click("New session")
+        user.click("New patient")  # the cursor goes to MRN; the form is typed through with Tab
+        user.type("300001\tNagy\tIstván\t")
+        assert "Written: István Nagy" in user.visible_text()  # as Latin script writes it, until told otherwise
+        user.press("Down")  # Name order: the next choice, family name first
+        assert "Written: Nagy István" in user.visible_text()
+        user.press("Ctrl+Return")
+        user.wait_until(lambda: "Nagy István" in user.visible_text())
+        with db.reader() as s:
+            patient = s.scalar(select(Patient).where(Patient.mrn == "300001"))
+            assert patient.family_first is True and patient.family_name == "Nagy"
+    finally:
+        user.close()
