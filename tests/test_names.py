@@ -225,3 +225,20 @@ def test_a_nurse_records_a_family_name_first_patient_in_new_session(qtbot, db, a
             assert patient.family_first is True and patient.family_name == "Nagy"
     finally:
         user.close()
+
+
+def test_hebrew_and_mixed_lines_read_back_in_logical_order(tmp_path):
+    """Right-to-left names beside left-to-right text (an MRN) keep both in order."""
+    import io
+    from reportlab.pdfgen.canvas import Canvas
+    lines = ["שרה כהן", "مريم الحسن", "MRN 100240 · مريم الحسن", "Ναταλία Παπαδοπούλου", "Анна Иванова",
+             "राम शर्मा"]
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    for i, text in enumerate(lines):
+        fonts.draw(c, 50, 780 - 40 * i, text, fonts.REGULAR, 12, rtl_base=False)
+    c.save()
+    out = [ln.strip() for ln in pdftotext(buf.getvalue(), tmp_path).splitlines() if ln.strip()]
+    assert out[0] == "שרה כהן" and out[1] == "مريم الحسن"
+    assert out[2].startswith("MRN 100240") and out[2].endswith("مريم الحسن")
+    assert out[3] == "Ναταλία Παπαδοπούλου" and out[4] == "Анна Иванова"
