@@ -242,3 +242,19 @@ def test_hebrew_and_mixed_lines_read_back_in_logical_order(tmp_path):
     assert out[0] == "שרה כהן" and out[1] == "مريم الحسن"
     assert out[2].startswith("MRN 100240") and out[2].endswith("مريم الحسن")
     assert out[3] == "Ναταλία Παπαδοπούλου" and out[4] == "Анна Иванова"
+
+
+@pytest.mark.parametrize("typed,utc_hour", [("01:10", 6), ("01:10 EDT", 5), ("01:10 est", 6), ("01:10 -04:00", 5),
+                                            ("01:10 -05:00", 6), ("00:50", 4)])
+def test_a_time_typed_with_its_zone_picks_that_occurrence(typed, utc_hour):
+    from monitor_app.domain.clock import clinic_zone, parse_clock_time
+    now = datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc)  # 01:30 EST, after the change
+    assert parse_clock_time(typed, now, clinic_zone(NEW_YORK)).hour == utc_hour
+
+
+def test_a_zone_the_clinic_does_not_have_then_is_refused_naming_the_time_field():
+    from monitor_app.domain.clock import clinic_zone, parse_clock_time
+    from monitor_app.domain.errors import FieldError
+    with pytest.raises(FieldError) as info:
+        parse_clock_time("01:10 PST", datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc), clinic_zone(NEW_YORK))
+    assert info.value.field == "time" and "01:10 PST" in str(info.value)

@@ -51,9 +51,13 @@ def zone_label(moment: datetime, zone: tzinfo) -> str:
     other = [(moment + d).astimezone(zone) for d in (-_HOUR, _HOUR)]
     clash = any(o.tzname() == abbr and o.utcoffset() != local.utcoffset() for o in other)
     if not abbr or abbr[0] in "+-" or clash:
-        minutes = int(local.utcoffset().total_seconds() // 60)
-        return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        return _offset(local)
     return abbr
+
+
+def _offset(local: datetime) -> str:
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def fmt_time(moment: datetime | None, zone: tzinfo, with_date: bool = False) -> str:
@@ -98,11 +102,14 @@ def parse_clock_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     """Turn a typed 'HH:MM' (or 'HHMM') into the latest such local time not more than 12 hours ahead of now.
 
     Around a DST change a wall time of the repeated hour resolves to its second occurrence once that has come
-    (and to the first before), so readings typed through the change keep their order and never coincide.
+    (and to the first before), so readings typed through the change keep their order and never coincide. A zone
+    typed after the time, as the screens show it ('01:10 EDT', '01:10 -05:00'), chooses the occurrence itself.
     """
     cleaned = text.strip().replace(".", ":")
     if not cleaned:
         return now
+    cleaned, _, label = cleaned.partition(" ")
+    label = label.strip().upper()
     try:
         if ":" in cleaned:
             h, m = cleaned.split(":", 1)
@@ -115,7 +122,17 @@ def parse_clock_time(text: str, now: datetime, zone: tzinfo) -> datetime:
     except ValueError:
         raise FieldError("time", "Time must be typed as HH:MM (00:00-23:59), or left blank for now.") from None
     today = now.astimezone(zone).date()
-    candidates = [_at(d, wall, zone, now) for d in (today - timedelta(days=1), today, today + timedelta(days=1))]
+    days = (today - timedelta(days=1), today, today + timedelta(days=1))
+    if label:
+        instants = {datetime.combine(d, wall).replace(tzinfo=zone, fold=fold).astimezone(UTC)
+                    for d in days for fold in (0, 1)}
+        plausible = [m for m in instants if m - now <= timedelta(hours=12)
+                     and label in ((m.astimezone(zone).tzname() or "").upper(), _offset(m.astimezone(zone)))]
+        if not plausible:
+            raise FieldError("time", f"{cleaned} {label} is not a time of the clinic's zone near now: type HH:MM, "
+                                     "and the zone only as the screen shows it in the hour the clocks change.")
+        return max(plausible)
+    candidates = [_at(d, wall, zone, now) for d in days]
     plausible = [c for c in candidates if c - now <= timedelta(hours=12)]
     return max(plausible)
 
