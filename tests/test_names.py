@@ -258,3 +258,14 @@ def test_a_zone_the_clinic_does_not_have_then_is_refused_naming_the_time_field()
     with pytest.raises(FieldError) as info:
         parse_clock_time("01:10 PST", datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc), clinic_zone(NEW_YORK))
     assert info.value.field == "time" and "01:10 PST" in str(info.value)
+
+
+def test_arabic_inside_a_paragraph_is_joined_and_right_to_left():
+    """Typed text in the record's paragraphs (an escort's name, a comment) is shaped and ordered too."""
+    import re
+    shown = re.sub(r"<[^>]+>", "", fonts.markup("Present: أحمد الحسن", fonts.REGULAR))
+    assert shown.startswith("Present: ")
+    arabic = shown[len("Present: "):]
+    assert any(unicodedata.name(ch, "").endswith(("INITIAL FORM", "MEDIAL FORM", "FINAL FORM")) for ch in arabic)
+    words = unicodedata.normalize("NFKC", arabic).split(" ")
+    assert set(words[0]) == set("الحسن") and set(words[-1]) == set("أحمد")  # the family name drawn leftmost

@@ -313,6 +313,13 @@ def markup(text: str, font: str) -> str:
     `draw` instead (see reports.pdf)."""
     from html import escape
     register_fonts()
+    if needs_layout(text):
+        # Joined and in visual order, face by face: right for a line; a right-to-left text long enough to wrap
+        # keeps its words in visual order across lines (a name or a short note never does).
+        line = layout(text, font, 10)  # (the size only scales widths, unused here)
+        parts = [escape(str(r.text), quote=False) if r.font == font else
+                 f"<font name='{r.font}'>{escape(str(r.text), quote=False)}</font>" for r in line.runs]
+        return "".join(parts) + "".join(f"[{m}]" for m in line.missing)
     out, current, buf = [], font, ""
 
     def flush():
