@@ -11,6 +11,7 @@ import json
 import random
 import sqlite3
 import time
+import unicodedata
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +26,7 @@ from monitor_app.domain.session import Role
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT
 from monitor_app.services import audit, integrity, queries
 from monitor_app.services.access import SYSTEM, Actor
-from monitor_app.services.clinical import name_key
+from monitor_app.domain.names import compact_key, search_key
 from monitor_app.services.queries import ArchiveQuery
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AUDITED
@@ -97,10 +98,12 @@ def build_clinic(path: Path, sessions: int, readings_per_session: int, seed: int
     for pid in range(1, patients + 1):
         fam, giv = rng.choice(FAMILY), rng.choice(GIVEN)
         dob = date(1940, 1, 1) + timedelta(days=rng.randrange(60 * 365))
-        rows.append((pid, str(mrns[pid - 1]), fam, giv, name_key(fam), name_key(giv), dob.isoformat(),
-                     rng.choice(["female", "male", ""]), round(rng.uniform(45, 130), 1), "", "", created, 1))
-    con.executemany("INSERT INTO patients (id, mrn, family_name, given_name, family_key, given_key, date_of_birth, "
-                    "sex, weight_kg, allergies, notes, created_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        rows.append((pid, str(mrns[pid - 1]), fam, giv, search_key(fam), search_key(giv), compact_key(fam + giv),
+                     compact_key(giv + fam), dob.isoformat(), rng.choice(["female", "male", ""]),
+                     round(rng.uniform(45, 130), 1), "", "", created, 1))
+    con.executemany("INSERT INTO patients (id, mrn, family_name, given_name, family_key, given_key, full_key, "
+                    "full_key_reversed, date_of_birth, sex, weight_kg, allergies, notes, created_at, version) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.executemany("INSERT INTO courses (id, patient_id, indication, indication_other, planned_infusions, "
                     "prescriber, outcome_measure, created_at) VALUES (?,?,?,?,?,?,?,?)",
                     [(pid, pid, rng.choice(["depression", "ocd", "anxiety", "chronic_pain", "ptsd"]), "", 6,
@@ -208,6 +211,8 @@ def bench_queries(folder: Path, runs: int) -> list[dict]:
     con = sqlite3.connect(folder / "chairside.sqlite")
     mrns = [r[0] for r in con.execute("SELECT mrn FROM patients ORDER BY random() LIMIT 200")]
     names = [r[0] for r in con.execute("SELECT family_key FROM patients ORDER BY random() LIMIT 200")]
+    # Whole names as written, to be typed given-first, family-first, and decomposed (NFD) as some keyboards send.
+    people = con.execute("SELECT given_name, family_name FROM patients ORDER BY random() LIMIT 200").fetchall()
     n_sessions, = con.execute("SELECT max(id) FROM infusion_sessions").fetchone()
     first, last = (datetime.fromisoformat(x).date() for x in
                    con.execute("SELECT min(arrival_at), max(arrival_at) FROM infusion_sessions").fetchone())
@@ -232,6 +237,18 @@ def bench_queries(folder: Path, runs: int) -> list[dict]:
         report("archive search by name prefix (4 letters)",
                sample(lambda i: queries.search_archive(db, actor, ArchiveQuery(text=prefix(rng.choice(names), 4))),
                       runs), BUDGETS["search"]),
+        report("search_patients by whole name (given family)",
+               sample(lambda i: queries.search_patients(db, actor, " ".join(rng.choice(people))), runs),
+               BUDGETS["search"]),
+        report("search_patients by whole name reversed (family given)",
+               sample(lambda i: queries.search_patients(db, actor, " ".join(reversed(rng.choice(people)))), runs),
+               BUDGETS["search"]),
+        report("archive search by whole name in NFD (given family)",
+               sample(lambda i: queries.search_archive(db, actor, ArchiveQuery(
+                   text=unicodedata.normalize("NFD", " ".join(rng.choice(people))))), runs), BUDGETS["search"]),
+        report("archive search by family name, given name's prefix (2 letters)",
+               sample(lambda i: queries.search_archive(db, actor, ArchiveQuery(
+                   text="{1}, {0:.2}".format(*rng.choice(people)))), runs), BUDGETS["search"]),
     ]
 
     def page(offset: int):

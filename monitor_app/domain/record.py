@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from monitor_app.domain.discharge import DISCHARGE_AT, scale_name
+from monitor_app.domain.names import full_name, initials
 from monitor_app.domain.schedule import Due, Schedule, next_due, observation_ends_at
 from monitor_app.domain.session import (EVENT_KINDS, INDICATIONS, OUTCOME_MEASURES, Phase, SessionTimes, Status,
                                         derive_phase, event_category, infusion_label)
@@ -23,14 +24,15 @@ class PatientView:
     weight_kg: float | None
     allergies: str
     notes: str = ""
+    family_first: bool | None = None  # the patient's name order; None: as the name's script writes it
 
     @property
     def name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        return full_name(self.family_name, self.given_name, self.family_first)
 
     @property
     def initials(self) -> str:
-        return f"{self.given_name[:1]}{self.family_name[:1]}".upper()
+        return initials(self.family_name, self.given_name, self.family_first)
 
 
 @dataclass

@@ -219,7 +219,7 @@ def build_bundle(rec: SessionRecord, now: datetime | None = None) -> dict[str, A
         "identifier": [{"use": "usual", "type": {"coding": [_coding(IDENTIFIER_TYPE, "MR", "Medical record number")],
                                                  "text": "MRN"}, "value": p.mrn}],
         "name": [{"use": "official", "family": p.family_name, "given": [p.given_name],
-                  "text": f"{p.given_name} {p.family_name}".strip()}],
+                  "text": p.name}],  # family and given as they are; the text in the patient's order
     }
     if p.date_of_birth:
         patient["birthDate"] = p.date_of_birth.isoformat()

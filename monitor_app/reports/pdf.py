@@ -11,7 +11,6 @@ import io
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
-from html import escape
 
 from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -26,12 +25,13 @@ from reportlab.platypus import (BaseDocTemplate, Flowable, Frame, KeepTogether, 
                                 Spacer, Table, TableStyle)
 
 from monitor_app import DISCLAIMER, __version__
-from monitor_app.domain.clock import clinic_zone, fmt_datetime, fmt_time
+from monitor_app.domain.clock import clinic_zone, fmt_datetime, fmt_time, zone_statement
 from monitor_app.domain.discharge import DISCHARGE_AT, SCALES
 from monitor_app.domain.record import AmendmentView, EventView, ReadingView, SessionRecord
 from monitor_app.domain.session import ACK_ACTIONS, Status
 from monitor_app.domain.thresholds import LEVEL_SYMBOL, LIMIT_NAMES, PARAMETER_LABELS, PARAMETERS, Level
 from monitor_app.domain.vitals import VITAL_FIELDS, format_bp, label as vital_label, mean_arterial_pressure
+from monitor_app.reports import fonts
 from monitor_app.reports.fonts import BOLD, CONDENSED, CONDENSED_BOLD, OBLIQUE, REGULAR, register_fonts
 from monitor_app.reports.pdf_chart import minimum_height, session_chart
 
@@ -45,6 +45,7 @@ FIRST_HEADER_H = 31 * mm
 HEADER_H = 15 * mm
 FOOTER_H = 12 * mm
 WARN, CRIT = LEVEL_SYMBOL[Level.WARNING], LEVEL_SYMBOL[Level.CRITICAL]
+CRIT_INK = colors.HexColor("#9b1c1c")
 BOX_DONE, BOX_OPEN = "\u2611", "\u2610"
 
 INK = colors.HexColor("#1b1f24")
@@ -110,7 +111,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _e(text) -> str:
-    return escape(str(text), quote=False) if text is not None else ""
+    """Paragraph markup of a text: escaped, with any script DejaVu lacks in its fallback face (reports.fonts)."""
+    return fonts.markup(text, REGULAR) if text is not None else ""
 
 
 def _num(v) -> str:
@@ -122,11 +124,13 @@ def _num(v) -> str:
 # --------------------------------------------------------------------------------------- page furniture
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "\u2026", font, size) > width:
-        text = text[:-1]
-    return text + "\u2026"
+    return fonts.fit(text, font, size, width)
+
+
+def _draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, anchor: str = "start",
+          rtl_base: bool | None = False) -> "fonts.Line":
+    """Every string the page furniture draws goes through here: fallback faces, shaping, right to left."""
+    return fonts.draw(c, x, y, text, font, size, anchor, rtl_base)
 
 
 class _Furniture:
@@ -169,19 +173,21 @@ class _Furniture:
         text_right = right - qr_size - 4 * mm
         x = left + self._logo(c, left, top, 12 * mm)
         c.setFillColor(INK)
-        c.setFont(BOLD, 10)
-        c.drawString(x, top - 9, _fit(self.head.clinic_name, BOLD, 10, text_right - x))
+        _draw(c, x, top - 9, _fit(self.head.clinic_name, BOLD, 10, text_right - x), BOLD, 10)
         if self.address:
-            c.setFont(REGULAR, 7.5)
             c.setFillColor(MUTED)
-            c.drawString(x, top - 19, _fit(self.address, REGULAR, 7.5, text_right - x))
+            _draw(c, x, top - 19, _fit(self.address, REGULAR, 7.5, text_right - x), REGULAR, 7.5)
         c.setFillColor(INK)
         c.setFont(BOLD, 15)
         c.drawString(left, top - 42, TITLE)
-        c.setFont(BOLD, 11)
-        c.drawString(left, top - 59, _fit(self.patient_name, BOLD, 11, text_right - left))
-        c.setFont(REGULAR, 8.5)
-        c.drawString(left, top - 71, _fit(self.patient_line, REGULAR, 8.5, text_right - left))
+        name = _draw(c, left, top - 59, _fit(self.patient_name, BOLD, 11, text_right - left), BOLD, 11,
+                     rtl_base=None)
+        if name.missing:  # named in words, never printed as boxes
+            c.setFillColor(CRIT_INK)
+            nx = left + name.width + 8
+            _draw(c, nx, top - 59, _fit(name.note, CONDENSED_BOLD, 7.5, text_right - nx), CONDENSED_BOLD, 7.5)
+            c.setFillColor(INK)
+        _draw(c, left, top - 71, _fit(self.patient_line, REGULAR, 8.5, text_right - left), REGULAR, 8.5)
         self._qr(c, right - qr_size, top - qr_size, qr_size)
         c.setFont(CONDENSED, 6)
         c.setFillColor(MUTED)
@@ -195,23 +201,19 @@ class _Furniture:
         left, right = MARGIN, self.page_w - MARGIN
         x = left + self._logo(c, left, top, 6 * mm)
         c.setFillColor(INK)
-        c.setFont(BOLD, 8.5)
         title_w = stringWidth(TITLE, BOLD, 8.5)
-        name = _fit(self.head.clinic_name, BOLD, 8.5, (right - x - title_w) * 0.5)
-        c.drawString(x, top - 8, name)
+        clinic = _draw(c, x, top - 8, _fit(self.head.clinic_name, BOLD, 8.5, (right - x - title_w) * 0.5), BOLD, 8.5)
         if self.address:
-            c.setFont(REGULAR, 7)
             c.setFillColor(MUTED)
-            ax = x + stringWidth(name, BOLD, 8.5) + 6
-            c.drawString(ax, top - 8, _fit(self.address, REGULAR, 7, right - title_w - 8 - ax))
+            ax = x + clinic.width + 6
+            _draw(c, ax, top - 8, _fit(self.address, REGULAR, 7, right - title_w - 8 - ax), REGULAR, 7)
         c.setFillColor(INK)
         c.setFont(BOLD, 8.5)
         c.drawRightString(right, top - 8, TITLE)
-        c.setFont(BOLD, 8.5)
-        c.drawString(left, top - 21, _fit(self.patient_name, BOLD, 8.5, (right - left) * 0.4))
-        nx = left + min(stringWidth(self.patient_name, BOLD, 8.5), (right - left) * 0.4) + 8
-        c.setFont(REGULAR, 8)
-        c.drawString(nx, top - 21, _fit(self.patient_line, REGULAR, 8, right - nx))
+        name = _draw(c, left, top - 21, _fit(self.patient_name, BOLD, 8.5, (right - left) * 0.4), BOLD, 8.5,
+                     rtl_base=None)
+        nx = left + name.width + 8
+        _draw(c, nx, top - 21, _fit(self.patient_line, REGULAR, 8, right - nx), REGULAR, 8)
         self._rule(c, self.page_h - MARGIN - HEADER_H + 2 * mm)
         c.restoreState()
 
@@ -298,15 +300,22 @@ class _Builder:
         return fmt_time(moment, self.zone)
 
     def dt(self, moment) -> str:
-        return "" if moment is None else moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return fmt_time(moment, self.zone, with_date=True)
 
     def clock(self, moment, day) -> str:
         """HH:MM, with the date when it is not the session's day (an overnight observation)."""
-        local = moment.astimezone(self.zone)
-        return local.strftime("%H:%M") if local.date() == day else local.strftime("%Y-%m-%d %H:%M")
+        return fmt_time(moment, self.zone, with_date=moment.astimezone(self.zone).date() != day)
 
     def p(self, text: str, style: str = "cell") -> Paragraph:
         return Paragraph(text, self.s[style])
+
+    def name_cell(self, text: str, style: str = "cell"):
+        """A name or other typed text in a cell: a paragraph, or where it needs shaping or right to left (Arabic,
+        Hebrew, Indic scripts), a shaped block."""
+        st = self.s[style]
+        if fonts.needs_layout(text):
+            return fonts.text_block(text, st.fontName, st.fontSize, st.leading, st.textColor)
+        return self.p(_e(text), style)
 
     def heading(self, text: str) -> Paragraph:
         return Paragraph(_e(text), self.s["h2"])
@@ -364,7 +373,7 @@ class _Builder:
         ]
         rows, row = [], []
         for k, v in pairs:
-            row += [self.p(_e(k), "label"), self.p(_e(v))]
+            row += [self.p(_e(k), "label"), self.name_cell(v)]
             if len(row) == 4:
                 rows.append(row)
                 row = []
@@ -401,7 +410,9 @@ class _Builder:
         times_table = self.table(rows, [w / 6] * 6, zebra=False, extra=[
             x for h in heads[1:] for x in (("FONT", (0, h), (-1, h), CONDENSED_BOLD, 7.5, 9),
                                            ("BACKGROUND", (0, h), (-1, h), HEAD_FILL))])
-        out += [Paragraph("Times", s["h3"]), times_table]
+        out += [Paragraph("Times", s["h3"]), times_table,
+                Paragraph(_e(zone_statement(self.zone, r.arrival_at) + "; a time in the hour the clocks change "
+                             "carries its zone."), s["note"])]
         return out
 
     def profile(self) -> list:
@@ -613,7 +624,7 @@ class _Builder:
         if r.signatures:
             rows = [["Meaning", "Printed name", "Credentials", "Date and time", "Signed content"]]
             for g in r.signatures:
-                rows.append([g.meaning, self.p(_e(g.printed_name)), self.p(_e(g.credentials or "\u2014")),
+                rows.append([g.meaning, self.name_cell(g.printed_name), self.p(_e(g.credentials or "\u2014")),
                              self.dt(g.signed_at), g.content_hash[:SHORT_HASH]])
             w = self.width
             out.append(self.table(rows, [w * 0.14, w * 0.3, w * 0.16, w * 0.2, w * 0.2], size=8))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from monitor_app.domain.discharge import DischargeScore, scale_name
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
+from monitor_app.domain.names import compact_key, search_key
 from monitor_app.domain.record import in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
 from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
@@ -45,13 +46,14 @@ def _text(field: str, value: str, label: str, max_len: int = 200, required: bool
 # ------------------------------------------------------------------------------------------ patients, courses
 
 def name_key(text: str) -> str:
-    """Case-folded form used for prefix search of names in any script."""
-    return text.strip().casefold()
+    """The form names are searched by (domain.names.search_key: case, accents and normalisation ignored)."""
+    return search_key(text)
 
 
 def create_patient(db: Database, actor: Actor, *, mrn: str, family_name: str, given_name: str,
                    date_of_birth: date | None = None, sex: str = "", weight_kg: float | None = None,
-                   allergies: str = "", notes: str = "") -> int:
+                   allergies: str = "", notes: str = "", family_first: bool | None = None) -> int:
+    """A new patient; `family_first` is the name order the patient writes (None: as the name's script does)."""
     actor.require("document")
     mrn = _text("mrn", mrn, "MRN", 64, required=True)
     family = _text("family_name", family_name, "Family name", 120, required=True)
@@ -64,7 +66,9 @@ def create_patient(db: Database, actor: Actor, *, mrn: str, family_name: str, gi
         if s.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
             raise FieldError("mrn", f"MRN {mrn} already belongs to another patient.")
         p = Patient(mrn=mrn, family_name=family, given_name=given, family_key=name_key(family),
-                    given_key=name_key(given), date_of_birth=date_of_birth, sex=_text("sex", sex, "Sex", 16),
+                    given_key=name_key(given), full_key=compact_key(family + given),
+                    full_key_reversed=compact_key(given + family),
+                    family_first=None if family_first is None else bool(family_first), date_of_birth=date_of_birth, sex=_text("sex", sex, "Sex", 16),
                     weight_kg=weight_kg, allergies=_text("allergies", allergies, "Allergies", 2000),
                     notes=_text("notes", notes, "Notes", 4000), created_at=datetime.now(timezone.utc))
         s.add(p)

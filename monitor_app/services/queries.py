@@ -6,13 +6,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
+from monitor_app.domain.names import compact_key, full_name, search_key
 from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import Status
 from monitor_app.services.access import Actor
 from monitor_app.services.records import load_reading, load_record
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Patient, User
-from monitor_app.services.clinical import name_key
 
 
 def change_marker(db: Database) -> int:
@@ -53,7 +53,7 @@ def get_reading(db: Database, actor: Actor, reading_id: int) -> tuple[ReadingVie
 
 def _patient_view(p: Patient) -> PatientView:
     return PatientView(p.id, p.mrn, p.family_name, p.given_name, p.date_of_birth, p.sex, p.weight_kg, p.allergies,
-                       p.notes)
+                       p.notes, p.family_first)
 
 
 def _starts(column, prefix: str, sqlite: bool):
@@ -66,23 +66,37 @@ def _starts(column, prefix: str, sqlite: bool):
     cond = column.startswith(prefix, autoescape=True)
     if sqlite and prefix.lower() == prefix:
         cond = and_(cond, column >= prefix, column < prefix + "\U0010ffff")
+    elif sqlite:
+        # A prefix with upper and lower case (an MRN typed "ab12" or "AB12", or a name beside it): the ranges of
+        # its forms as typed, upper and lower. A LIKE alone would turn the whole search into a table scan.
+        cond = or_(*(and_(column >= v, column < v + "\U0010ffff")
+                     for v in sorted({prefix, prefix.upper(), prefix.lower()})))
     return cond
 
 
+def _name_matches(text: str, lite: bool):
+    """Patients whose MRN starts with the text or whose name matches it (SPEC 3 rule 8), as one condition.
+
+    Any prefix of the family or given name, or of the whole name in either order, with or without its spaces
+    (the compact keys: "Zoë Nguyễn", "nguyen zoe", "Nguyen, Zo", "李小龙"). Keys ignore case, accents and Unicode
+    normalisation (domain.names). Every branch is one indexed prefix range on SQLite, so the planner unites
+    index searches instead of scanning (a branch that combines two prefixes would make it scan).
+    """
+    key, compact = search_key(text), compact_key(text)
+    conds = [_starts(Patient.mrn, text.strip(), lite)]
+    if compact:
+        conds += [_starts(Patient.family_key, key, lite), _starts(Patient.given_key, key, lite),
+                  _starts(Patient.full_key, compact, lite), _starts(Patient.full_key_reversed, compact, lite)]
+    return or_(*conds)
+
+
 def search_patients(db: Database, actor: Actor, text: str, limit: int = 50) -> list[PatientView]:
-    """Patients whose MRN, family or given name starts with the text (parameters, never SQL text)."""
+    """Patients whose MRN or name matches the text (parameters, never SQL text)."""
     actor.require("read")
-    key = name_key(text)
     with db.reader() as s:
         q = select(Patient)
-        if key:
-            words = key.split()
-            lite = db.is_sqlite
-            conds = [or_(_starts(Patient.mrn, text.strip(), lite), _starts(Patient.family_key, words[0], lite),
-                         _starts(Patient.given_key, words[0], lite))]
-            for w in words[1:]:
-                conds.append(or_(_starts(Patient.family_key, w, lite), _starts(Patient.given_key, w, lite)))
-            q = q.where(and_(*conds))
+        if text.strip():
+            q = q.where(_name_matches(text, db.is_sqlite))
         return [_patient_view(p) for p in s.scalars(q.order_by(Patient.family_key, Patient.given_key)
                                                     .limit(limit))]
 
@@ -140,18 +154,15 @@ def search_archive(db: Database, actor: Actor, query: ArchiveQuery, zone=timezon
     """Sessions matching the archive filters, newest first; dates are the clinic's local days."""
     actor.require("read")
     q = (select(InfusionSession.id, InfusionSession.record_uid, InfusionSession.arrival_at, Patient.mrn,
-                Patient.given_name, Patient.family_name, InfusionSession.number, Course.planned_infusions,
+                Patient.family_first, Patient.given_name, Patient.family_name, InfusionSession.number, Course.planned_infusions,
                 Course.indication, User.full_name, InfusionSession.status, InfusionSession.has_critical)
          .join(Course, InfusionSession.course_id == Course.id).join(Patient, Course.patient_id == Patient.id)
          .join(User, InfusionSession.primary_nurse_id == User.id))
     text = query.text.strip()
     if text:
-        key = name_key(text)
-        lite = db.is_sqlite
         # The few matching patients' courses first, then their sessions (not every session, newest first).
         courses = (select(Course.id).join(Patient, Course.patient_id == Patient.id)
-                   .where(or_(_starts(Patient.mrn, text, lite), _starts(Patient.family_key, key, lite),
-                              _starts(Patient.given_key, key, lite))))
+                   .where(_name_matches(text, db.is_sqlite)))
         q = q.where(InfusionSession.course_id.in_(courses))
     if query.date_from:
         q = q.where(InfusionSession.arrival_at >= datetime.combine(query.date_from, time(0), zone))
@@ -168,8 +179,8 @@ def search_archive(db: Database, actor: Actor, query: ArchiveQuery, zone=timezon
     q = q.order_by(InfusionSession.arrival_at.desc(), InfusionSession.id.desc()).limit(query.limit) \
         .offset(query.offset)
     with db.reader() as s:
-        return [ArchiveRow(r[0], r[1], r[2], r[3], f"{r[4]} {r[5]}", r[6], r[7], r[8], r[9], r[10], r[11])
-                for r in s.execute(q)]
+        return [ArchiveRow(r[0], r[1], r[2], r[3], full_name(r[6], r[5], r[4]), r[7], r[8], r[9], r[10], r[11],
+                           r[12]) for r in s.execute(q)]
 
 
 def session_ids_between(db: Database, actor: Actor, date_from: date | None, date_to: date | None,

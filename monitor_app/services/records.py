@@ -142,7 +142,7 @@ def load_record(db: Session, session_id: int, with_hash: bool = True) -> Session
     return SessionRecord(
         id=s.id, record_uid=s.record_uid, version=s.version,
         patient=PatientView(p.id, p.mrn, p.family_name, p.given_name, p.date_of_birth, p.sex, p.weight_kg,
-                            p.allergies, p.notes),
+                            p.allergies, p.notes, p.family_first),
         course=CourseView(c.id, c.indication, c.indication_other, c.planned_infusions, c.prescriber,
                           c.outcome_measure),
         number=s.number, chair=s.chair, primary_nurse_id=s.primary_nurse_id,

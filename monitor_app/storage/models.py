@@ -104,6 +104,11 @@ class Patient(Base):
     # Case-folded copies for prefix search through an index (SQLite's lower() only folds ASCII).
     family_key: Mapped[str] = mapped_column(String(120), index=True)
     given_key: Mapped[str] = mapped_column(String(120), index=True)
+    # The whole name's search key without spaces, in both orders (domain.names.compact_key), so a whole name typed
+    # either way round, with or without its space, is an indexed prefix. None in family_first: the script decides.
+    full_key: Mapped[str] = mapped_column(String(250), index=True, default="")
+    full_key_reversed: Mapped[str] = mapped_column(String(250), index=True, default="")
+    family_first: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(16), default="")
     weight_kg: Mapped[float | None] = mapped_column(Float)

@@ -123,6 +123,7 @@ class Shell(QObject):
         from monitor_app.ui.widgets import run_in_background
         run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
                           self._archive_failed)
+        install_fonts()  # while the archive opens: no name is shown before the main window
 
     def _archive_opened(self, result) -> None:
         self.db, self.settings = result
@@ -169,3 +170,14 @@ def run_gui(args, on_first_window: Callable[[], None] | None = None) -> int:
     shell.start()
     status = app.exec()
     return status
+
+
+def install_fonts() -> None:
+    """Make the record's fonts (resources/fonts) the screen's too, so every name the PDF prints shows on screen
+    (Qt falls back to them for Arabic, Hebrew, CJK and the other scripts the workstation may lack)."""
+    from pathlib import Path
+    from PySide6.QtGui import QFontDatabase
+    folder = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+    for path in sorted(folder.glob("*.ttf")):
+        if not path.name.startswith("DejaVu") and QFontDatabase.addApplicationFont(str(path)) < 0:
+            log.warning("the font %s could not be installed", path.name)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
 
+from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.errors import ChairsideError, FieldError
 from monitor_app.domain.session import INDICATIONS, Status
 from monitor_app.services.queries import ArchiveQuery, ArchiveRow
@@ -50,7 +51,7 @@ class ArchiveModel(QAbstractTableModel):
 
     def text(self, row: ArchiveRow, column: int) -> str:
         if column == 0:
-            return row.arrival_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+            return fmt_time(row.arrival_at, self.zone, with_date=True)
         if column == 1:
             return row.mrn
         if column == 2:
@@ -124,7 +125,7 @@ class ArchivePage(QWidget):
         self.search_field = QLineEdit()
         self.search_field.setObjectName("archiveSearch")
         self.search_field.setAccessibleName("MRN or name")
-        self.search_field.setPlaceholderText("MRN or name (start of)")
+        self.search_field.setPlaceholderText("MRN or name, either order")
         self.search_field.setMinimumWidth(260)
         self.date_from = QLineEdit()
         self.date_from.setObjectName("dateFrom")

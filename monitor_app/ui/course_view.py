@@ -5,6 +5,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
                                QVBoxLayout, QWidget)
 
+from monitor_app.domain.clock import fmt_time
 from monitor_app.services.queries import CourseRow
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
@@ -39,7 +40,7 @@ class CourseModel(QAbstractTableModel):
             return None
         r = self.rows[index.row()]
         if role in (Qt.DisplayRole, Qt.AccessibleTextRole):
-            return (str(r.number), r.arrival_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
+            return (str(r.number), fmt_time(r.arrival_at, self.zone, with_date=True),
                     r.status.capitalize(), r.pre_bp or "\u2013", r.peak_bp or "\u2013", r.post_bp or "\u2013",
                     "\u2013" if r.outcome_score is None else str(r.outcome_score))[index.column()]
         if role == Qt.TextAlignmentRole and index.column() >= 3:

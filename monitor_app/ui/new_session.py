@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGridL
                                QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from monitor_app.domain.errors import FieldError
+from monitor_app.domain.names import ORDER_LABELS, full_name
 from monitor_app.domain.record import PatientView
 from monitor_app.domain.session import CONCOMITANT_MEDICINES, INDICATIONS, OUTCOME_MEASURES
 from monitor_app.ui import theme
@@ -178,6 +179,16 @@ class NewSessionPage(QWidget):
         self.mrn = self._row(form, "MRN", "mrn", QLineEdit())
         self.family_name = self._row(form, "Family name", "family_name", QLineEdit())
         self.given_name = self._row(form, "Given name", "given_name", QLineEdit())
+        # How the full name is written: as its script does (李小龙), or family name first (Hungarian) or not.
+        self.name_order = self._row(form, "Name order", "family_first", QComboBox())
+        for choice, label in ORDER_LABELS.items():
+            self.name_order.addItem(label, choice)
+        self.name_preview = QLabel()
+        self.name_preview.setStyleSheet(f"color: {theme.MUTED};")
+        form.addRow("", self.name_preview)
+        for w in (self.family_name, self.given_name):
+            w.textChanged.connect(lambda _t: self._update_name_preview())
+        self.name_order.currentIndexChanged.connect(lambda _i: self._update_name_preview())
         self.dob = self._row(form, "Date of birth", "date_of_birth", QLineEdit())
         self.dob.setPlaceholderText("YYYY-MM-DD")
         self.sex = self._row(form, "Sex", "sex", QComboBox())
@@ -280,6 +291,10 @@ class NewSessionPage(QWidget):
         return box
 
     # ------------------------------------------------------------------------------------------ patient
+    def _update_name_preview(self) -> None:
+        name = full_name(self.family_name.text(), self.given_name.text(), self.name_order.currentData())
+        self.name_preview.setText(f"Written: {name}" if name else "")
+
     def start(self) -> None:
         if self.patient is None and not self.patient_form.isVisible():
             self.search_field.setFocus()
@@ -295,7 +310,7 @@ class NewSessionPage(QWidget):
             return
         for p in found:
             dob = f" \u00b7 born {p.date_of_birth:%Y-%m-%d}" if p.date_of_birth else ""
-            item = QListWidgetItem(f"{p.family_name}, {p.given_name} \u00b7 MRN {p.mrn}{dob}")
+            item = QListWidgetItem(f"{p.name} \u00b7 MRN {p.mrn}{dob}")
             item.setData(Qt.UserRole, p)
             self.results.addItem(item)
         if not found and self.search_field.text().strip():
@@ -464,7 +479,8 @@ class NewSessionPage(QWidget):
                       date_of_birth=_date("date_of_birth", self.dob.text(), "Date of birth"),
                       sex=SEXES[sex_index] if 0 <= sex_index < len(SEXES) else "",
                       weight_kg=_number("weight_kg", self.weight.text(), "Weight", 20, 300, " kg"),
-                      allergies=self.allergies.text(), notes=self.notes.toPlainText())
+                      allergies=self.allergies.text(), notes=self.notes.toPlainText(),
+                      family_first=self.name_order.currentData())
         ok, patient_id = call_service(self.message, clinical.create_patient, self.ctx.db, self.ctx.signed_in,
                                       fields=self.fields, **values)
         if not ok:
