@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.thresholds import LEVEL_SYMBOL, Level, Thresholds
 
@@ -307,7 +308,7 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     ticks = clock_ticks(origin, left, right, zone, max_ticks)
     next_mark = None
     if due is not None and due.at is not None:
-        next_mark = NextDue(x_of(due.at), f"next due {clock_label(due.at, zone)}", due.overdue)
+        next_mark = NextDue(x_of(due.at), f"next due {fmt_time(due.at, zone)}", due.overdue)
     legend = legend_entries(flags, pauses, marks, next_mark)
     return ChartModel(origin=origin, origin_label=origin_label, x_range=(float(left), float(right)), panels=panels,
                       bands=bands, phases=phases, pauses=pauses, points=points, bp_bars=bars, flags=flags,
@@ -365,22 +366,6 @@ def event_lane(events: list[tuple[int, float, str, str]], left: float, right: fl
     return out
 
 
-def clock_label(moment: datetime, zone: tzinfo, always_zone: bool = False) -> str:
-    """HH:MM in the clinic's zone; with the zone's abbreviation where that wall time repeats or is skipped."""
-    local = moment.astimezone(zone)
-    text = local.strftime("%H:%M")
-    if always_zone or _near_a_change(moment, local):
-        text += f" {local.tzname()}"
-    return text
-
-
-def _near_a_change(moment: datetime, local: datetime) -> bool:
-    """The wall time occurs twice (the clocks went back), or the clocks changed within the hour before it."""
-    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
-        return True
-    return (moment - timedelta(hours=1)).astimezone(local.tzinfo).utcoffset() != local.utcoffset()
-
-
 def clock_ticks(origin: datetime, left: float, right: float, zone: tzinfo, max_ticks: int = 12) -> list[Tick]:
     """Ticks on round clock minutes (:00, :15 ...) of the clinic's zone, with minutes from the origin below.
 
@@ -402,7 +387,7 @@ def clock_ticks(origin: datetime, left: float, right: float, zone: tzinfo, max_t
     while (x := (t - origin).total_seconds() / 60.0) <= right + 1e-9:
         m = round(x)
         elapsed = "0" if m == 0 else f"{m:+d}"
-        ticks.append(Tick(x, clock_label(t, zone), elapsed))
+        ticks.append(Tick(x, fmt_time(t, zone), elapsed))
         t += timedelta(minutes=step)
     return ticks
 
