@@ -221,3 +221,10 @@ def course_overview(db: Database, actor: Actor, course_id: int) -> list[CourseRo
 def users(db: Database) -> list[tuple[int, str, str]]:
     with db.reader() as s:
         return [(u.id, u.full_name, u.role) for u in s.scalars(select(User).order_by(User.full_name))]
+
+
+def full_names(db: Database, actor: Actor) -> dict[str, str]:
+    """User name -> full name, for the audit history, which stores the user name of each row."""
+    actor.require("read")
+    with db.reader() as s:
+        return {u: n for u, n in s.execute(select(User.username, User.full_name))}
