@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.sessions: dict[tuple[int, bool], QWidget] = {}
         self.new_session_page = None
         self.course_pages: dict[int, QWidget] = {}
+        self.record_views: dict[int, QWidget] = {}
         self.archive = None
         self.settings_window = None
 
@@ -196,7 +197,7 @@ class MainWindow(QMainWindow):
         if self.archive is None:
             from monitor_app.ui.archive import ArchivePage
             self.archive = ArchivePage(self.ctx)
-            self.archive.open_record.connect(lambda sid: self.open_session(sid, read_only=True))
+            self.archive.open_record.connect(self.open_record)
             self.archive.open_course.connect(self.open_course)
             self.workspace.addWidget(self.archive)
         self.show_page(self.archive)
@@ -231,6 +232,8 @@ class MainWindow(QMainWindow):
 
     def open_session(self, session_id: int, read_only: bool = False) -> QWidget:
         read_only = read_only or not self.ctx.signed_in.can("document")
+        if read_only or self._is_locked(session_id):  # reading a record, or a signed one: the record view
+            return self.open_record(session_id)
         key = (session_id, read_only)
         screen = self.sessions.get(key)
         if screen is None:
@@ -255,6 +258,42 @@ class MainWindow(QMainWindow):
         self.show_page(screen)
         return screen
 
+    def _is_locked(self, session_id: int) -> bool:
+        from monitor_app.services.queries import get_record
+        try:
+            return get_record(self.ctx.db, self.ctx.signed_in, session_id, with_hash=False).locked
+        except ChairsideError:
+            return False  # the session screen says what is wrong
+
+    def open_record(self, session_id: int) -> QWidget | None:
+        """The read-only record view, for every role: what the PDF shows, the audit history and the checks."""
+        view = self.record_views.get(session_id)
+        if view is None:
+            from monitor_app.ui.record_view import RecordView
+            try:
+                view = RecordView(self.ctx, session_id)
+            except ChairsideError as exc:
+                QMessageBox.warning(self, "Chairside", str(exc))
+                return None
+            view.back.connect(lambda sid=session_id: self.close_record(sid))
+            view.open_course.connect(self.open_course)
+            self.record_views[session_id] = view
+            self.workspace.addWidget(view)
+        else:
+            view.reload()
+        self.show_page(view)
+        return view
+
+    def close_record(self, session_id: int) -> None:
+        view = self.record_views.pop(session_id, None)
+        if view is not None:
+            self.workspace.removeWidget(view)
+            view.deleteLater()
+        if self.archive is not None:
+            self.show_archive()
+        else:
+            self.show_floor()
+
     def close_session(self, key: tuple[int, bool]) -> None:
         screen = self.sessions.pop(key, None)
         if screen is not None:
@@ -274,7 +313,7 @@ class MainWindow(QMainWindow):
             except ChairsideError as exc:
                 QMessageBox.warning(self, "Chairside", str(exc))
                 return
-            page.open_session.connect(lambda sid: self.open_session(sid, read_only=True))
+            page.open_session.connect(self.open_record)
             page.back.connect(lambda cid=course_id: self._close_course(cid))
             self.course_pages[course_id] = page
         else:
