@@ -229,3 +229,10 @@ def check_printed_code(db: Database, actor: Actor, text: str) -> tuple[bool, str
         else:
             message += f" The audit chain up to row {code.chain_seq} is the one printed."
     return ok, message
+
+
+def record_course_export(db: Database, actor: Actor, course_id: int, detail: str) -> None:
+    """Write an export of a course summary to the audit trail (SPEC 3 rule 5)."""
+    actor.require("export")
+    with db.transaction() as s:
+        audit.write(s, actor, "export", "course", course_id, reason=detail)
