@@ -61,7 +61,8 @@ def _num(v) -> str:
 
 def _lower_first(text: str) -> str:
     """'Systolic BP' -> 'systolic BP' inside a sentence; 'SpO2' and 'MOAA/S' stay as they are."""
-    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if len(first) > 1 and first[1:].islower() else text
 
 
 def _field(name: str) -> str:
