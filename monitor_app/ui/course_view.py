@@ -275,6 +275,9 @@ class CourseView(QWidget):
                               f"{report.planned_infusions} infusions done \u00b7 prescriber "
                               f"{report.prescriber or 'not recorded'}{outcome}")
         self.model.set_rows(report.infusions)
+        # Every planned infusion in sight without scrolling (up to a dozen), the trend below takes the rest.
+        rows = min(len(report.infusions), 12) + 1
+        self.table.setMinimumHeight(self.table.verticalHeader().defaultSectionSize() * rows + 6)
         if self.trend is not None:
             self.trend.set_report(report)
 
