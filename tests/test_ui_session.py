@@ -455,6 +455,10 @@ def test_a_whole_session_by_keyboard(chairside, db, actors, t0, clock):
     def discharge(d):
         text = d.visible_text()
         assert "Minimum observation ended" in text
+        assert "From the record: 2 (BP against the baseline: systolic 132 vs 128 (+3 %)" in text
+        assert "From the record: 2 (last SpO2 98 %)" in text
+        for item in ("Activity: 2", "Respiration: 2", "Consciousness: 2"):
+            d.tick(item)
         d.tick("Responsible adult escort present")
         d.fill("Escort's name", "Sam Ngata")
         d.tick("Discharge instructions given (no driving until the next day)")
@@ -475,3 +479,82 @@ def test_a_whole_session_by_keyboard(chairside, db, actors, t0, clock):
     assert values(db, nurse, sid) == [(128, 82, 74, 97), (142, 88, 80, 98), (150, 92, 80, 98),
                                       (140, 86, 80, 98), (132, 84, 74, 98)]
     assert not screen.entry_box.isVisible()
+
+
+# ------------------------------------------------------------------------------------------ discharge checks
+def recovery_session(db, nurse, t0, *, last_bp="192/114", last_hr=135, last_spo2=91):
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 3, bp="130/80", hr=70, spo2=98)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=5), now=t0 + timedelta(minutes=5))
+    clinical.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=45), now=t0 + timedelta(minutes=45))
+    reading(db, nurse, sid, t0, 46, bp=last_bp, hr=last_hr, spo2=last_spo2)
+    return sid
+
+
+def test_discharge_is_blocked_by_an_open_critical_flag_and_shows_the_checks(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0)
+    clock.at(t0, 47)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
+    seen = {}
+
+    def look(d):
+        seen["text"] = d.visible_text()
+        seen["enabled"] = d.button("Discharge").isEnabled()
+        d.click("Cancel")
+    with user.expect_dialog(look):
+        user.press("F8")
+    text = seen["text"]
+    assert not seen["enabled"]
+    assert "4 critical flags open (SYS 192" in text and "acknowledge them before the discharge" in text
+    assert "Minimum observation ends at" in text  # 2 minutes into recovery
+    assert "BP 192/114 (+48 % / +42 %), HR 135 (+93 %), SpO2 91 %; baseline 130/80, HR 70, SpO2 98 %" in text
+    # Circulation from BP against the baseline: +48 % is 20-50 %, so 1, not "within 20 %".
+    assert "From the record: 1 (BP against the baseline" in text
+    assert queries.get_record(db, nurse, sid).discharged_at is None
+    assert cursor_in_bp(user)
+
+
+def test_the_service_refuses_discharge_while_a_critical_flag_is_open(db, actors, t0):
+    from monitor_app.domain.errors import RuleViolation
+    from tests.session_flow import ALDRETE_OK
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0)
+    with pytest.raises(RuleViolation) as refused:
+        clinical.discharge(db, nurse, sid, scale="aldrete", items=ALDRETE_OK, escort_present=True,
+                           escort_name="Sam", instructions_given=True, early_reason="patient insists",
+                           at=t0 + timedelta(minutes=90), now=t0 + timedelta(minutes=90))
+    assert "critical" in str(refused.value)
+    assert queries.get_record(db, nurse, sid).discharged_at is None
+
+
+def test_discharge_prefills_from_the_record_and_records_the_items_changed(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0, last_bp="170/100", last_hr=88, last_spo2=97)  # warnings only
+    clock.at(t0, 80)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
+
+    def discharge(d):
+        group = d.widget.groups
+        assert group["circulation"].checkedId() == 1  # systolic +31 %, diastolic +25 %
+        assert group["oxygen"].checkedId() == 2  # SpO2 97 %
+        assert group["activity"].checkedId() == -1  # the record does not answer it
+        for item in ("Activity: 2", "Respiration: 2", "Consciousness: 2", "Circulation: 2"):
+            d.tick(item)
+        d.tick("Responsible adult escort present")
+        d.fill("Escort's name", "Sam Ngata")
+        d.tick("Discharge instructions given (no driving until the next day)")
+        d.click("Discharge")
+    with user.expect_dialog(discharge):
+        user.press("F8")
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.discharge.items["circulation"] == 2 and rec.status == Status.AWAITING_SIGNATURE
+    with db.reader() as s:
+        row = s.scalars(select(AuditEvent).where(AuditEvent.entity == "discharge_assessment")).one()
+    assert row.reason == "Scored otherwise than the record suggested: Circulation 1 \u2192 2"
+    # Discharged: the entry line is closed, late entries go through their own action.
+    screen = user.page
+    assert not screen.entry.isEnabled() or not screen.entry_box.isVisible()
+    assert user.button("Late entry").isVisible()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor_app.domain.discharge import DischargeScore, scale_name
+from monitor_app.domain.discharge import DischargeScore, changed_items, scale_name
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.record import in_force
@@ -534,8 +534,9 @@ def acknowledge_flags(db: Database, actor: Actor, flag_ids: list[int], action: s
 def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items: dict[str, int],
               escort_present: bool, escort_name: str = "", instructions_given: bool = False,
               early_reason: str = "", at: datetime | None = None, expected_version: int | None = None,
-              now: datetime | None = None) -> int:
-    """Assess and discharge: score at or above 9, an escort, instructions, and the minimum observation."""
+              now: datetime | None = None, prefilled: dict[str, int] | None = None) -> int:
+    """Assess and discharge: no open critical flag, score at or above 9, an escort, instructions, and the minimum
+    observation. `prefilled` are the scores the record suggested; items scored otherwise are recorded."""
     now = _now(now)
     at = at or now
     score = DischargeScore(scale, {k: v for k, v in items.items()}).validate()
@@ -546,6 +547,13 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
         if row.discharged_at is not None:
             raise RuleViolation("The patient is already discharged.")
         check_measured_at(at, now, row.infusion_end_at)
+        acked = select(FlagAcknowledgement.flag_id).where(FlagAcknowledgement.session_id == row.id)
+        open_critical = s.scalar(select(func.count()).select_from(Flag).where(
+            Flag.session_id == row.id, Flag.level == Level.CRITICAL.value, Flag.cleared_by_amendment_id.is_(None),
+            Flag.id.not_in(acked)))
+        if open_critical:
+            raise RuleViolation(f"{open_critical} critical flag{'s are' if open_critical > 1 else ' is'} not "
+                                "acknowledged: acknowledge them before the discharge.")
         if not score.meets_threshold:
             raise FieldError("score", f"{scale_name(scale)} total is {score.total}; discharge needs 9 or more. "
                                       "Reassess later.")
@@ -567,7 +575,9 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
                                 observation_met=met, early_reason="" if met else reason, assessed_at=now,
                                 assessed_by_id=actor.user_id)
         s.add(d)
-        audit.created(s, actor, d, session_id=row.id)
+        changed = changed_items(scale, prefilled or {}, dict(score.items))
+        audit.created(s, actor, d, session_id=row.id,
+                      reason=("Scored otherwise than the record suggested: " + "; ".join(changed)) if changed else "")
         _update_session(s, actor, row, "discharge", discharged_at=at, status=Status.AWAITING_SIGNATURE.value)
         return d.id
 

@@ -130,8 +130,21 @@ class SessionScreen(QWidget):
                   self.cosign_button, self.sign_button):
             bar.addWidget(b)
 
+        # After discharge the entry line is closed, visibly; a reading measured earlier goes in through Late entry.
+        self.late_open = False
+        self.closed_note = QLabel()
+        self.closed_note.setObjectName("entryClosed")
+        self.closed_note.setWordWrap(True)
+        self.closed_note.setStyleSheet(f"color: {theme.MUTED}; font-weight: bold;")
+        self.late_button = QPushButton("Late entry\u2026")
+        self.late_button.setAccessibleName("Late entry")
+        self.late_button.setToolTip("Add a reading measured before the discharge (its time is required)")
+        self.late_button.setAutoDefault(False)
+        self.late_button.clicked.connect(self.open_late_entry)
         entry_row = QHBoxLayout()
         entry_row.addWidget(self.entry, 1)
+        entry_row.addWidget(self.closed_note)
+        entry_row.addWidget(self.late_button)
         self.entry_box = QWidget()
         self.entry_box.setLayout(entry_row)
         self.entry_box.setObjectName("entry_box")
@@ -187,7 +200,7 @@ class SessionScreen(QWidget):
         self.shortcuts = {}
         for key, slot in (("F5", self.start), ("F6", self.pause_or_resume), ("F7", self.stop),
                           ("F8", self.discharge), ("Alt+Left", self.closed.emit),
-                          ("Escape", self.confirm_bar.cancel)):
+                          ("Escape", self.escape)):
             sc = QShortcut(QKeySequence(key), self, slot)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.shortcuts[key] = sc
@@ -218,6 +231,8 @@ class SessionScreen(QWidget):
             window.activateWindow()
         if self.live and self.record.phase != Phase.DISCHARGED:
             self.entry.focus_bp()
+        elif self.live and self.late_open:
+            self.entry.edits["time"].setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -273,7 +288,17 @@ class SessionScreen(QWidget):
         actor = self.ctx.signed_in
         entering = live and record.phase != Phase.DISCHARGED
         self.entry_box.setVisible(live)
-        self.entry.setEnabled(live)
+        closed = live and record.phase == Phase.DISCHARGED
+        if not closed:
+            self.late_open = False
+        self.entry.setEnabled(live and (not closed or self.late_open))
+        self.closed_note.setVisible(closed)
+        self.late_button.setVisible(closed and not self.late_open)
+        if closed:
+            self.closed_note.setText(
+                f"Late entry: type the time the reading was measured, then the values. (Esc closes the line.)"
+                if self.late_open else
+                f"\u2713 Discharged {fmt_time(record.discharged_at, self.ctx.zone)}: the entry line is closed.")
         self.due.setVisible(entering)
         self.header.editable = live
         self.header.actions.setVisible(live)
@@ -317,6 +342,11 @@ class SessionScreen(QWidget):
 
     def reading_saved(self, reading_id: int) -> None:
         """The cheap update after a save: fetch the one reading, insert it in the table and redraw the chart."""
+        if self.late_open:  # one late reading, then the line closes again
+            self.late_open = False
+            self.refresh()
+            self.place_cursor()
+            return
         record = self.record
         view, version = queries.get_reading(self.ctx.db, self.ctx.signed_in, reading_id)
         keys = [(r.measured_at, r.id) for r in record.readings]
@@ -355,6 +385,23 @@ class SessionScreen(QWidget):
         from monitor_app.ui.session.start_review import StartReviewDialog
         StartReviewDialog(self.ctx, r, self).exec()
         self.done_action()
+
+    def open_late_entry(self) -> None:
+        """Open the closed entry line for one reading measured before the discharge."""
+        if not self.live or self.record.phase != Phase.DISCHARGED:
+            return
+        self.late_open = True
+        self._apply_mode(self.record)
+        self.place_cursor()
+
+    def close_late_entry(self) -> None:
+        if self.late_open:
+            self.late_open = False
+            self._apply_mode(self.record)
+            self.place_cursor()
+
+    def escape(self) -> None:
+        self.confirm_bar.cancel() if self.confirm_bar.pending else self.close_late_entry()
 
     def pause_or_resume(self) -> None:
         if self.record is not None and self.record.phase == Phase.PAUSED:
