@@ -281,6 +281,12 @@ class CourseView(QWidget):
         if self.trend is not None:
             self.trend.set_report(report)
 
+    def place_cursor(self) -> None:
+        """The cursor in the list of infusions: arrows choose one, Enter opens its record."""
+        self.table.setFocus(Qt.OtherFocusReason)
+        if not self.table.currentIndex().isValid() and self.model.rowCount():
+            self.table.setCurrentIndex(self.model.index(0, 0))
+
     def _open(self, index) -> None:
         row = self.model.rows[index.row()]
         if row.session_id is not None:

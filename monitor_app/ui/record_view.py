@@ -66,10 +66,15 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 class Section(QLabel):
     """One part of the record as rich text (struck-through originals need it), selectable for copying."""
 
+    NAMES = {"summary": "Session summary details", "readings": "Readings of the session",
+             "flags": "Flags and their acknowledgements", "events": "Events and interventions list",
+             "discharge": "Discharge assessment details", "signatures": "Signatures of the record",
+             "addenda": "Addenda of the record", "audit_history": "Audit history sentences"}
+
     def __init__(self, name: str, parent=None):
         super().__init__(parent)
         self.setObjectName(f"section_{name}")
-        self.setAccessibleName(name.replace("_", " ").capitalize())
+        self.setAccessibleName(self.NAMES[name])
         self.setWordWrap(True)
         self.setTextFormat(Qt.RichText)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
@@ -501,6 +506,6 @@ class RecordView(QWidget):
         self.paper_verdict.setStyleSheet(VERDICT_OK if matches else VERDICT_BAD)
         self.paper_verdict.setText(("\u2713 " if matches else f"{theme.CRITICAL_SYMBOL} ") + _e(words))
 
-    def showEvent(self, event):  # noqa: N802 (Qt's name)
-        super().showEvent(event)
+    def place_cursor(self) -> None:
+        """A record is read, not typed into: the cursor on Back, one Tab from Print and the checks."""
         self.back_button.setFocus(Qt.OtherFocusReason)
