@@ -74,3 +74,33 @@ def test_export_course_pdf_command_writes_a_clean_pdf_with_embedded_fonts(demo, 
     assert run(["--data-dir", str(folder), "export-course-pdf", "999", "-o", str(tmp_path / "no.pdf")]) == 2
     assert "no course with id 999" in capsys.readouterr().err
     assert not (tmp_path / "no.pdf").exists()
+
+
+def test_missing_readings_and_planned_infusions_of_a_new_course(db, actors, t0, tmp_path):
+    """A course of 3 with one infusion stopped and no BP after it, and a Y-BOCS score in the severe band."""
+    from datetime import timedelta
+
+    from monitor_app.domain.vitals import Vitals
+    from monitor_app.services import clinical as c
+    from monitor_app.services.queries import course_report
+    nurse = actors["nurse"]
+    patient = c.create_patient(db, nurse, mrn="M-77", family_name="Kowalska", given_name="Ewa")
+    course = c.create_course(db, nurse, patient_id=patient, indication="ocd", planned_infusions=3,
+                             outcome_measure="ybocs")
+    sid = c.create_session(db, nurse, course_id=course, arrival_at=t0, now=t0, outcome_score_before=26,
+                           checklist={"Consent current": True, "Fasting per protocol": True,
+                                      "Escort confirmed": True, "No-driving advice given": True})
+    c.record_reading(db, nurse, sid, Vitals(128, 80, 72, 98), measured_at=t0 + timedelta(minutes=5),
+                     now=t0 + timedelta(minutes=5))
+    c.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=10), now=t0 + timedelta(minutes=10))
+    c.record_reading(db, nurse, sid, Vitals(192, 114, 104, 97), measured_at=t0 + timedelta(minutes=30),
+                     now=t0 + timedelta(minutes=30))
+    c.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=50), now=t0 + timedelta(minutes=50))
+    report = course_report(db, actors["auditor"], course)
+    first, *planned = report.infusions
+    assert first.baseline.bp == "128/80" and first.peak.bp == "192/114" and first.peak.critical
+    assert first.last is None and first.missing == ("no BP after the infusion",)
+    assert [(i.number, i.status) for i in planned] == [(2, "Planned"), (3, "Planned")]
+    text = " ".join(text_of(course_pdf(db, actors["auditor"], course), tmp_path).split())
+    assert "128/80 / 192/114 \u25c6 / \u2013 \u2205 no BP after the infusion" in text
+    assert "192/114 \u25c6" in text and "latest 26 (severe)" in text and "3 planned" in text
