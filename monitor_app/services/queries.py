@@ -184,40 +184,6 @@ def session_ids_between(db: Database, actor: Actor, date_from: date | None, date
         return list(s.scalars(q.order_by(InfusionSession.arrival_at, InfusionSession.id)))
 
 
-@dataclass(frozen=True)
-class CourseRow:
-    session_id: int
-    number: int
-    arrival_at: datetime
-    status: str
-    pre_bp: str
-    peak_bp: str
-    post_bp: str
-    outcome_score: int | None
-
-
-def course_overview(db: Database, actor: Actor, course_id: int) -> list[CourseRow]:
-    """Pre, peak and post BP and the outcome score of each session of a course."""
-    from monitor_app.domain.vitals import format_bp
-    actor.require("read")
-    out = []
-    with db.reader() as s:
-        ids = s.scalars(select(InfusionSession.id).where(InfusionSession.course_id == course_id)
-                        .order_by(InfusionSession.number)).all()
-        for sid in ids:
-            rec = load_record(s, sid, with_hash=False)
-            bp = [r for r in rec.valid_readings if r.current.systolic is not None]
-            base = rec.baseline
-            pre = format_bp(base.current.systolic, base.current.diastolic) if base else ""
-            peak_r = max(bp, key=lambda r: r.current.systolic) if bp else None
-            peak = format_bp(peak_r.current.systolic, peak_r.current.diastolic) if peak_r else ""
-            post_r = bp[-1] if bp and rec.infusion_end_at and bp[-1].measured_at >= rec.infusion_end_at else None
-            post = format_bp(post_r.current.systolic, post_r.current.diastolic) if post_r else ""
-            out.append(CourseRow(sid, rec.number, rec.arrival_at, rec.status.value, pre, peak, post,
-                                 rec.outcome_score_before))
-    return out
-
-
 def users(db: Database) -> list[tuple[int, str, str]]:
     with db.reader() as s:
         return [(u.id, u.full_name, u.role) for u in s.scalars(select(User).order_by(User.full_name))]
