@@ -48,3 +48,27 @@ def test_course_view_lists_planned_infusions_and_charts_the_series(chairside, de
     user.press("Return")
     assert type(user.page).__name__ == "RecordView"
     assert "Infusion 1 of 6" in user.visible_text()
+
+
+def test_course_summary_saved_from_the_view_is_written_and_audited(chairside, demo_dir, tmp_path):  # noqa: F811
+    from sqlalchemy import select
+
+    from monitor_app.storage.models import AuditEvent
+    user = signed_in(chairside, demo_dir, "audrey")
+    user.type("Nguy\n")
+    user.click_cell(user.find("Archive search results", QTableView), 0, 2)
+    user.click("Course view", QPushButton)
+    target = tmp_path / "summary.pdf"
+
+    def save_as(dialog):
+        dialog.press("Ctrl+A")
+        dialog.type(f"{target}\n")
+
+    with user.expect_dialog(save_as):
+        user.click("Course summary PDF", QPushButton)
+    assert target.read_bytes().startswith(b"%PDF")
+    assert f"Course summary saved to {target}" in user.visible_text()
+    with user.main.ctx.db.reader() as s:
+        row = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert (row.action, row.entity, row.username) == ("export", "course", "audrey")
+    assert row.reason == "course summary pdf summary.pdf"
