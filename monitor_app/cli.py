@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--audit-appendix", action="store_true", help="append the record's audit trail")
     ep.add_argument("--jobs", type=int, default=0, help="worker processes for --all (default: all cores)")
 
+    ecp = command("export-course-pdf", help="the course summary PDF of one course")
+    ecp.add_argument("course_id", type=int)
+    ecp.add_argument("-o", "--output", required=True, help="PDF file")
+
     ef = command("export-fhir", help="a FHIR R4 Bundle of one session")
     ef.add_argument("session_id", type=int)
     ef.add_argument("-o", "--output", required=True)
@@ -234,6 +238,14 @@ def _cmd_export_pdf(args) -> int:
     return export_command(_open(args, create=False), args)
 
 
+def _cmd_export_course_pdf(args) -> int:
+    from monitor_app.reports.course_pdf import export_course_pdf
+    from monitor_app.services.access import SYSTEM
+    path = export_course_pdf(_open(args, create=False), SYSTEM, args.course_id, Path(args.output))
+    print(f"Course summary written to {path}.")
+    return 0
+
+
 def _cmd_export_fhir(args) -> int:
     from monitor_app.reports.fhir import export_bundle
     from monitor_app.services.access import SYSTEM
@@ -253,6 +265,7 @@ def _cmd_export_csv(args) -> int:
 COMMANDS = {"demo": _cmd_demo, "verify": _cmd_verify, "users": _cmd_users, "export-json": _cmd_export_json,
             "import-json": _cmd_import_json, "backup": _cmd_backup, "restore": _cmd_restore,
             "export-pdf": _cmd_export_pdf, "export-fhir": _cmd_export_fhir, "export-csv": _cmd_export_csv}
+COMMANDS["export-course-pdf"] = _cmd_export_course_pdf
 
 
 def _log_unexpected(args) -> None:

@@ -29,13 +29,20 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog,
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDialog,
                                QLabel, QLineEdit, QPlainTextEdit, QRadioButton, QTextEdit, QWidget)
 
 DEFAULT_TIMEOUT_MS = 8000
 
 # Characters of `type()` that are keys, not text.
 SPECIAL = {"\t": Qt.Key.Key_Tab, "\n": Qt.Key.Key_Return, "\b": Qt.Key.Key_Backspace, "\x1b": Qt.Key.Key_Escape}
+
+
+def settle() -> None:
+    """Let the work already queued run (window activation, zero-time timers), as it does before a person's next
+    key arrives: a key typed on a keyboard is queued behind it."""
+    for _ in range(3):
+        QApplication.processEvents()
 
 
 def _plain(text: str) -> str:
@@ -89,6 +96,8 @@ def key_sequence(keys: str) -> tuple[Qt.Key, Qt.KeyboardModifier]:
 class Screen:
     """What a person can see and do within one window (the main window, or a dialog in front of it)."""
 
+    keystrokes = 0  # every key typed or pressed through any driver, so a test can count a task's keys
+
     def __init__(self, qtbot, window_getter: Callable[[], QWidget | None]):
         self.qtbot = qtbot
         self._window = window_getter
@@ -102,7 +111,9 @@ class Screen:
 
     @property
     def focus(self) -> QWidget | None:
-        """The widget with the keyboard cursor (where typed keys go), or None."""
+        """The widget with the keyboard cursor (where typed keys go), or None, once the work already queued is
+        done (as a person's next key would find it)."""
+        settle()
         return QApplication.focusWidget()
 
     def visible_text(self) -> str:
@@ -136,12 +147,15 @@ class Screen:
     def field(self, label: str) -> QWidget:
         """The input a visible label names ("Details:" finds the field beside it), or one named so."""
         want = _plain(label).rstrip(":").lower()
-        for lab in visible_widgets(self.window, QLabel):
-            if lab.buddy() is not None and _plain(_readable(lab.text())).rstrip(":").lower() == want:
-                return lab.buddy()
+        labels = [(lab, _plain(_readable(lab.text())).rstrip(":").lower())
+                  for lab in visible_widgets(self.window, QLabel) if lab.buddy() is not None]
+        for match in (lambda t: t == want, lambda t: t.startswith(want + " ") or t.startswith(want + "(")):
+            for lab, text in labels:
+                if match(text):
+                    return _input_of(lab.buddy())
         for w in visible_widgets(self.window):
             if not isinstance(w, QLabel) and _plain(w.accessibleName()).rstrip(":").lower() == want:
-                return w
+                return _input_of(w)
         raise AssertionError(f"no field labelled {label!r}; visible:\n{self.visible_text()}")
 
     # ------------------------------------------------------------------------------------------ keys
@@ -153,6 +167,7 @@ class Screen:
         """
         for ch in text:
             target = self._focus_or_fail(ch)
+            Screen.keystrokes += 1
             if ch in SPECIAL:
                 QTest.keyClick(target, SPECIAL[ch])
             elif ch.isascii():
@@ -167,10 +182,12 @@ class Screen:
         """Press one key or combination ("F5", "Ctrl+N", "Space", "Down", "Shift+Tab") where the cursor is."""
         key, modifiers = key_sequence(keys)
         target = self._focus_or_fail(keys)
+        Screen.keystrokes += 1
         QTest.keyClick(target, key, modifiers)
         QApplication.processEvents()
 
     def _focus_or_fail(self, what: str) -> QWidget:
+        settle()
         target = QApplication.focusWidget()
         assert target is not None, (f"nothing has the keyboard focus: {what!r} would go nowhere "
                                     f"(active window: {QApplication.activeWindow()!r})")
@@ -180,7 +197,7 @@ class Screen:
     def click(self, target: str | QWidget, kind: type = QWidget) -> None:
         """Click a visible, enabled widget in its middle: by the text it shows, or a widget read off the screen."""
         w = self._clickable(target, kind)
-        QTest.mouseClick(w, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, w.rect().center())
+        QTest.mouseClick(w, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _click_point(w))
         QApplication.processEvents()
 
     def double_click(self, target: str | QWidget, kind: type = QWidget) -> None:
@@ -251,6 +268,8 @@ class Screen:
             [i for i in rows if _plain(item).lower() in str(i.data()).lower()]
         assert match, f"{label!r} offers no {item!r}: " + ", ".join(str(i.data()) for i in rows)
         view.scrollTo(match[0])
+        # A drop-down ignores a release within a double-click's time of opening (no one is that quick).
+        self.qtbot.wait(QApplication.doubleClickInterval() + 50)
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          view.visualRect(match[0]).center())
         QApplication.processEvents()
@@ -260,6 +279,27 @@ class Screen:
     def wait_until(self, condition: Callable[[], bool], timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         """Wait (the event loop running) until the screen shows what a person would wait for."""
         self.qtbot.waitUntil(condition, timeout=timeout_ms)
+
+
+INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox, QAbstractButton)
+
+
+def _input_of(w: QWidget) -> QWidget:
+    """The input a form row holds: the widget itself, or the first visible input inside its holder."""
+    if isinstance(w, INPUTS):
+        return w
+    for child in w.findChildren(QWidget):
+        if isinstance(child, INPUTS) and child.isVisible():
+            return child
+    return w
+
+
+def _click_point(w: QWidget) -> QPoint:
+    """Where a person clicks: the middle, or the box of a check box or radio button wider than its label."""
+    centre = w.rect().center()
+    if isinstance(w, (QCheckBox, QRadioButton)) and not w.hitButton(centre):
+        return QPoint(min(10, w.width() // 2), w.height() // 2)
+    return centre
 
 
 def field_text(w: QWidget) -> str:

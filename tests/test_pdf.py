@@ -235,9 +235,10 @@ def test_audit_trail_appendix(demo, corrected_session, corrected_pdf):
     whole = one_line(" ".join(pages_text(corrected_pdf)))
     part = whole[whole.index(APPENDIX_HEADING):]
     assert trail and all(str(line.seq) in part for line in trail)
-    assert "entered_in_error" in part.replace("entered_in_err or", "entered_in_error")
-    assert "Transcribed 48 instead of 84" in part
-    assert "heart_rate" in part  # an amendment's before/after, summarised
+    # Sentences with the users' full names, never key=value dumps.
+    assert "as entered in error" in part and "Entered for the wrong chair" in part
+    assert "Nina Okafor amended heart rate 48 \u2192 84" in part and "Transcribed 48 instead of 84" in part
+    assert "heart_rate" not in part and "systolic=" not in part
 
 
 def test_unicode_names_extract_exactly(long_session):

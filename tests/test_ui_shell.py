@@ -353,9 +353,9 @@ def test_course_view_from_the_archive(qtbot, demo_db, tmp_path):
     qtbot.mouseClick(archive.course_button, Qt.LeftButton)
     page = window.workspace.currentWidget()
     rows = page.model.rows
-    assert [r.number for r in rows] == [1, 2, 3, 4]
-    assert rows[0].peak_bp == "186/104"
-    assert page.model.headerData(6, Qt.Horizontal) == "PHQ-9 before"
+    assert [r.number for r in rows] == [1, 2, 3, 4, 5, 6]  # 5 and 6 still planned
+    assert rows[0].peak.bp == "186/104" and rows[4].planned
+    assert page.model.headerData(12, Qt.Horizontal) == "PHQ-9 before"
 
 
 def test_large_type_is_persisted(qtbot, db, actors, tmp_path):

@@ -668,20 +668,16 @@ class _Builder:
             out.append(KeepTogether(block))
         return out
 
-    def audit_appendix(self, trail) -> list:
+    def audit_appendix(self, trail, names=None) -> list:
+        from monitor_app.reports.audit_sentences import audit_sentences
+        day = self.r.arrival_at.astimezone(self.zone).date()
         out = [self.heading(APPENDIX_HEADING),
-               Paragraph("Every audit row of this record, in sequence. Times in UTC. Changes show before \u2192 "
-                         "after; creations show the values written.", self.s["note"])]
-        rows = [["Seq", "UTC time", "User", "Action", "Entity", "Id", "Reason", "Before / after"]]
-        for line in trail:
-            rows.append([str(line.seq), line.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-                         self.p(_e(line.username), "tiny"), self.p(_e(line.action), "tiny"),
-                         self.p(_e(line.entity), "tiny"), line.entity_id, self.p(_e(line.reason), "tiny"),
-                         self.p(_e(line.change_summary), "tiny")])
-        w = self.width
-        fixed = [24, 72, 44, 54, 56, 22]
-        rest = w - sum(fixed)
-        return out + [self.table(rows, fixed + [rest * 0.25, rest * 0.75], size=6.5)]
+               Paragraph("Every audit row of this record, in sequence, as a sentence. Times are the clinic's local "
+                         "time, with the date where it is not the session's day.", self.s["note"])]
+        rows = [["Seq", "What happened"]]
+        for line in audit_sentences(trail, names or {}, self.zone, day):
+            rows.append([str(line.seq), self.p(_e(line.text), "small")])
+        return out + [self.table(rows, [30, self.width - 30], size=7)]
 
 
 def _field_label(field: str) -> str:
@@ -729,8 +725,9 @@ class _ChartFlowable(Flowable):
 
 # ------------------------------------------------------------------------------------------------ building
 
-def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None) -> bytes:
-    """The PDF of one record as bytes; `audit_trail` (a list of services.exports.AuditLine) adds the appendix."""
+def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None, names: dict[str, str] | None = None) -> bytes:
+    """The PDF of one record as bytes; `audit_trail` (a list of services.exports.AuditLine) adds the appendix,
+    in sentences naming each user by the full name `names` gives for the user name."""
     if not record.content_hash:
         raise ValueError("the record must be loaded with its content hash")
     register_fonts()
@@ -765,7 +762,7 @@ def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None) -> byte
     story += b.signatures()
     story += b.addenda()
     if audit_trail is not None:
-        story += b.audit_appendix(audit_trail)
+        story += b.audit_appendix(audit_trail, names)
     a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary streams: smaller, and ASCII85 encoding is pure Python here
     try:
@@ -778,10 +775,11 @@ def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None) -> byte
 def session_pdf(db, actor, session_id: int, appendix: bool = False, now: datetime | None = None) -> bytes:
     """Load one record (with its content hash), the clinic's letterhead and, if asked, its audit trail; build."""
     from monitor_app.services.exports import audit_trail_of
-    from monitor_app.services.queries import get_record
+    from monitor_app.services.queries import full_names, get_record
     from monitor_app.services.settings import read_settings
 
     record = get_record(db, actor, session_id, with_hash=True)
     head = Letterhead.from_settings(read_settings(db), actor.display, now)
     trail = audit_trail_of(db, actor, session_id) if appendix else None
-    return build_pdf(record, head, trail)
+    names = full_names(db, actor) if appendix else None
+    return build_pdf(record, head, trail, names)

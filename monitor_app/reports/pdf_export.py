@@ -62,13 +62,14 @@ def file_name(record, zone) -> str:
 def _build(db: Database, actor: Actor, session_id: int, appendix: bool):
     from monitor_app.reports.pdf import Letterhead, build_pdf
     from monitor_app.services.exports import audit_trail_of
-    from monitor_app.services.queries import get_record
+    from monitor_app.services.queries import full_names, get_record
     from monitor_app.services.settings import read_settings
 
     record = get_record(db, actor, session_id, with_hash=True)
     head = Letterhead.from_settings(read_settings(db), actor.display, datetime.now(timezone.utc))
     trail = audit_trail_of(db, actor, session_id) if appendix else None
-    return record, head, build_pdf(record, head, trail)
+    names = full_names(db, actor) if appendix else None
+    return record, head, build_pdf(record, head, trail, names)
 
 
 def _audit(db: Database, actor: Actor, session_id: int, path: Path, appendix: bool) -> None:

@@ -40,11 +40,12 @@ TYPICAL = [
 
 
 def _finished_session(db: Database, nurse, charge, passwords, course_id: int, arrival: datetime,
-                      readings=TYPICAL, extras=None, cosign: bool = True, lot: str = "KX2291") -> int:
+                      readings=TYPICAL, extras=None, cosign: bool = True, lot: str = "KX2291",
+                      score: int | None = None) -> int:
     at = lambda m: arrival + timedelta(minutes=m)
     sid = c.create_session(db, nurse, course_id=course_id, chair="2", supervising_clinician="Dr. Imani Reyes",
                            lot_number=lot, checklist={k: True for k in settings.read_settings(db).checklist_items},
-                           concomitant_medicines=[], outcome_score_before=None, arrival_at=arrival, now=arrival)
+                           concomitant_medicines=[], outcome_score_before=score, arrival_at=arrival, now=arrival)
     started = False
     for m, bp, hr, spo2, rr, moaas in readings:
         if not started and m > 15:
@@ -121,7 +122,7 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
             c.record_event(db, nina, sid, "clinician_notified", details={"clinician": "Dr. Imani Reyes"},
                            note="BP 186/104 reported", at=at(49), now=at(49))
     zoe1 = TYPICAL[:3] + [(45, "186/104", 98, 97, 16, 4)] + TYPICAL[4:]
-    _finished_session(db, nina, carla, passwords, zoe_course, day(14), zoe1, zoe1_extras)
+    _finished_session(db, nina, carla, passwords, zoe_course, day(14), zoe1, zoe1_extras, score=19)
 
     # Zoë, infusion 2: a late entry, an amendment and an entered-in-error reading; signed, not yet reviewed,
     # then an addendum.
@@ -140,11 +141,12 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
     zoe2 = [(8, "128/82", 74, 98, 14, 5), (25, "138/86", 78, 98, 14, 5), (35, "146/90", 48, 97, 14, 4),
             (45, "150/92", 86, 97, 14, 4), (55, "144/88", 82, 98, 14, 5), (70, "134/84", 76, 98, 14, 5),
             (85, "130/82", 74, 98, 14, 5)]
-    sid2 = _finished_session(db, nina, carla, passwords, zoe_course, day(10), zoe2, zoe2_extras, cosign=False)
+    sid2 = _finished_session(db, nina, carla, passwords, zoe_course, day(10), zoe2, zoe2_extras, cosign=False,
+                             score=16)
     c.add_addendum(db, nina, sid2, "Patient phoned the next morning: no after-effects, slept well.",
                    passwords["nina"], now=day(9, 10))
 
-    _finished_session(db, nina, carla, passwords, zoe_course, day(7))
+    _finished_session(db, nina, carla, passwords, zoe_course, day(7), score=13)
     _finished_session(db, tomas, carla, passwords, aroha_course, day(6, 13), lot="KX2301")
 
     # Today: Zoë mid-infusion with a critical reading not yet acknowledged.
@@ -175,7 +177,8 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
     # Aroha: in recovery.
     t2 = now - timedelta(minutes=75)
     sid_a = c.create_session(db, tomas, course_id=aroha_course, chair="4", supervising_clinician="Dr. Felix Brandt",
-                             lot_number="KX2301", outcome_score_before=7, arrival_at=t2, now=t2)
+                             lot_number="KX2301", outcome_score_before=7, arrival_at=t2, now=t2,
+                             checklist={k: True for k in settings.read_settings(db).checklist_items})
     for m, bp, hr, spo2 in ((5, "118/76", 70, 99), (20, "126/80", 74, 98), (30, "132/84", 78, 98),
                             (40, "136/86", 80, 98), (50, "130/82", 76, 98), (65, "122/78", 72, 99)):
         if m == 20:

@@ -6,14 +6,15 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
-from monitor_app.services.records import _children, content_hash, verify_signatures
+from monitor_app.services.records import _children, content_hash, get_session_row, verify_signatures
 from monitor_app.storage.db import Database
-from monitor_app.storage.models import InfusionSession, Signature
+from monitor_app.storage.models import ENTITY_OF, AuditEvent, InfusionSession, Signature
 
 
 log = logging.getLogger(__name__)
@@ -107,3 +108,131 @@ def record_export(db: Database, actor: Actor, session_id: int, action: str, deta
     actor.require("export")
     with db.transaction() as s:
         audit.write(s, actor, action, "session", session_id, session_id=session_id, reason=detail)
+
+
+# ------------------------------------------------------------------------------------------- one record
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """The verdict on one record: intact or not, and what was checked, each in a sentence."""
+
+    intact: bool
+    content_hash: str
+    findings: list[str]
+    problems: list[str]
+
+
+def check_record(db: Database, actor: Actor, session_id: int) -> RecordCheck:
+    """One record against the audit trail: its audit rows and their links, every row of the record against the
+    trail's last snapshot of it, and every signature against the content it signed (SPEC 3 rule 5)."""
+    actor.require("verify")
+    findings, problems = [], []
+    with db.reader() as s:
+        row = get_session_row(s, session_id)
+        children = _children(s, row)
+        trail = s.scalars(select(AuditEvent).where(AuditEvent.session_id == row.id).order_by(AuditEvent.seq)).all()
+        broken = 0
+        for a in trail:
+            if audit.row_hash(a) != a.row_hash:
+                broken += 1
+                problems.append(f"Audit row {a.seq} ({a.action} {a.entity} {a.entity_id}) does not match its hash: "
+                                "it was changed outside Chairside.")
+            before = s.scalar(select(AuditEvent.row_hash).where(AuditEvent.seq == a.seq - 1)) if a.seq > 1 \
+                else audit.GENESIS
+            if before != a.prev_hash:
+                broken += 1
+                problems.append(f"Audit row {a.seq} does not link to the row before it in the chain.")
+        if not broken:
+            findings.append(f"All {len(trail)} audit rows of this record match their hashes and link into the "
+                            f"audit chain.")
+        last = {}
+        for a in trail:
+            if a.after is not None:
+                last[(a.entity, a.entity_id)] = a.after
+        parts = [row] + [x for rows in children.values() for x in rows]
+        differ = 0
+        for obj in parts:
+            entity = ENTITY_OF[type(obj)]
+            key = (entity, str(obj.id))
+            if key not in last:
+                differ += 1
+                problems.append(f"{entity.replace('_', ' ').capitalize()} {obj.id} is not in the audit trail: it "
+                                f"was written outside Chairside.")
+            elif last[key] != audit.canonical(audit.snapshot(obj)):
+                differ += 1
+                problems.append(f"{entity.replace('_', ' ').capitalize()} {obj.id} differs from the audit trail: it "
+                                f"was changed outside Chairside.")
+        if not differ:
+            findings.append(f"Every part of the record ({len(parts)} rows: readings, flags, events, signatures "
+                            f"and the rest) is exactly as the audit trail last wrote it.")
+        sigs = children["signatures"]
+        for sig in sigs:
+            when = f"{sig.signed_at:%Y-%m-%d %H:%M} UTC"
+            if content_hash(s, row, sig.signed_at, children) == sig.content_hash:
+                findings.append(f"The {sig.meaning.lower()} signature of {sig.printed_name} ({when}) matches the "
+                                f"content it signed.")
+            else:
+                problems.append(f"The {sig.meaning.lower()} signature of {sig.printed_name} ({when}) no longer "
+                                f"matches the content it signed.")
+        if not sigs:
+            findings.append("The record has no signature yet.")
+        current = content_hash(s, row, None, children)
+    return RecordCheck(not problems, current, findings, problems)
+
+
+@dataclass(frozen=True)
+class PrintedCode:
+    """What the QR code of a printed record carries: the record id and content hash, and (on copies that have it)
+    the audit chain's position and head hash at printing."""
+
+    record_uid: str
+    content_hash: str
+    chain_seq: int | None = None
+    chain_head: str = ""
+
+
+QR_PREFIX = "chairside"
+
+
+def parse_printed_code(text: str) -> PrintedCode:
+    """The text of a printed record's QR code, as typed or pasted; a clear ValueError for anything else."""
+    parts = [p.strip() for p in text.strip().split(":")]
+    if len(parts) < 3 or parts[0].lower() != QR_PREFIX:
+        raise ValueError("This is not the text of a Chairside record code (it starts with \u201cchairside:\u201d, "
+                         "then the record id and the content hash).")
+    uid, digest = parts[1], parts[2].lower()
+    if not uid or len(digest) < 12 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("The content hash in the code is incomplete: it needs at least 12 hexadecimal characters.")
+    seq = None
+    head = ""
+    if len(parts) >= 5 and parts[3].isdigit():
+        seq, head = int(parts[3]), parts[4].lower()
+    return PrintedCode(uid, digest, seq, head)
+
+
+def check_printed_code(db: Database, actor: Actor, text: str) -> tuple[bool, str]:
+    """A paper copy, by the text of its QR code, against the archive; the verdict in words."""
+    actor.require("verify")
+    try:
+        code = parse_printed_code(text)
+    except ValueError as exc:
+        return False, str(exc)
+    ok, message = check_paper_copy(db, actor, code.record_uid, code.content_hash)
+    if code.chain_seq is not None:
+        with db.reader() as s:
+            at = s.scalar(select(AuditEvent.row_hash).where(AuditEvent.seq == code.chain_seq))
+        if at is None:
+            ok, message = False, message + f" The audit chain has no row {code.chain_seq}, which the copy anchors."
+        elif at != code.chain_head:
+            ok, message = False, message + (f" The audit chain's row {code.chain_seq} differs from the one printed: "
+                                            "the chain was changed after printing.")
+        else:
+            message += f" The audit chain up to row {code.chain_seq} is the one printed."
+    return ok, message
+
+
+def record_course_export(db: Database, actor: Actor, course_id: int, detail: str) -> None:
+    """Write an export of a course summary to the audit trail (SPEC 3 rule 5)."""
+    actor.require("export")
+    with db.transaction() as s:
+        audit.write(s, actor, "export", "course", course_id, reason=detail)

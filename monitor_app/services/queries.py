@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from monitor_app.domain.names import compact_key, full_name, search_key
 from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
-from monitor_app.domain.session import Status
+from monitor_app.domain.session import INDICATIONS, Status
 from monitor_app.services.access import Actor
 from monitor_app.services.records import load_reading, load_record
 from monitor_app.storage.db import Database
@@ -195,40 +195,121 @@ def session_ids_between(db: Database, actor: Actor, date_from: date | None, date
         return list(s.scalars(q.order_by(InfusionSession.arrival_at, InfusionSession.id)))
 
 
-@dataclass(frozen=True)
-class CourseRow:
-    session_id: int
-    number: int
-    arrival_at: datetime
-    status: str
-    pre_bp: str
-    peak_bp: str
-    post_bp: str
-    outcome_score: int | None
-
-
-def course_overview(db: Database, actor: Actor, course_id: int) -> list[CourseRow]:
-    """Pre, peak and post BP and the outcome score of each session of a course."""
-    from monitor_app.domain.vitals import format_bp
-    actor.require("read")
-    out = []
-    with db.reader() as s:
-        ids = s.scalars(select(InfusionSession.id).where(InfusionSession.course_id == course_id)
-                        .order_by(InfusionSession.number)).all()
-        for sid in ids:
-            rec = load_record(s, sid, with_hash=False)
-            bp = [r for r in rec.valid_readings if r.current.systolic is not None]
-            base = rec.baseline
-            pre = format_bp(base.current.systolic, base.current.diastolic) if base else ""
-            peak_r = max(bp, key=lambda r: r.current.systolic) if bp else None
-            peak = format_bp(peak_r.current.systolic, peak_r.current.diastolic) if peak_r else ""
-            post_r = bp[-1] if bp and rec.infusion_end_at and bp[-1].measured_at >= rec.infusion_end_at else None
-            post = format_bp(post_r.current.systolic, post_r.current.diastolic) if post_r else ""
-            out.append(CourseRow(sid, rec.number, rec.arrival_at, rec.status.value, pre, peak, post,
-                                 rec.outcome_score_before))
-    return out
-
-
 def users(db: Database) -> list[tuple[int, str, str]]:
     with db.reader() as s:
         return [(u.id, u.full_name, u.role) for u in s.scalars(select(User).order_by(User.full_name))]
+
+
+def full_names(db: Database, actor: Actor) -> dict[str, str]:
+    """User name -> full name, for the audit history, which stores the user name of each row."""
+    actor.require("read")
+    with db.reader() as s:
+        return {u: n for u, n in s.execute(select(User.username, User.full_name))}
+
+
+@dataclass(frozen=True)
+class Vital:
+    """One BP (and the heart rate with it) of an infusion: baseline, peak or last, with its worst flag level."""
+
+    systolic: int | None
+    diastolic: int | None
+    heart_rate: int | None
+    critical: bool = False
+
+    @property
+    def bp(self) -> str:
+        from monitor_app.domain.vitals import format_bp
+        return format_bp(self.systolic, self.diastolic)
+
+
+@dataclass(frozen=True)
+class CourseInfusion:
+    """One planned infusion of a course: done (with its session) or still planned (session_id None)."""
+
+    number: int
+    session_id: int | None
+    arrival_at: datetime | None
+    nurse: str
+    status: str  # in words: Planned, In progress, Awaiting signature, Signed, Reviewed
+    baseline: Vital | None
+    peak: Vital | None
+    last: Vital | None
+    warnings: int
+    criticals: int
+    discharge: str
+    outcome_score: int | None
+    missing: tuple[str, ...]  # readings the record lacks, in words
+
+    @property
+    def planned(self) -> bool:
+        return self.session_id is None
+
+
+@dataclass(frozen=True)
+class CourseReport:
+    course_id: int
+    patient: PatientView
+    indication: str
+    planned_infusions: int
+    prescriber: str
+    outcome_measure: str  # key: phq9, ybocs, gad7, nrs, none
+    outcome_label: str
+    infusions: list[CourseInfusion]
+
+
+STATUS_WORDS = {Status.IN_PROGRESS: "In progress", Status.AWAITING_SIGNATURE: "Awaiting signature",
+                Status.SIGNED: "Signed", Status.REVIEWED: "Reviewed"}
+
+
+def _vital(reading) -> Vital | None:
+    if reading is None:
+        return None
+    v = reading.current
+    crit = any(f.level.value == "critical" and not f.cleared for f in reading.flags)
+    return Vital(v.systolic, v.diastolic, v.heart_rate, crit)
+
+
+def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
+    """Every planned infusion of a course, done or not, with baseline, peak and last BP and HR, flags,
+    discharge, status and the outcome score before it: the course view and the course summary PDF."""
+    from monitor_app.domain.errors import NotFound
+    actor.require("read")
+    with db.reader() as s:
+        course = s.get(Course, course_id)
+        if course is None:
+            raise NotFound(f"There is no course with id {course_id}.")
+        patient = _patient_view(course.patient)
+        ids = s.scalars(select(InfusionSession.id).where(InfusionSession.course_id == course_id)
+                        .order_by(InfusionSession.number, InfusionSession.id)).all()
+        records = [load_record(s, sid, with_hash=False) for sid in ids]
+    done = []
+    for rec in records:
+        valid = rec.valid_readings
+        bp = [r for r in valid if r.current.systolic is not None]
+        base = rec.baseline
+        peak = max(bp, key=lambda r: r.current.systolic) if bp else None
+        after = [r for r in valid if rec.infusion_end_at and r.measured_at >= rec.infusion_end_at]
+        last = after[-1] if after else None
+        missing = []
+        if base is None:
+            missing.append("no baseline reading")
+        if rec.infusion_end_at is not None and not any(r.current.systolic is not None for r in after):
+            missing.append("no BP after the infusion")
+        live = [f for f in rec.flags if not f.cleared]
+        crit = sum(1 for f in live if f.level.value == "critical")
+        d = rec.discharge
+        discharge = "" if d is None else (f"{d.scale_label} {d.total}/{2 * len(d.items)}"
+                                          + ("" if d.observation_met else ", early"))
+        done.append(CourseInfusion(rec.number, rec.id, rec.arrival_at, rec.primary_nurse.split(",")[0],
+                                   STATUS_WORDS[rec.status], _vital(base), _vital(peak),
+                                   _vital(last), len(live) - crit, crit, discharge,
+                                   rec.outcome_score_before, tuple(missing)))
+    numbers = {i.number for i in done}
+    planned = [CourseInfusion(n, None, None, "", "Planned", None, None, None, 0, 0, "", None, ())
+               for n in range(1, course.planned_infusions + 1) if n not in numbers]
+    from monitor_app.domain.session import OUTCOME_MEASURES
+    return CourseReport(course.id, patient, INDICATIONS.get(course.indication, course.indication)
+                        if course.indication != "other" else f"Other: {course.indication_other}",
+                        course.planned_infusions, course.prescriber, course.outcome_measure,
+                        OUTCOME_MEASURES.get(course.outcome_measure, (course.outcome_measure, None))[0],
+                        sorted(done + planned, key=lambda i: (i.number, i.session_id or 0)))

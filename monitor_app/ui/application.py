@@ -146,8 +146,10 @@ class Shell(QObject):
         self.main_window = MainWindow(ctx)
         self.main_window.setAttribute(Qt.WA_DeleteOnClose, True)
         self.main_window.signed_out.connect(self.leave)
-        self.main_window.show()
+        # The sign-in window goes first, then the main window comes up active: the nurse's next keys go to it.
         self.signin.hide()
+        self.main_window.show()
+        self.main_window.activateWindow()
         log.info("user id %s signed in", actor.user_id)
 
     def leave(self) -> None:

@@ -112,9 +112,9 @@ class ArchivePage(QWidget):
         head = QHBoxLayout()
         head.addWidget(heading("Archive", 20))
         head.addStretch(1)
-        self.verify_button = QPushButton(icon("verify"), "Verify integrity")
+        self.verify_button = QPushButton(icon("verify"), "Verify integrity", self)  # never a window
         self.verify_button.setToolTip("Recompute the audit chain and every signature of the archive")
-        self.verify_button.setVisible(actor.can("verify"))
+        self.verify_button.setVisible(actor.can("verify"))  # parented above: shown with the page, not alone
         self.verify_button.clicked.connect(self.verify)
         head.addWidget(self.verify_button)
         outer.addLayout(head)
@@ -215,7 +215,7 @@ class ArchivePage(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.course_button = QPushButton("Course view")
         self.course_button.clicked.connect(self.course_of_selected)
-        self.export_button = QPushButton(icon("export-pdf"), "Export selected as PDF\u2026")
+        self.export_button = QPushButton(icon("export-pdf"), "Export selected as PDF\u2026", self)
         self.export_button.setVisible(actor.can("export"))
         self.export_button.clicked.connect(self.export_selected)
         for b in (self.open_button, self.course_button, self.export_button):
@@ -347,6 +347,10 @@ class ArchivePage(QWidget):
                                 f"and tell your administrator.")
         self.details.setPlainText("\n".join(report.problems))
         self.details.show()
+
+    def place_cursor(self) -> None:
+        """The cursor in the search field: an auditor's first keys, at sign-in, are a name or an MRN."""
+        self.search_field.setFocus(Qt.OtherFocusReason)
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSizePolicy, QStackedWidget,
                                QToolBar, QVBoxLayout, QWidget)
@@ -61,8 +61,12 @@ class MainWindow(QMainWindow):
         self.sessions: dict[tuple[int, bool], QWidget] = {}
         self.new_session_page = None
         self.course_pages: dict[int, QWidget] = {}
+        self.record_views: dict[int, QWidget] = {}
         self.archive = None
         self.settings_window = None
+        self._shown_once = False
+        self._focus_window = None
+        QApplication.instance().focusWindowChanged.connect(self._focus_window_changed)
 
         self.floor = None
         if actor.role != Role.AUDITOR:
@@ -183,7 +187,48 @@ class MainWindow(QMainWindow):
         if self.workspace.indexOf(page) < 0:
             self.workspace.addWidget(page)
         self.workspace.setCurrentWidget(page)
-        page.setFocus()
+        self.focus_page()
+
+    def focus_page(self) -> None:
+        """The keyboard cursor where the shown page wants it (a session screen: BP; the floor: a card)."""
+        page = self.workspace.currentWidget()
+        if page is None or self.locked:
+            return
+        place = getattr(page, "place_cursor", None)
+        if callable(place):
+            place()
+        else:
+            page.setFocus()
+
+    def _focus_window_changed(self, window) -> None:
+        """A dialog of this window closed: take the keyboard back, with the cursor where the page wants it.
+
+        A desktop's window manager usually re-activates the window under a closed dialog, but not every one
+        does (nor the offscreen platform): without this, the nurse's next keys would go nowhere.
+        """
+        closed, self._focus_window = self._focus_window, window
+        if closed is None or window is not None and window is not self.windowHandle():
+            return
+        if closed is self.windowHandle() or not self.isVisible():
+            return
+        QTimer.singleShot(0, self._back_from_dialog)
+
+    def _back_from_dialog(self) -> None:
+        if not self.isVisible() or QApplication.activeModalWidget() is not None:
+            return
+        if any(w.isVisible() and w.isWindow() and w is not self and w.windowType() == Qt.Dialog
+               for w in QApplication.topLevelWidgets()):
+            return  # another of our dialogs is still open
+        if QApplication.activeWindow() not in (None, self):
+            return  # another window of ours (settings) has the keyboard
+        self.activateWindow()
+        self.focus_page()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self.focus_page)  # after sign-in: the first floor card has the cursor
 
     def show_floor(self) -> None:
         if self.floor is None:
@@ -196,11 +241,12 @@ class MainWindow(QMainWindow):
         if self.archive is None:
             from monitor_app.ui.archive import ArchivePage
             self.archive = ArchivePage(self.ctx)
-            self.archive.open_record.connect(lambda sid: self.open_session(sid, read_only=True))
+            self.archive.open_record.connect(self.open_record)
             self.archive.open_course.connect(self.open_course)
             self.workspace.addWidget(self.archive)
         self.show_page(self.archive)
-        self.archive.search_field.setFocus()
+        if not callable(getattr(self.archive, "place_cursor", None)):
+            self.archive.search_field.setFocus()
 
     def show_new_session(self) -> None:
         if not self.ctx.signed_in.can("document"):
@@ -231,6 +277,8 @@ class MainWindow(QMainWindow):
 
     def open_session(self, session_id: int, read_only: bool = False) -> QWidget:
         read_only = read_only or not self.ctx.signed_in.can("document")
+        if read_only or self._is_locked(session_id):  # reading a record, or a signed one: the record view
+            return self.open_record(session_id)
         key = (session_id, read_only)
         screen = self.sessions.get(key)
         if screen is None:
@@ -255,6 +303,42 @@ class MainWindow(QMainWindow):
         self.show_page(screen)
         return screen
 
+    def _is_locked(self, session_id: int) -> bool:
+        from monitor_app.services.queries import get_record
+        try:
+            return get_record(self.ctx.db, self.ctx.signed_in, session_id, with_hash=False).locked
+        except ChairsideError:
+            return False  # the session screen says what is wrong
+
+    def open_record(self, session_id: int) -> QWidget | None:
+        """The read-only record view, for every role: what the PDF shows, the audit history and the checks."""
+        view = self.record_views.get(session_id)
+        if view is None:
+            from monitor_app.ui.record_view import RecordView
+            try:
+                view = RecordView(self.ctx, session_id)
+            except ChairsideError as exc:
+                QMessageBox.warning(self, "Chairside", str(exc))
+                return None
+            view.back.connect(lambda sid=session_id: self.close_record(sid))
+            view.open_course.connect(self.open_course)
+            self.record_views[session_id] = view
+            self.workspace.addWidget(view)
+        else:
+            view.reload()
+        self.show_page(view)
+        return view
+
+    def close_record(self, session_id: int) -> None:
+        view = self.record_views.pop(session_id, None)
+        if view is not None:
+            self.workspace.removeWidget(view)
+            view.deleteLater()
+        if self.archive is not None:
+            self.show_archive()
+        else:
+            self.show_floor()
+
     def close_session(self, key: tuple[int, bool]) -> None:
         screen = self.sessions.pop(key, None)
         if screen is not None:
@@ -274,7 +358,7 @@ class MainWindow(QMainWindow):
             except ChairsideError as exc:
                 QMessageBox.warning(self, "Chairside", str(exc))
                 return
-            page.open_session.connect(lambda sid: self.open_session(sid, read_only=True))
+            page.open_session.connect(self.open_record)
             page.back.connect(lambda cid=course_id: self._close_course(cid))
             self.course_pages[course_id] = page
         else:
@@ -380,11 +464,17 @@ class MainWindow(QMainWindow):
         self.toolbar.setVisible(True)
         self._uncover_other_windows()
         focus, self._focus_before_lock = self._focus_before_lock, None
+        restored = False
         if focus is not None:
-            try:
-                focus.setFocus(Qt.OtherFocusReason)
+            try:  # a half-typed field gets its cursor back; otherwise the page decides (BP on a session)
+                if focus.isVisible() and focus.window() is self and self.workspace.isAncestorOf(focus) \
+                        and getattr(focus, "text", None) is not None and callable(focus.text) and focus.text():
+                    focus.setFocus(Qt.OtherFocusReason)
+                    restored = True
             except RuntimeError:  # the widget went away meanwhile
                 pass
+        if not restored:
+            self.focus_page()
         self.inactivity.start()
 
     def _cover_other_windows(self) -> None:
@@ -436,6 +526,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event):  # noqa: N802
+        try:
+            QApplication.instance().focusWindowChanged.disconnect(self._focus_window_changed)
+        except (RuntimeError, TypeError):
+            pass
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/state", self.saveState())
         self.inactivity.uninstall()
