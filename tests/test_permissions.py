@@ -1,4 +1,5 @@
-"""Permissions in the service layer (SPEC 9): every write path refuses a role that may not use it, writing nothing."""
+"""Permissions in the service layer (SPEC 9): every write path refuses a role that may not use it, changes nothing,
+and writes the refused attempt (who and what) to the audit trail."""
 from __future__ import annotations
 
 import inspect
@@ -100,15 +101,23 @@ def calls(db, t0, w):
         "users.add_user": lambda a: users.add_user(db, a, "newuser", "New User", "nurse", "new-pass-123"),
         "users.disable_user": lambda a: users.disable_user(db, a, "nurse2"),
         "users.reset_password": lambda a: users.reset_password(db, a, "nurse2", "another-pass-1"),
+        "users.unlock_user": lambda a: users.unlock_user(db, a, "nurse2"),
     }
 
 
 def snapshot_counts(db) -> dict[str, int]:
     with db.reader() as s:
-        out = {name: s.scalar(select(func.count()).select_from(model)) for name, model in AUDITED.items()}
-        out["audit"] = s.scalar(select(func.count()).select_from(AuditEvent))
-        out["audit_tail"] = s.scalar(select(func.max(AuditEvent.seq)))
-    return out
+        return {name: s.scalar(select(func.count()).select_from(model)) for name, model in AUDITED.items()}
+
+
+def audit_rows_after(db, seq: int) -> list[AuditEvent]:
+    with db.reader() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
+
+
+def audit_tail(db) -> int:
+    with db.reader() as s:
+        return s.scalar(select(func.max(AuditEvent.seq))) or 0
 
 
 def test_the_table_covers_every_write_service(db, t0):
@@ -116,7 +125,7 @@ def test_the_table_covers_every_write_service(db, t0):
 
 
 def _refused(db, actor, services: dict):
-    before = snapshot_counts(db)
+    before, tail = snapshot_counts(db), audit_tail(db)
     allowed = []
     for name, call in services.items():
         try:
@@ -127,6 +136,12 @@ def _refused(db, actor, services: dict):
             allowed.append(name)
     assert not allowed, f"{actor.role.value} was allowed: {allowed}"
     assert snapshot_counts(db) == before
+    # Each refusal is in the trail: one row, under the person, naming the service refused.
+    rows = audit_rows_after(db, tail)
+    assert [r.action for r in rows] == ["permission_denied"] * len(services)
+    assert {r.username for r in rows} == {actor.username}
+    for name, row in zip(services, rows):
+        assert name.split(".")[1] in row.reason, (name, row.reason)
 
 
 def test_an_auditor_is_refused_by_every_write_service_and_nothing_is_written(db, actors, t0, world):

@@ -16,11 +16,14 @@ from typing import Any, Iterable
 from sqlalchemy import func, inspect as sa_inspect, select, text
 from sqlalchemy.orm import Session
 
+from monitor_app.services import access
 from monitor_app.services.access import Actor
-from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base
+from monitor_app.storage.db import DB_KEY
+from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base, User
 
 GENESIS = "0" * 64
 _TAIL_KEY = "chairside.audit_tail"
+_CHECKED_KEY = "chairside.actors_checked"
 
 
 _AS_IS = (str, int, bool, type(None))
@@ -113,18 +116,38 @@ def _tail(session: Session) -> tuple[int, str]:
 def write(session: Session, actor: Actor, action: str, entity: str, entity_id: Any, *,
           before: dict | None = None, after: dict | None = None, reason: str = "",
           session_id: int | None = None, now: datetime | None = None) -> AuditEvent:
-    """Append one audit row in the caller's transaction."""
+    """Append one audit row in the caller's transaction, once the archive says the actor may do this now."""
+    after_text = None if after is None else canonical(after)
+    _check_actor(session, actor, action, entity, after_text)
     seq, prev = _tail(session)
     row = AuditEvent(seq=seq + 1, at=now or datetime.now(timezone.utc), user_id=actor.user_id,
                      username=actor.username, action=action, entity=entity, entity_id=str(entity_id),
                      session_id=session_id,
                      before=None if before is None else canonical(before),
-                     after=None if after is None else canonical(after), reason=reason, prev_hash=prev)
+                     after=after_text, reason=reason, prev_hash=prev)
     row.row_hash = row_hash(row)
     session.add(row)
     # Cached for the next row of this transaction; every transaction uses a fresh Session (Database.transaction).
     session.info[_TAIL_KEY] = (row.seq, row.row_hash)
     return row
+
+
+def _check_actor(session: Session, actor: Actor, action: str, entity: str, after: str | None) -> None:
+    """The role and active state of the acting user, read in this transaction: a claimed role counts for nothing.
+
+    Sign-in rows and refusals are written for anyone; a restore or an import names a person authenticated
+    against the archive it replaced or the file it came from.
+    """
+    if actor.user_id is None or action in access.SIGN_IN_ACTIONS or action in access.ARCHIVE_ACTIONS:
+        return
+    permission = access.permission_for(entity, action, after)
+    checked = session.info.setdefault(_CHECKED_KEY, set())
+    if (actor, permission) in checked:
+        return
+    problem = access.user_problem(session.get(User, actor.user_id), actor, permission)
+    if problem:
+        raise access.refusal(actor, problem, f"{action} {entity}", session.info.get(DB_KEY))
+    checked.add((actor, permission))
 
 
 def created(session: Session, actor: Actor, obj: Base, *, reason: str = "", session_id: int | None = None,
