@@ -56,6 +56,7 @@ class Actor:
     credentials: str
     role: Role
     archive: Any = field(default=None, compare=False, repr=False)
+    via: str = field(default="", compare=False)  # how the person acts when not at the screens: "the command line"
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -82,7 +83,9 @@ class Actor:
 
     @property
     def display(self) -> str:
-        return f"{self.full_name}, {self.credentials}" if self.credentials else self.full_name
+        """Printed name and credentials, and the way in when it is not the screens (PDF footers, audit rows)."""
+        name = f"{self.full_name}, {self.credentials}" if self.credentials else self.full_name
+        return f"{name} via {self.via}" if self.via else name
 
 
 # In-process administrator for what no person does: the first settings of a new archive, the demo's accounts.

@@ -119,6 +119,8 @@ def write(session: Session, actor: Actor, action: str, entity: str, entity_id: A
     """Append one audit row in the caller's transaction, once the archive says the actor may do this now."""
     after_text = None if after is None else canonical(after)
     _check_actor(session, actor, action, entity, after_text)
+    if actor.via:  # "by Carla Jensen, RN, BSN via the command line": the person and the way in, in the row
+        reason = f"{reason}; by {actor.display}" if reason else f"by {actor.display}"
     seq, prev = _tail(session)
     row = AuditEvent(seq=seq + 1, at=now or datetime.now(timezone.utc), user_id=actor.user_id,
                      username=actor.username, action=action, entity=entity, entity_id=str(entity_id),

@@ -9,11 +9,12 @@ from concurrent.futures.process import BrokenProcessPool
 
 from sqlalchemy import select
 
+from monitor_app.domain.anchor import Anchor, ChainHead
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.records import _children, content_hash, verify_signatures
 from monitor_app.storage.db import Database
-from monitor_app.storage.models import InfusionSession, Signature
+from monitor_app.storage.models import AuditEvent, InfusionSession, Signature
 
 
 log = logging.getLogger(__name__)
@@ -107,3 +108,49 @@ def record_export(db: Database, actor: Actor, session_id: int, action: str, deta
     actor.require("export")
     with db.transaction() as s:
         audit.write(s, actor, action, "session", session_id, session_id=session_id, reason=detail)
+
+
+# ---------------------------------------------------------------------------------------------------- anchors
+
+def chain_head(db: Database) -> ChainHead:
+    """Where the audit chain ends now: what a printed page anchors."""
+    with db.reader() as s:
+        return head_in(s)
+
+
+def head_in(s) -> ChainHead:
+    last = s.execute(select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return ChainHead(last.seq, last.row_hash) if last else ChainHead(0, audit.GENESIS)
+
+
+def chain_problem(rows: dict[int, str], chain: ChainHead) -> str | None:
+    """Does a chain (row position -> row hash) still pass through a printed head?"""
+    if chain.seq == 0:
+        return None
+    found = rows.get(chain.seq)
+    if found is None:
+        return (f"audit row {chain.seq}, printed as the chain head, is missing: rows were removed "
+                f"(the chain now ends at row {max(rows, default=0)})")
+    if found != chain.row_hash:
+        return (f"audit row {chain.seq} no longer has the printed hash {chain.row_hash[:12]} (it has {found[:12]}): "
+                "the chain up to that row was changed or recomputed")
+    return None
+
+
+def check_anchor(db: Database, actor: Actor, anchor: Anchor) -> list[str]:
+    """What no longer matches a printed anchor (empty: the archive still holds what was printed)."""
+    actor.require("verify")
+    problems = []
+    if anchor.chain is not None:
+        with db.reader() as s:
+            row = s.execute(select(AuditEvent.row_hash).where(AuditEvent.seq == anchor.chain.seq)).first()
+            last = head_in(s).seq
+        problem = chain_problem({anchor.chain.seq: row.row_hash} if row else {last: ""} if last else {},
+                                anchor.chain)
+        if problem:
+            problems.append(problem)
+    if anchor.record_uid is not None:
+        ok, message = check_paper_copy(db, actor, anchor.record_uid, anchor.content_hash)
+        if not ok:
+            problems.append(message)
+    return problems

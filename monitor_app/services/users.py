@@ -206,3 +206,15 @@ def reauthenticate(s: Session, actor: Actor, password: str, now: datetime) -> Us
         raise AuthenticationFailed("Only a signed-in user can sign.")
     check_password(s, user, password, now)
     return user
+
+
+def authenticate_elsewhere(row: dict, password: str) -> Actor:
+    """Check a password against a user row of another archive: the backup being restored when this archive is
+    gone, or the file being imported into an empty one (no one here to ask). Nothing is written anywhere."""
+    user = User(**{k: row.get(k) for k in ("id", "username", "full_name", "credentials", "role", "password_hash",
+                                             "active")})
+    if not user.active:
+        raise AccountDisabled("This account is disabled.")
+    if not _matches(user, password):
+        raise AuthenticationFailed("Wrong user name or password.")
+    return actor_of(user)
