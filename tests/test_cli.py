@@ -20,11 +20,21 @@ from monitor_app import __version__
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def monitor_app(*args: str, data_dir: Path | None = None, stdin: str | None = None, env: dict | None = None):
+# The demo's people (printed by `demo`): user name -> printed name and credentials.
+DEMO = {"nina": "Nina Okafor, RN", "carla": "Carla Jensen, RN, BSN", "audrey": None, "admin": None, "tomas": None}
+
+
+def monitor_app(*args: str, data_dir: Path | None = None, stdin: str | None = None, env: dict | None = None,
+                as_user: str | None = None):
+    """Run the command line in a real process, signed in as a demo user (CHAIRSIDE_USER/PASSWORD) or as nobody."""
     argv = [sys.executable, "-m", "monitor_app"]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
-    environment = {k: v for k, v in os.environ.items() if k not in ("MONITOR_APP_DATABASE_URL", "CHAIRSIDE_PASSWORD")}
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("MONITOR_APP_DATABASE_URL", "CHAIRSIDE_PASSWORD", "CHAIRSIDE_USER",
+                                "CHAIRSIDE_NEW_PASSWORD")}
+    if as_user:
+        environment.update(CHAIRSIDE_USER=as_user, CHAIRSIDE_PASSWORD=f"{as_user}-demo-pass")
     environment.update(env or {})
     return subprocess.run(argv + list(args), cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=300,
                           env=environment)
@@ -41,13 +51,15 @@ def refused(done, *words: str) -> str:
     return err
 
 
-def fingerprint(data_dir: Path) -> str:
+def fingerprint(data_dir: Path, with_audit: bool = True) -> str:
     """The archive's content, row by row (a file hash would change with SQLite's own bookkeeping)."""
     con = sqlite3.connect(f"file:{data_dir / 'chairside.sqlite'}?mode=ro", uri=True)
     try:
         digest = hashlib.sha256()
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
         for t in tables:
+            if t == "audit_events" and not with_audit:
+                continue
             for row in con.execute(f'SELECT * FROM "{t}" ORDER BY 1'):
                 digest.update(repr(row).encode())
         return digest.hexdigest()
@@ -133,58 +145,65 @@ def test_a_signed_record_changed_consistently_in_the_file_is_named(archive):
 
 def test_export_import_export_gives_equal_records(archive, tmp_path):
     first, second = tmp_path / "first.json", tmp_path / "second.json"
-    assert monitor_app("export-json", "-o", str(first), data_dir=archive).returncode == 0
+    assert monitor_app("export-json", "-o", str(first), data_dir=archive, as_user="audrey").returncode == 0
     target = tmp_path / "empty"
-    done = monitor_app("import-json", str(first), data_dir=target)
+    done = monitor_app("import-json", str(first), data_dir=target, as_user="admin")
     assert done.returncode == 0, done.stderr
     assert monitor_app("verify", data_dir=target).returncode == 0
-    assert monitor_app("export-json", "-o", str(second), data_dir=target).returncode == 0
+    assert monitor_app("export-json", "-o", str(second), data_dir=target, as_user="audrey").returncode == 0
     a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (first, second))
     a.pop("exported_at"), b.pop("exported_at")
-    assert a == b
+    # The second file holds what the import and its sign-ins added to the trail, after the first file's rows.
+    assert a["tables"] == {k: v for k, v in b["tables"].items()}
+    assert b["audit_trail"][:len(a["audit_trail"])] == a["audit_trail"]
+    assert [r["action"] for r in b["audit_trail"][len(a["audit_trail"]):]] == ["import", "login"]
 
 
 # ----------------------------------------------------------------------------------------------- refusals
 
 def test_import_of_a_missing_file(tmp_path):
-    refused(monitor_app("import-json", str(tmp_path / "nope.json"), data_dir=tmp_path / "d"), "No such file")
+    refused(monitor_app("import-json", str(tmp_path / "nope.json"), data_dir=tmp_path / "d", as_user="admin"),
+            "No such file")
     assert not (tmp_path / "d").exists()  # no archive is created for a refused import
 
 
 def test_import_of_a_malformed_file(archive, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "chairside-archive", "version": 1, "tables": {', encoding="utf-8")
-    refused(monitor_app("import-json", str(bad), data_dir=tmp_path / "d"), "not valid JSON", "nothing was imported")
+    refused(monitor_app("import-json", str(bad), data_dir=tmp_path / "d", as_user="admin"), "not valid JSON",
+            "nothing was imported")
     assert not (tmp_path / "d").exists()
 
 
 def test_import_refused_at_the_database_leaves_no_new_archive(archive, tmp_path):
     """A file whose rows disagree with its own audit trail is refused once loaded: nothing stays behind."""
     export = tmp_path / "x.json"
-    assert monitor_app("export-json", "-o", str(export), data_dir=archive).returncode == 0
+    assert monitor_app("export-json", "-o", str(export), data_dir=archive, as_user="audrey").returncode == 0
     doc = json.loads(export.read_text(encoding="utf-8"))
     doc["tables"]["readings"][0]["heart_rate"] = 39
     export.write_text(json.dumps(doc), encoding="utf-8")
-    refused(monitor_app("import-json", str(export), data_dir=tmp_path / "new"), "differs from the audit trail")
+    refused(monitor_app("import-json", str(export), data_dir=tmp_path / "new", as_user="admin"),
+            "differs from the audit trail")
     assert not (tmp_path / "new").exists()
 
 
 def test_import_into_an_archive_that_is_not_empty(archive, tmp_path):
     export = tmp_path / "x.json"
-    assert monitor_app("export-json", "-o", str(export), data_dir=archive).returncode == 0
-    before = fingerprint(archive)
-    refused(monitor_app("import-json", str(export), data_dir=archive), "import-json needs an empty archive")
-    assert fingerprint(archive) == before
+    assert monitor_app("export-json", "-o", str(export), data_dir=archive, as_user="audrey").returncode == 0
+    before = fingerprint(archive, with_audit=False)
+    refused(monitor_app("import-json", str(export), data_dir=archive, as_user="admin"),
+            "import-json needs an empty archive")
+    assert fingerprint(archive, with_audit=False) == before
 
 
 def test_unknown_session_id(archive, tmp_path):
-    before = fingerprint(archive)
-    refused(monitor_app("export-fhir", "424242", "-o", str(tmp_path / "b.json"), data_dir=archive),
+    before = fingerprint(archive, with_audit=False)
+    refused(monitor_app("export-fhir", "424242", "-o", str(tmp_path / "b.json"), data_dir=archive, as_user="audrey"),
             "There is no session with id 424242")
-    refused(monitor_app("export-pdf", "424242", "-o", str(tmp_path / "r.pdf"), data_dir=archive),
+    refused(monitor_app("export-pdf", "424242", "-o", str(tmp_path / "r.pdf"), data_dir=archive, as_user="audrey"),
             "There is no session with id 424242")
     assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.pdf"))
-    assert fingerprint(archive) == before
+    assert fingerprint(archive, with_audit=False) == before
 
 
 def test_no_archive_at_the_data_dir(tmp_path):
@@ -205,7 +224,7 @@ def test_database_of_a_newer_chairside(archive):
     sql(archive, "UPDATE alembic_version SET version_num = 'ffffffffffff'")
     before = fingerprint(archive)
     refused(monitor_app("verify", data_dir=archive), "newer version of Chairside")
-    refused(monitor_app("users", "list", data_dir=archive), "newer version of Chairside")
+    refused(monitor_app("users", "list", data_dir=archive, as_user="admin"), "newer version of Chairside")
     assert fingerprint(archive) == before
     assert not (archive / "backups").exists() or not list((archive / "backups").glob("pre-migration-*"))
 
@@ -226,27 +245,39 @@ def test_a_mistyped_command_line_is_one_line_too(archive):
     ("", ("No password given",)),
 ])
 def test_users_add_with_a_refused_password(archive, password, words):
-    before = fingerprint(archive)
+    before = fingerprint(archive, with_audit=False)
     refused(monitor_app("users", "add", "pat", "--name", "Pat Reyes", "--role", "nurse", data_dir=archive,
-                        stdin=password), *words)
-    assert fingerprint(archive) == before
+                        stdin=password, as_user="admin"), *words)
+    assert fingerprint(archive, with_audit=False) == before
 
 
-def test_users_add_list_disable_and_reset(archive):
+def test_users_add_list_disable_reset_and_unlock(archive):
     done = monitor_app("users", "add", "pat", "--name", "Pat Reyes", "--role", "charge_nurse",
-                       "--credentials", "RN", data_dir=archive, stdin="pat-password-1\n")
+                       "--credentials", "RN", data_dir=archive, stdin="pat-password-1\n", as_user="admin")
     assert done.returncode == 0, done.stderr
-    listing = monitor_app("users", "list", data_dir=archive).stdout
+    listing = monitor_app("users", "list", data_dir=archive, as_user="admin").stdout
     assert any(line.split()[:3] == ["pat", "charge_nurse", "active"] for line in listing.splitlines())
     refused(monitor_app("users", "add", "pat", "--name", "Pat Again", "--role", "nurse", data_dir=archive,
-                        stdin="another-pass-1\n"), "pat")
-    assert monitor_app("users", "reset-password", "pat", data_dir=archive,
-                       env={"CHAIRSIDE_PASSWORD": "pat-password-2"}).returncode == 0
-    assert monitor_app("users", "disable", "pat", data_dir=archive).returncode == 0
-    listing = monitor_app("users", "list", data_dir=archive).stdout
+                        stdin="another-pass-1\n", as_user="admin"), "pat")
+    assert monitor_app("users", "reset-password", "pat", data_dir=archive, as_user="admin",
+                       env={"CHAIRSIDE_NEW_PASSWORD": "pat-password-2"}).returncode == 0
+    for _ in range(5):  # five wrong passwords lock pat out ...
+        refused(monitor_app("users", "list", data_dir=archive, env={"CHAIRSIDE_USER": "pat",
+                                                                    "CHAIRSIDE_PASSWORD": "pat-password-1"}))
+    pat = {"CHAIRSIDE_USER": "pat", "CHAIRSIDE_PASSWORD": "pat-password-2"}
+    refused(monitor_app("export-csv", "-o", str(archive / "x.csv"), data_dir=archive, env=pat), "locked")
+    assert monitor_app("users", "unlock", "pat", data_dir=archive, as_user="admin").returncode == 0
+    assert monitor_app("export-csv", "-o", str(archive / "x.csv"), data_dir=archive, env=pat).returncode == 0
+    assert monitor_app("users", "disable", "pat", data_dir=archive, as_user="admin").returncode == 0
+    listing = monitor_app("users", "list", data_dir=archive, as_user="admin").stdout
     assert any(line.split()[:3] == ["pat", "charge_nurse", "disabled"] for line in listing.splitlines())
-    refused(monitor_app("users", "disable", "nobody", data_dir=archive), "nobody")
+    refused(monitor_app("export-csv", "-o", str(archive / "y.csv"), data_dir=archive, env=pat), "disabled")
+    refused(monitor_app("users", "disable", "nobody", data_dir=archive, as_user="admin"), "nobody")
     assert monitor_app("verify", data_dir=archive).returncode == 0  # every change went through the audit trail
+    actions = [a for (a,) in sql(archive, "SELECT action FROM audit_events WHERE entity = 'user' AND "
+                                          "entity_id = (SELECT id FROM users WHERE username = 'pat') ORDER BY seq")]
+    assert actions == ["create", "reset_password", "login_failed", "login_failed", "login_failed", "login_failed",
+                       "locked_out", "login_refused", "unlock", "login", "disable", "login_refused"]
 
 
 def test_paper_copy_check(archive):

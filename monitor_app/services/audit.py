@@ -191,12 +191,15 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
     prev, expected_seq = GENESIS, 1
     cols = [getattr(AuditEvent, k) for k in _HASHED] + [AuditEvent.row_hash]
     last_seq = 0
+    roles = RoleReplay(report)
     while True:
         rows = session.execute(select(*cols).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
                                .limit(batch)).all()
         if not rows:
             break
         for r in rows:
+            if r.user_id is not None or r.entity == "user":
+                roles.check(r)
             if r.seq != expected_seq:
                 report.problems.append(f"audit row {expected_seq}: missing (next row is {r.seq})")
             if r.prev_hash != prev:
@@ -210,6 +213,38 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
             report.rows_checked += 1
         last_seq = rows[-1].seq
     return last_after
+
+
+class RoleReplay:
+    """Each user's role and active state as the trail set them, row by row: every audited action must be one the
+    acting user's role allowed at that moment (a row written around the services' checks is named)."""
+
+    def __init__(self, report: VerifyReport):
+        self.report = report
+        self.users: dict[int, tuple[str, bool]] = {}
+
+    def check(self, r) -> None:
+        if r.user_id is not None and r.action not in access.SIGN_IN_ACTIONS and r.action not in access.ARCHIVE_ACTIONS:
+            permission = access.permission_for(r.entity, r.action, r.after)
+            if permission is not None:
+                known = self.users.get(r.user_id)
+                what = f"{r.action} {r.entity} {r.entity_id}".strip()
+                if known is None:
+                    self.report.problems.append(f"audit row {r.seq}: {r.username} acted ({what}) before the trail "
+                                                "knows the account")
+                elif not known[1]:
+                    self.report.problems.append(f"audit row {r.seq}: {r.username} acted ({what}) while the account "
+                                                "was disabled")
+                elif known[0] not in {role.value for role in access.PERMISSIONS[permission]}:
+                    self.report.problems.append(f"audit row {r.seq}: {r.username} acted ({what}) as a "
+                                                f"{known[0].replace('_', ' ')}, a role that may not "
+                                                f"{access.ACTION_TEXT[permission]}")
+        if r.entity == "user" and r.after is not None:
+            try:
+                snap = json.loads(r.after)
+                self.users[int(snap["id"])] = (snap["role"], bool(snap["active"]))
+            except (ValueError, KeyError, TypeError):
+                pass  # a row that does not parse is named by the hash check or the table comparison
 
 
 def table_digests(session: Session) -> dict[str, dict[str, bytes]]:
