@@ -285,3 +285,188 @@ def test_paper_copy_check(archive):
     refused(monitor_app("verify", "--record", uid, data_dir=archive), "Give both --record and --hash")
     done = monitor_app("verify", "--record", uid, "--hash", "0123456789abcdef", data_dir=archive)
     assert done.returncode == 1 and "Does NOT match" in done.stdout
+
+
+# ------------------------------------------------------------------------------------- who did it, provably
+
+def audit_rows(data_dir: Path, after_seq: int = 0) -> list[tuple]:
+    return sql(data_dir, "SELECT seq, username, action, entity, reason FROM audit_events WHERE seq > ? ORDER BY seq",
+               after_seq)
+
+
+def last_seq(data_dir: Path) -> int:
+    return sql(data_dir, "SELECT max(seq) FROM audit_events")[0][0]
+
+
+@pytest.fixture(scope="module")
+def exported(demo_dir, tmp_path_factory) -> dict[str, Path]:
+    """An interchange file and a backup of the demo archive, for the import and restore commands."""
+    folder = tmp_path_factory.mktemp("files")
+    copy = folder / "archive"
+    shutil.copytree(demo_dir, copy)
+    files = {"json": folder / "archive.json", "backup": folder / "backup.sqlite"}
+    assert monitor_app("export-json", "-o", str(files["json"]), data_dir=copy, as_user="audrey").returncode == 0
+    assert monitor_app("backup", "-o", str(files["backup"]), data_dir=copy, as_user="admin").returncode == 0
+    return files
+
+
+# Every command that reads patient data or changes anything; OUT is where it would write.
+COMMANDS = {
+    "users list": ["users", "list"],
+    "users add": ["users", "add", "eve", "--name", "Eve Mallory", "--role", "administrator"],
+    "users disable": ["users", "disable", "carla"],
+    "users reset-password": ["users", "reset-password", "nina"],
+    "users unlock": ["users", "unlock", "nina"],
+    "export-json": ["export-json", "-o", "OUT"],
+    "import-json": ["import-json", "JSON"],
+    "backup": ["backup", "-o", "OUT"],
+    "restore": ["restore", "BACKUP"],
+    "export-pdf": ["export-pdf", "1", "-o", "OUT"],
+    "export-fhir": ["export-fhir", "1", "-o", "OUT"],
+    "export-csv": ["export-csv", "-o", "OUT"],
+    "daily-log": ["daily-log", "2026-01-05", "-o", "OUT"],
+}
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_needs_a_person_and_audits_the_refusal(name, archive, exported, tmp_path):
+    out = tmp_path / "out.file"
+    argv = [{"OUT": str(out), "JSON": str(exported["json"]), "BACKUP": str(exported["backup"])}.get(a, a)
+            for a in COMMANDS[name]]
+    new_password = {"CHAIRSIDE_NEW_PASSWORD": "eve-password-1"}
+    before, seq = fingerprint(archive, with_audit=False), last_seq(archive)
+    refused(monitor_app(*argv, data_dir=archive, env=new_password), "needs a signed-in user", "CHAIRSIDE_USER")
+    refused(monitor_app(*argv, data_dir=archive, env={**new_password, "CHAIRSIDE_USER": "admin",
+                                                      "CHAIRSIDE_PASSWORD": "admin-wrong-pass"}),
+            "Wrong user name or password")
+    assert fingerprint(archive, with_audit=False) == before  # nothing done ...
+    assert not out.exists()
+    rows = audit_rows(archive, seq)  # ... and both attempts in the trail
+    assert [(r[1], r[2]) for r in rows] == [("", "login_failed"), ("admin", "login_failed")]
+    assert name.split()[0] in rows[0][4] and "no user given" in rows[0][4]
+    assert monitor_app("verify", data_dir=archive).returncode == 0
+
+
+def test_a_nurse_cannot_add_an_administrator(archive):
+    before, seq = fingerprint(archive, with_audit=False), last_seq(archive)
+    refused(monitor_app("users", "add", "eve", "--name", "Eve Mallory", "--role", "administrator", data_dir=archive,
+                        as_user="nina", env={"CHAIRSIDE_NEW_PASSWORD": "eve-password-1"}),
+            "A nurse may not manage user accounts")
+    assert fingerprint(archive, with_audit=False) == before
+    assert [(r[1], r[2]) for r in audit_rows(archive, seq)] == [("nina", "login"), ("nina", "permission_denied")]
+    refused(monitor_app("restore", str(archive / "chairside.sqlite"), data_dir=archive, as_user="carla"),
+            "may not manage user accounts")
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def qr_text(pdf: Path, tmp_path: Path) -> str:
+    """The QR code of page 1 as a scanner reads it (rendered, then decoded by zbarimg)."""
+    subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "scan")],
+                   check=True)
+    page = sorted(tmp_path.glob("scan*.png"))[0]
+    done = subprocess.run(["zbarimg", "-q", "--raw", str(page)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_an_export_names_the_person_in_the_trail_and_on_the_page(archive, tmp_path):
+    out = tmp_path / "record.pdf"
+    done = monitor_app("export-pdf", "1", "-o", str(out), data_dir=archive, as_user="carla")
+    assert done.returncode == 0, done.stderr
+    by = "by Carla Jensen, RN, BSN via the command line"
+    assert by in " ".join(pdf_text(out).split())
+    (export,) = [r for r in audit_rows(archive) if r[2] == "export"]
+    assert export[1] == "carla" and export[3] == "session" and by in export[4]
+
+
+def print_record(archive: Path, tmp_path: Path) -> tuple[str, int]:
+    """A co-signed record printed by the charge nurse: the text of its QR code and the chain row it anchors."""
+    (sid,) = sql(archive, "SELECT id FROM infusion_sessions WHERE status = 'reviewed' ORDER BY id LIMIT 1")[0]
+    out = tmp_path / "printed.pdf"
+    assert monitor_app("export-pdf", str(sid), "-o", str(out), data_dir=archive, as_user="carla").returncode == 0
+    text = qr_text(out, tmp_path)
+    _prefix, uid, digest, seq, head = text.split(":")
+    assert f"audit chain row {seq} at {head[:12]}" in pdf_text(out)  # the footer says the same in words
+    # an earlier print's two parts still check with --record/--hash
+    assert monitor_app("verify", "--record", uid, "--hash", digest, data_dir=archive).returncode == 0
+    assert monitor_app("verify", "--anchor", text, data_dir=archive).returncode == 0
+    return text, int(seq)
+
+
+def test_a_recomputed_forgery_passes_verify_but_not_the_printed_anchor(archive, tmp_path):
+    from forgery import change_a_cosigned_systolic
+    text, seq = print_record(archive, tmp_path)
+    change_a_cosigned_systolic(archive, 199)
+    assert monitor_app("verify", data_dir=archive).returncode == 0  # consistent throughout: verify alone is fooled
+    done = monitor_app("verify", "--anchor", text, data_dir=archive)
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.startswith("DOES NOT MATCH")
+    assert f"audit row {seq} no longer has the printed hash" in done.stdout
+    assert "Does NOT match" in done.stdout  # and the record differs from the paper copy
+
+
+def test_rows_removed_after_a_print_break_its_anchor_and_import_refuses_them(archive, tmp_path):
+    from forgery import drop_audit_rows_from
+    text, seq = print_record(archive, tmp_path)
+    drop_audit_rows_from(archive, seq)  # the sign-in and the export of the print, and everything after
+    assert monitor_app("verify", data_dir=archive).returncode == 0
+    done = monitor_app("verify", "--anchor", text, data_dir=archive)
+    assert done.returncode == 1 and f"audit row {seq}, printed as the chain head, is missing" in done.stdout
+    # exported as it now is, and offered to a new archive with the printed anchor: refused, nothing created
+    moved = tmp_path / "moved.json"
+    assert monitor_app("export-json", "-o", str(moved), data_dir=archive, as_user="audrey").returncode == 0
+    refused(monitor_app("import-json", str(moved), "--anchor", text, data_dir=tmp_path / "new", as_user="admin"),
+            "does not pass through the printed anchor", f"audit row {seq}")
+    assert not (tmp_path / "new").exists()
+
+
+def test_import_json_prints_its_chain_head_and_accepts_a_matching_anchor(archive, tmp_path):
+    text, seq = print_record(archive, tmp_path)
+    moved = tmp_path / "moved.json"
+    assert monitor_app("export-json", "-o", str(moved), data_dir=archive, as_user="audrey").returncode == 0
+    head = json.loads(moved.read_text(encoding="utf-8"))["audit_trail"][-1]
+    done = monitor_app("import-json", str(moved), "--anchor", text, data_dir=tmp_path / "new", as_user="admin")
+    assert done.returncode == 0, done.stderr
+    assert f"ends at row {head['seq']} with hash {head['row_hash']}" in done.stdout
+    assert monitor_app("verify", "--anchor", text, data_dir=tmp_path / "new").returncode == 0
+    # the import is in the new archive's trail, under the file's administrator
+    assert [(r[1], r[2]) for r in audit_rows(tmp_path / "new", head["seq"])][:1] == [("admin", "import")]
+    # a forged file is refused against the same anchor
+    from forgery import change_a_cosigned_systolic
+    change_a_cosigned_systolic(archive, 205)
+    forged = tmp_path / "forged.json"
+    assert monitor_app("export-json", "-o", str(forged), data_dir=archive, as_user="audrey").returncode == 0
+    refused(monitor_app("import-json", str(forged), "--anchor", text, data_dir=tmp_path / "other", as_user="admin"),
+            "does not pass through the printed anchor", f"audit row {seq} no longer has the printed hash")
+    assert not (tmp_path / "other").exists()
+
+
+def test_the_daily_log_of_a_demo_day(archive, tmp_path):
+    """Printed as the charge nurse: a clean PDF, fonts embedded, its QR code checks the archive with verify."""
+    (day,) = sql(archive, "SELECT date(min(arrival_at)) FROM infusion_sessions")[0]
+    out = tmp_path / "daily.pdf"
+    done = monitor_app("daily-log", day, "-o", str(out), data_dir=archive, as_user="carla")
+    assert done.returncode == 0, done.stderr
+    check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # every font embedded
+    text = qr_text(out, tmp_path)
+    assert text.startswith(f"chairside-day:{day}:") and text in done.stdout
+    words = " ".join(pdf_text(out).split())
+    assert "Daily clinic log" in words and "MRN 100231" in words and "Nina Okafor, RN" in words
+    for shown in ("critical Systolic BP 186", "rechecked", "Modified Aldrete 9", "co-signed", "Awaiting signature: 0"):
+        assert shown in words, shown
+    assert text.split(":")[-1] in words.replace(" ", "")  # the chain head in words
+    assert "by Carla Jensen, RN, BSN via the command line" in words
+    assert [(r[1], r[2], r[3]) for r in audit_rows(archive) if r[3] == "daily_log"] == [("carla", "export",
+                                                                                         "daily_log")]
+    assert monitor_app("verify", "--anchor", text, data_dir=archive).returncode == 0
+    from forgery import change_a_cosigned_systolic
+    change_a_cosigned_systolic(archive, 201)
+    done = monitor_app("verify", "--anchor", text, data_dir=archive)
+    assert done.returncode == 1 and "no longer has the printed hash" in done.stdout
