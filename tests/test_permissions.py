@@ -102,6 +102,7 @@ def calls(db, t0, w):
         "users.disable_user": lambda a: users.disable_user(db, a, "nurse2"),
         "users.reset_password": lambda a: users.reset_password(db, a, "nurse2", "another-pass-1"),
         "users.unlock_user": lambda a: users.unlock_user(db, a, "nurse2"),
+        "users.set_lockout_policy": lambda a: users.set_lockout_policy(db, a, 3, 30),
     }
 
 
@@ -155,7 +156,7 @@ def test_a_nurse_cannot_configure_monitoring_clinic_or_users(db, actors, t0, wor
 
 def test_a_charge_nurse_configures_monitoring_but_not_the_clinic_or_users(db, actors, t0, world):
     services = {k: f for k, f in calls(db, t0, world).items()
-                if k in ("settings.update_clinic",) or k.startswith("users.")}
+                if k in ("settings.update_clinic", "users.set_lockout_policy") or k.startswith("users.")}
     _refused(db, actors["charge"], services)
     settings.save_schedule(db, actors["charge"], Schedule("Other"), world["schedule"])  # allowed
 
@@ -317,3 +318,22 @@ def test_the_lock_out_timeline(db, actors):
                      + [("nurse", "login")] + [("nurse", "login_failed")] * 4 + [("nurse", "locked_out"),
                      ("nurse", "login_refused"), ("admin", "unlock"), ("nurse", "login"),
                      ("nurse2", "permission_denied")])
+
+
+def test_the_lock_out_is_a_clinic_setting(db, actors):
+    from datetime import datetime, timedelta, timezone
+    from monitor_app.domain.errors import AuthenticationFailed, FieldError
+    from monitor_app.services import integrity
+    from monitor_app.services.users import AccountLocked
+    with pytest.raises(FieldError, match="from 3 to 20") as err:
+        users.set_lockout_policy(db, actors["admin"], 2, 30)
+    assert err.value.field == "lockout_failures"
+    users.set_lockout_policy(db, actors["admin"], 3, 30)
+    t = datetime(2026, 3, 8, 9, 0, tzinfo=timezone.utc)
+    for minute in range(3):
+        with pytest.raises(AuthenticationFailed):
+            users.sign_in(db, "nurse", "wrong-password", now=t + timedelta(minutes=minute))
+    with pytest.raises(AccountLocked, match="until 09:32"):
+        users.sign_in(db, "nurse", PASSWORDS["nurse"], now=t + timedelta(minutes=31))
+    assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=t + timedelta(minutes=32)).username == "nurse"
+    assert integrity.verify_archive(db, actors["auditor"]).intact

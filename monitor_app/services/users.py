@@ -34,12 +34,32 @@ class AccountDisabled(AuthenticationFailed):
     """An administrator disabled the account."""
 
 
+LOCKOUT_FAILURES_RANGE = (3, 20)
+LOCKOUT_MINUTES_RANGE = (1, 1440)
+
+
 def lockout_policy(s: Session) -> tuple[int, timedelta]:
     """Failures before a lock and how long it lasts: clinic settings (SPEC 9), 5 and 15 minutes by default."""
     row = s.get(ClinicSettings, 1)
-    failures = getattr(row, "lockout_failures", None) or MAX_FAILURES
-    minutes = getattr(row, "lockout_minutes", None)
-    return failures, (timedelta(minutes=minutes) if minutes else LOCKOUT)
+    if row is None:
+        return MAX_FAILURES, LOCKOUT
+    return row.lockout_failures, timedelta(minutes=row.lockout_minutes)
+
+
+def set_lockout_policy(db: Database, actor: Actor, failures: int, minutes: int, reason: str = "") -> None:
+    """The clinic's lock-out: `failures` wrong passwords in a row lock an account for `minutes`."""
+    actor.require("clinic_settings")
+    for field, value, (low, high), label in (("lockout_failures", failures, LOCKOUT_FAILURES_RANGE,
+                                              "Wrong passwords before a lock-out"),
+                                             ("lockout_minutes", minutes, LOCKOUT_MINUTES_RANGE,
+                                              "Lock-out minutes")):
+        if not isinstance(value, int) or not low <= value <= high:
+            raise FieldError(field, f"{label} must be a whole number from {low} to {high}.")
+    with db.transaction() as s:
+        row = s.get(ClinicSettings, 1)
+        before = audit.snapshot(row)
+        row.lockout_failures, row.lockout_minutes = failures, minutes
+        audit.changed(s, actor, row, before, reason=reason or "lock-out changed")
 
 
 def _check_password_rules(password: str) -> None:
