@@ -171,15 +171,19 @@ def _sign_in(args, db, need: str | None = None):
     from monitor_app.domain.session import Role
     try:
         username, password = _credentials(args)
-    except SignInRequired as exc:
+    except SignInRequired:
         claimed = (getattr(args, "user", None) or os.environ.get("CHAIRSIDE_USER") or "")[:64]
         record_refusal(db, Actor(None, claimed, "", "", Role.NURSE), "login_failed",
                        f"{args.command} via {VIA}: {'no password' if claimed else 'no user given'}")
         raise
     actor = replace(users.sign_in(db, username, password), via=VIA)
     if need:
-        actor.require(need)
+        actor.require(need, f"{' '.join(_command_words(args))} via {VIA}")
     return actor
+
+
+def _command_words(args) -> list[str]:
+    return [args.command] + ([args.users_command] if args.command == "users" else [])
 
 
 def _sign_in_elsewhere(args, user_rows: list[dict], where: str):
@@ -192,7 +196,7 @@ def _sign_in_elsewhere(args, user_rows: list[dict], where: str):
     if row is None:
         raise AuthenticationFailed("Wrong user name or password.")
     actor = replace(users.authenticate_elsewhere(row, password), via=VIA)
-    actor.require("manage_users")
+    actor.require("manage_users", f"{args.command} via {VIA}")
     log.info("signed in against the users of %s", where)
     return actor
 

@@ -357,7 +357,9 @@ def test_a_nurse_cannot_add_an_administrator(archive):
                         as_user="nina", env={"CHAIRSIDE_NEW_PASSWORD": "eve-password-1"}),
             "A nurse may not manage user accounts")
     assert fingerprint(archive, with_audit=False) == before
-    assert [(r[1], r[2]) for r in audit_rows(archive, seq)] == [("nina", "login"), ("nina", "permission_denied")]
+    rows = audit_rows(archive, seq)
+    assert [(r[1], r[2]) for r in rows] == [("nina", "login"), ("nina", "permission_denied")]
+    assert "users add via the command line" in rows[1][4]
     refused(monitor_app("restore", str(archive / "chairside.sqlite"), data_dir=archive, as_user="carla"),
             "may not manage user accounts")
 

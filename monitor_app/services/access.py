@@ -67,9 +67,11 @@ class Actor:
         """What the screens offer (buttons shown or hidden); the services decide with `require`."""
         return self.role in PERMISSIONS[permission]
 
-    def require(self, permission: str) -> None:
-        """Refuse, and audit the refusal, unless the user's current role in the archive allows `permission`."""
-        what = _caller()
+    def require(self, permission: str, what: str | None = None) -> None:
+        """Refuse, and audit the refusal, unless the user's current role in the archive allows `permission`.
+
+        `what` names the attempt in the audit row (by default, the service that asked)."""
+        what = what or _caller()
         if self.archive is not None and self.user_id is not None:
             problem = current_problem(self.archive, self, permission)
         else:

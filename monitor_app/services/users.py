@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
 from monitor_app.services import audit
@@ -146,8 +147,10 @@ def check_password(s: Session, user: User, password: str, now: datetime) -> None
     if not user.active:
         raise AccountDisabled("This account is disabled.")
     if _locked(user, now):
+        settings = s.get(ClinicSettings, 1)
+        until = user.locked_until.astimezone(clinic_zone(settings.timezone if settings else None))
         raise AccountLocked(f"This account is locked after too many wrong passwords until "
-                            f"{user.locked_until:%H:%M} UTC; an administrator can unlock it.")
+                            f"{until:%H:%M %Z}; an administrator can unlock it.")
     if not _matches(user, password):
         raise AuthenticationFailed("Wrong user name or password.")
 
