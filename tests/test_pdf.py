@@ -139,7 +139,7 @@ def test_every_section_and_the_page_furniture(demo, corrected_session, corrected
         assert record.patient.name in flat and f"MRN {record.patient.mrn}" in flat
         assert record.infusion_label in flat and "Date of birth 1986-04-12" in flat
         assert f"Record {record.record_uid}" in flat and record.content_hash[:12] in flat
-        assert "Generated " in flat and "by Chairside command line" in flat
+        assert "Generated " in flat and "by Chairside" in flat
 
 
 def test_every_reading_with_its_time_and_flag_symbol(demo, critical_session, critical_pdf):
@@ -353,21 +353,39 @@ def export_rows(db, session_id: int) -> list[AuditEvent]:
                                                        AuditEvent.action == "export")))
 
 
-def test_cli_exports_one_record_and_audits_it(demo, corrected_session, tmp_path, capsys):
+@pytest.fixture
+def auditor_env(monkeypatch):
+    """The command line acts as a signed-in person (SPEC 7): here the demo's auditor, from the environment."""
+    monkeypatch.setenv("CHAIRSIDE_USER", "audrey")
+    monkeypatch.setenv("CHAIRSIDE_PASSWORD", "audrey-demo-pass")
+
+
+def test_cli_exports_one_record_and_audits_it(demo, corrected_session, tmp_path, capsys, auditor_env):
     before = len(export_rows(demo, corrected_session))
     out = tmp_path / "one.pdf"
     code = cli.run(["--data-dir", str(demo.data_dir), "export-pdf", str(corrected_session), "-o", str(out),
                     "--audit-appendix"])
     assert code == 0, capsys.readouterr().err
     text = one_line(" ".join(pages_text(out.read_bytes())))
-    assert APPENDIX_HEADING in text and "by Chairside command line" in text
+    by = "by Audrey Mbeki, CPHQ via the command line"
+    assert APPENDIX_HEADING in text and by in text
     rows = export_rows(demo, corrected_session)
     assert len(rows) == before + 1
-    assert rows[-1].username == "system" and rows[-1].reason == "pdf one.pdf with audit trail appendix"
+    assert rows[-1].username == "audrey" and rows[-1].reason == f"pdf one.pdf with audit trail appendix; {by}"
     assert not list(tmp_path.glob(".*.part"))
 
 
-def test_cli_exports_all_with_worker_processes(demo, tmp_path, capsys, monkeypatch):
+def test_cli_refuses_to_export_without_a_person(demo, corrected_session, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CHAIRSIDE_USER", raising=False)
+    before = len(export_rows(demo, corrected_session))
+    code = cli.run(["--data-dir", str(demo.data_dir), "export-pdf", str(corrected_session), "-o",
+                    str(tmp_path / "one.pdf")])
+    err = capsys.readouterr().err
+    assert code != 0 and "needs a signed-in user" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.pdf")) and len(export_rows(demo, corrected_session)) == before
+
+
+def test_cli_exports_all_with_worker_processes(demo, tmp_path, capsys, monkeypatch, auditor_env):
     from monitor_app.services.queries import session_ids_between
     monkeypatch.setattr(pdf_export, "PARALLEL_FROM", 2)  # the demo has fewer sessions than a real batch
     ids = session_ids_between(demo, SYSTEM, None, None)
@@ -389,7 +407,7 @@ def test_cli_exports_all_with_worker_processes(demo, tmp_path, capsys, monkeypat
         assert PdfReader(out_dir / name).pages[0].extract_text().count(record.patient.mrn) >= 1
 
 
-def test_cli_exports_a_period_only(demo, tmp_path, capsys):
+def test_cli_exports_a_period_only(demo, tmp_path, capsys, auditor_env):
     from monitor_app.services.queries import session_ids_between
     ids = session_ids_between(demo, SYSTEM, None, None)
     zone = clinic_zone(settings.read_settings(demo).timezone)
@@ -408,7 +426,7 @@ def test_cli_exports_a_period_only(demo, tmp_path, capsys):
     (["export-pdf", "1"], "Name the PDF file with -o FILE."),
     (["export-pdf", "--all", "--out-dir", "{tmp}/d", "--from", "2025-02-01", "--to", "2025-01-01"], "is after"),
 ])
-def test_cli_errors_are_one_clear_line(demo, tmp_path, capsys, argv, message):
+def test_cli_errors_are_one_clear_line(demo, tmp_path, capsys, argv, message, auditor_env):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     code = cli.run(["--data-dir", str(demo.data_dir)] + argv)
     err = capsys.readouterr().err

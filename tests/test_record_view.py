@@ -106,7 +106,7 @@ def test_auditor_lands_on_the_archive_opens_a_record_read_only_and_checks_it(cha
     user.click(code)
     user.press("Ctrl+A")
     user.type("not a code at all\n")
-    assert "not the text of a Chairside record code" in paper.text()
+    assert "not the text of a Chairside QR code" in paper.text()
 
     user.click("\u2190 Back", QPushButton)
     assert type(user.page).__name__ == "ArchivePage"

@@ -229,7 +229,12 @@ def _decode_value(col, value: Any) -> Any:
     raise ValueError(f"no interchange form for {t!r}")  # a column type added without updating this module
 
 
-def _decode_rows(path: Path, table: str, columns, rows: Any) -> list[dict[str, Any]]:
+# Columns added after version 1 files were first written, with the value an archive upgraded to them holds
+# (the migration that added them says the same in the audit trail; so does an import of an older file).
+ADDED_LATER = {"clinic_settings": {"lockout_failures": 5, "lockout_minutes": 15}}
+
+
+def _decode_rows(path: Path, table: str, columns, rows: Any, filled: dict | None = None) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise _fail(path, f"table {table} is not a list of rows")
     keys = {c.key for c in columns}
@@ -237,6 +242,10 @@ def _decode_rows(path: Path, table: str, columns, rows: Any) -> list[dict[str, A
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise _fail(path, f"{table} row {n} is not an object")
+        later = {k: v for k, v in ADDED_LATER.get(table, {}).items() if k not in row}
+        if later and filled is not None:  # a file from before these columns: they get their upgrade values
+            row = dict(row, **later)
+            filled.update(later)
         if set(row) != keys:
             missing, unknown = sorted(keys - set(row)), sorted(set(row) - keys)
             raise _fail(path, f"{table} row {n} has " + "; ".join(
@@ -250,6 +259,17 @@ def _decode_rows(path: Path, table: str, columns, rows: Any) -> list[dict[str, A
                 raise _fail(path, f"{table} row {n}, column {col.key}: {exc}") from None
         out.append(decoded)
     return out
+
+
+def _audit_filled_settings(s: Session, checked: CheckedArchive) -> None:
+    """The trail says that the clinic settings gained the columns the file predates, as an upgrade's would."""
+    from monitor_app.services.access import SYSTEM
+    last = next(r for r in reversed(checked.trail) if r["entity"] == "clinic_settings" and r["after"])
+    before = json.loads(last["after"])
+    audit.write(s, SYSTEM, "update", "clinic_settings", last["entity_id"], before=before,
+                after=dict(before, **checked.filled), reason="imported from a file written before these clinic "
+                                                             "settings: " + ", ".join(sorted(checked.filled)))
+    s.flush()
 
 
 def _check_chain(path: Path, trail: list[dict[str, Any]]) -> None:
@@ -305,6 +325,7 @@ class CheckedArchive:
     path: Path
     rows: dict[type[Base], list[dict[str, Any]]]
     trail: list[dict[str, Any]]
+    filled: dict[str, Any] | None = None  # clinic settings the file predates, given their upgrade values
 
     @property
     def sessions(self) -> int:
@@ -322,7 +343,9 @@ def check_file(path: Path) -> CheckedArchive:
         raise _fail(path, "the tables do not match this version's: " + "; ".join(
             part for part in (f"missing {', '.join(missing)}" if missing else "",
                               f"unknown {', '.join(unknown)}" if unknown else "") if part))
-    rows = {m: _decode_rows(path, m.__tablename__, list(sa_inspect(m).columns), tables[m.__tablename__])
+    filled: dict[str, Any] = {}
+    rows = {m: _decode_rows(path, m.__tablename__, list(sa_inspect(m).columns), tables[m.__tablename__],
+                            filled if m is ClinicSettings else None)
             for m in _models()}
     if len(rows[ClinicSettings]) != 1:
         # Every archive has its one row of clinic settings from its first start: without it, not a whole archive.
@@ -331,7 +354,7 @@ def check_file(path: Path) -> CheckedArchive:
     trail = _decode_rows(path, "audit_trail", [AuditEvent.__table__.c[f] for f in AUDIT_FIELDS],
                          doc["audit_trail"])
     _check_chain(path, trail)
-    return CheckedArchive(path, rows, trail)
+    return CheckedArchive(path, rows, trail, filled)
 
 
 def import_archive(db: Database, actor: Actor, source: Path | CheckedArchive, *, replace: bool = False) -> int:
@@ -359,6 +382,8 @@ def import_archive(db: Database, actor: Actor, source: Path | CheckedArchive, *,
                     s.execute(insert(model.__table__), values)
             if checked.trail:
                 s.execute(insert(AuditEvent.__table__), checked.trail)
+            if checked.filled:
+                _audit_filled_settings(s, checked)
             _advance_sequences(s)
             s.flush()
             report = audit.verify(s)

@@ -34,6 +34,7 @@ from monitor_app.domain.vitals import VITAL_FIELDS, format_bp, label as vital_la
 from monitor_app.reports import fonts
 from monitor_app.reports.fonts import BOLD, CONDENSED, CONDENSED_BOLD, OBLIQUE, REGULAR, register_fonts
 from monitor_app.reports.pdf_chart import minimum_height, session_chart
+from monitor_app.domain.anchor import ChainHead, parse_anchor, record_anchor
 
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 TITLE = "Infusion session record"
@@ -70,23 +71,30 @@ class Letterhead:
     zone: tzinfo = timezone.utc
     generated_at: datetime | None = None
     generated_by: str = ""
+    chain: ChainHead | None = None  # the audit chain's head when the copy was made: the page anchors it
 
     @classmethod
-    def from_settings(cls, settings, generated_by: str, generated_at: datetime | None = None) -> "Letterhead":
+    def from_settings(cls, settings, generated_by: str, generated_at: datetime | None = None,
+                      chain: ChainHead | None = None) -> "Letterhead":
         return cls(settings.name, settings.address or "", settings.logo_png, settings.page_size or "A4",
-                   clinic_zone(settings.timezone), generated_at or datetime.now(timezone.utc), generated_by)
+                   clinic_zone(settings.timezone), generated_at or datetime.now(timezone.utc), generated_by, chain)
 
 
-def qr_payload(record: SessionRecord) -> str:
-    """What the QR code on page 1 carries; `monitor-app verify --record ID --hash HASH` takes its two parts."""
-    return f"{QR_PREFIX}:{record.record_uid}:{record.content_hash}"
+def qr_payload(record: SessionRecord, chain: ChainHead | None = None) -> str:
+    """What the QR code on page 1 carries (docs/anchors.md): `monitor-app verify --anchor TEXT` checks all of it,
+    and its second and third parts are `--record ID --hash HASH`."""
+    return record_anchor(record.record_uid, record.content_hash, chain).text
 
 
 def parse_qr_payload(text: str) -> tuple[str, str]:
-    prefix, uid, digest = text.strip().split(":")
-    if prefix != QR_PREFIX:
+    anchor = parse_anchor(text)
+    if anchor.record_uid is None:
         raise ValueError("not a Chairside record code")
-    return uid, digest
+    return anchor.record_uid, anchor.content_hash
+
+
+def chain_words(chain: ChainHead | None) -> str:
+    return f"  \u00b7  audit chain row {chain.seq} at {chain.row_hash[:SHORT_HASH]}" if chain else ""
 
 
 # ------------------------------------------------------------------------------------------------ styles
@@ -152,7 +160,8 @@ class _Furniture:
         self.logo = ImageReader(io.BytesIO(head.logo_png)) if head.logo_png else None
         self.generated = (f"Generated {fmt_datetime(head.generated_at or datetime.now(timezone.utc), zone)} "
                           f"by {head.generated_by or 'Chairside'}")
-        self.ident = f"Record {record.record_uid}  \u00b7  content hash {record.content_hash[:SHORT_HASH]}"
+        self.ident = (f"Record {record.record_uid}  \u00b7  content hash {record.content_hash[:SHORT_HASH]}"
+                      + chain_words(head.chain))
 
     # header ---------------------------------------------------------------------------------------------
     def _logo(self, c: Canvas, x: float, top: float, max_h: float) -> float:
@@ -222,49 +231,58 @@ class _Furniture:
         c.setLineWidth(0.6)
         c.line(MARGIN, y, self.page_w - MARGIN, y)
 
-    def _qr(self, c: Canvas, x: float, y: float, size: float, border: int = 2) -> None:
-        """reportlab's QR encoder, drawn as one path of module runs (the widget encodes twice, shape by shape)."""
-        qr = QrCodeWidget(qr_payload(self.record), barLevel="M").qr
-        # Any of the eight mask patterns is a valid code; trying all eight to pick the "best" costs 30-40 ms.
-        qr.version = qr.version or qr.calculate_version()
-        qr.makeImpl(False, QR_MASK)
-        n = qr.getModuleCount()
-        box = size / (n + 2 * border)
-        path = c.beginPath()
-        for r, row in enumerate(qr.modules):
-            col = 0
-            for dark, run in itertools.groupby(bool(m) for m in row):
-                k = len(list(run))
-                if dark:
-                    path.rect(x + (col + border) * box, y + size - (r + border + 1) * box, k * box, box)
-                col += k
-        c.setFillColor(colors.white)
-        c.rect(x, y, size, size, stroke=0, fill=1)
-        c.setFillColor(colors.black)
-        c.drawPath(path, stroke=0, fill=1)
+    def _qr(self, c: Canvas, x: float, y: float, size: float) -> None:
+        draw_qr(c, qr_payload(self.record, self.head.chain), x, y, size)
 
     # footer ---------------------------------------------------------------------------------------------
     def footer(self, c: Canvas, page: int, pages: int) -> None:
-        c.saveState()
-        left, right = MARGIN, self.page_w - MARGIN
-        y = MARGIN
-        c.setStrokeColor(RULE)
-        c.setLineWidth(0.6)
-        c.line(left, y + 19, right, y + 19)
-        c.setFillColor(INK)
-        c.setFont(BOLD, 8)
-        c.drawRightString(right, y + 9, f"Page {page} of {pages}")
-        c.setFont(CONDENSED, 7)
-        c.drawString(left, y + 9, self.ident)
-        c.setFillColor(MUTED)
-        c.drawString(left, y, self.generated)
-        c.setFont(BOLD, 7)
-        c.setFillColor(INK)
-        c.drawRightString(right, y, DISCLAIMER)
-        c.restoreState()
+        draw_footer(c, self.page_w, self.ident, self.generated, page, pages)
 
 
-def _numbered_canvas(furniture: _Furniture):
+def draw_qr(c: Canvas, text: str, x: float, y: float, size: float, border: int = 2) -> None:
+    """reportlab's QR encoder, drawn as one path of module runs (the widget encodes twice, shape by shape)."""
+    qr = QrCodeWidget(text, barLevel="M").qr
+    # Any of the eight mask patterns is a valid code; trying all eight to pick the "best" costs 30-40 ms.
+    qr.version = qr.version or qr.calculate_version()
+    qr.makeImpl(False, QR_MASK)
+    n = qr.getModuleCount()
+    box = size / (n + 2 * border)
+    path = c.beginPath()
+    for r, row in enumerate(qr.modules):
+        col = 0
+        for dark, run in itertools.groupby(bool(m) for m in row):
+            k = len(list(run))
+            if dark:
+                path.rect(x + (col + border) * box, y + size - (r + border + 1) * box, k * box, box)
+            col += k
+    c.setFillColor(colors.white)
+    c.rect(x, y, size, size, stroke=0, fill=1)
+    c.setFillColor(colors.black)
+    c.drawPath(path, stroke=0, fill=1)
+
+
+def draw_footer(c: Canvas, page_w: float, ident: str, generated: str, page: int, pages: int) -> None:
+    """The footer of every printed page: what it is and its anchor, page X of Y, who made it when, the disclaimer."""
+    c.saveState()
+    left, right = MARGIN, page_w - MARGIN
+    y = MARGIN
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.6)
+    c.line(left, y + 19, right, y + 19)
+    c.setFillColor(INK)
+    c.setFont(BOLD, 8)
+    c.drawRightString(right, y + 9, f"Page {page} of {pages}")
+    c.setFont(CONDENSED, 7)
+    c.drawString(left, y + 9, ident)
+    c.setFillColor(MUTED)
+    c.drawString(left, y, generated)
+    c.setFont(BOLD, 7)
+    c.setFillColor(INK)
+    c.drawRightString(right, y, DISCLAIMER)
+    c.restoreState()
+
+
+def _numbered_canvas(furniture):
     """A canvas that keeps every page until the end, then adds each footer with 'Page X of Y'."""
 
     class NumberedCanvas(Canvas):
@@ -778,8 +796,10 @@ def session_pdf(db, actor, session_id: int, appendix: bool = False, now: datetim
     from monitor_app.services.queries import full_names, get_record
     from monitor_app.services.settings import read_settings
 
+    from monitor_app.services.integrity import chain_head
+    chain = chain_head(db)  # before the record: the copy shows at least everything up to this row
     record = get_record(db, actor, session_id, with_hash=True)
-    head = Letterhead.from_settings(read_settings(db), actor.display, now)
+    head = Letterhead.from_settings(read_settings(db), actor.display, now, chain)
     trail = audit_trail_of(db, actor, session_id) if appendix else None
     names = full_names(db, actor) if appendix else None
     return build_pdf(record, head, trail, names)

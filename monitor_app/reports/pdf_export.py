@@ -12,7 +12,7 @@ from pathlib import Path
 
 from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.errors import ChairsideError
-from monitor_app.services.access import SYSTEM, Actor
+from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
 
 # Below this many records, starting worker processes costs more than it saves.
@@ -65,8 +65,10 @@ def _build(db: Database, actor: Actor, session_id: int, appendix: bool):
     from monitor_app.services.queries import full_names, get_record
     from monitor_app.services.settings import read_settings
 
+    from monitor_app.services.integrity import chain_head
+    chain = chain_head(db)
     record = get_record(db, actor, session_id, with_hash=True)
-    head = Letterhead.from_settings(read_settings(db), actor.display, datetime.now(timezone.utc))
+    head = Letterhead.from_settings(read_settings(db), actor.display, datetime.now(timezone.utc), chain)
     trail = audit_trail_of(db, actor, session_id) if appendix else None
     names = full_names(db, actor) if appendix else None
     return record, head, build_pdf(record, head, trail, names)
@@ -177,8 +179,9 @@ def export_many(db: Database, actor: Actor, session_ids: list[int], out_dir, app
     return written, failures
 
 
-def export_command(db: Database, args) -> int:
-    """`monitor-app export-pdf SESSION_ID -o FILE` or `export-pdf --all [--from D] [--to D] --out-dir DIR`."""
+def export_command(db: Database, args, actor: Actor) -> int:
+    """`monitor-app export-pdf SESSION_ID -o FILE` or `export-pdf --all [--from D] [--to D] --out-dir DIR`, as the
+    signed-in `actor`."""
     appendix = bool(getattr(args, "audit_appendix", False))
     if args.all:
         if args.session_id is not None:
@@ -194,11 +197,11 @@ def export_command(db: Database, args) -> int:
         from monitor_app.services.queries import session_ids_between
         from monitor_app.services.settings import read_settings
         zone = clinic_zone(read_settings(db).timezone)
-        ids = session_ids_between(db, SYSTEM, args.date_from, args.date_to, zone)
+        ids = session_ids_between(db, actor, args.date_from, args.date_to, zone)
         if not ids:
             print("No sessions in that period; nothing exported.")
             return 0
-        written, failures = export_many(db, SYSTEM, ids, args.out_dir, appendix, args.jobs, _Progress(len(ids)))
+        written, failures = export_many(db, actor, ids, args.out_dir, appendix, args.jobs, _Progress(len(ids)))
         print(f"Exported {len(written)} PDF session record(s) to {args.out_dir}.")
         if failures:
             raise ExportFailed(f"{len(failures)} of {len(ids)} record(s) could not be exported: "
@@ -213,6 +216,6 @@ def export_command(db: Database, args) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise _usage(f"{out} is a folder; name a file with -o FILE.pdf (or use --all --out-dir).")
-    path = export_one(db, SYSTEM, args.session_id, out, appendix)
+    path = export_one(db, actor, args.session_id, out, appendix)
     print(f"PDF session record written to {path}.")
     return 0

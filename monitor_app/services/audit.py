@@ -16,11 +16,14 @@ from typing import Any, Iterable
 from sqlalchemy import func, inspect as sa_inspect, select, text
 from sqlalchemy.orm import Session
 
+from monitor_app.services import access
 from monitor_app.services.access import Actor
-from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base
+from monitor_app.storage.db import DB_KEY
+from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base, User
 
 GENESIS = "0" * 64
 _TAIL_KEY = "chairside.audit_tail"
+_CHECKED_KEY = "chairside.actors_checked"
 
 
 _AS_IS = (str, int, bool, type(None))
@@ -127,18 +130,40 @@ def _tail(session: Session) -> tuple[int, str]:
 def write(session: Session, actor: Actor, action: str, entity: str, entity_id: Any, *,
           before: dict | None = None, after: dict | None = None, reason: str = "",
           session_id: int | None = None, now: datetime | None = None) -> AuditEvent:
-    """Append one audit row in the caller's transaction."""
+    """Append one audit row in the caller's transaction, once the archive says the actor may do this now."""
+    after_text = None if after is None else canonical(after)
+    _check_actor(session, actor, action, entity, after_text)
+    if actor.via:  # "by Carla Jensen, RN, BSN via the command line": the person and the way in, in the row
+        reason = f"{reason}; by {actor.display}" if reason else f"by {actor.display}"
     seq, prev = _tail(session)
     row = AuditEvent(seq=seq + 1, at=now or datetime.now(timezone.utc), user_id=actor.user_id,
                      username=actor.username, action=action, entity=entity, entity_id=str(entity_id),
                      session_id=session_id,
                      before=None if before is None else canonical(before),
-                     after=None if after is None else canonical(after), reason=reason, prev_hash=prev)
+                     after=after_text, reason=reason, prev_hash=prev)
     row.row_hash = row_hash(row)
     session.add(row)
     # Cached for the next row of this transaction; every transaction uses a fresh Session (Database.transaction).
     session.info[_TAIL_KEY] = (row.seq, row.row_hash)
     return row
+
+
+def _check_actor(session: Session, actor: Actor, action: str, entity: str, after: str | None) -> None:
+    """The role and active state of the acting user, read in this transaction: a claimed role counts for nothing.
+
+    Sign-in rows and refusals are written for anyone; a restore or an import names a person authenticated
+    against the archive it replaced or the file it came from.
+    """
+    if actor.user_id is None or action in access.SIGN_IN_ACTIONS or action in access.ARCHIVE_ACTIONS:
+        return
+    permission = access.permission_for(entity, action, after)
+    checked = session.info.setdefault(_CHECKED_KEY, set())
+    if (actor, permission) in checked:
+        return
+    problem = access.user_problem(session.get(User, actor.user_id), actor, permission)
+    if problem:
+        raise access.refusal(actor, problem, f"{action} {entity}", session.info.get(DB_KEY))
+    checked.add((actor, permission))
 
 
 def created(session: Session, actor: Actor, obj: Base, *, reason: str = "", session_id: int | None = None,
@@ -180,12 +205,15 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
     prev, expected_seq = GENESIS, 1
     cols = [getattr(AuditEvent, k) for k in _HASHED] + [AuditEvent.row_hash]
     last_seq = 0
+    roles = RoleReplay(report)
     while True:
         rows = session.execute(select(*cols).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
                                .limit(batch)).all()
         if not rows:
             break
         for r in rows:
+            if r.user_id is not None or r.entity == "user":
+                roles.check(r)
             if r.seq != expected_seq:
                 report.problems.append(f"audit row {expected_seq}: missing (next row is {r.seq})")
             if r.prev_hash != prev:
@@ -200,6 +228,50 @@ def verify_chain(session: Session, report: VerifyReport, batch: int = 20000) -> 
             report.rows_checked += 1
         last_seq = rows[-1].seq
     return last_after
+
+
+class RoleReplay:
+    """Each user's role and active state as the trail set them, row by row: every audited action must be one the
+    acting user's role allowed at that moment (a row written around the services' checks is named)."""
+
+    _ALLOWED = {name: frozenset(role.value for role in roles) for name, roles in access.PERMISSIONS.items()}
+    _UNCHECKED = access.SIGN_IN_ACTIONS | access.ARCHIVE_ACTIONS
+
+    def __init__(self, report: VerifyReport):
+        self.report = report
+        self.users: dict[int, tuple[str, bool]] = {}
+        self._permission: dict[tuple[str, str], str | None] = {}  # verify meets few kinds of row, a million times
+
+    def check(self, r) -> None:
+        if r.user_id is not None and r.action not in self._UNCHECKED:
+            key = (r.entity, r.action)
+            if r.entity == "signature":  # a review or an authorship: the snapshot says which
+                permission = access.permission_for(r.entity, r.action, r.after)
+            elif key in self._permission:
+                permission = self._permission[key]
+            else:
+                permission = self._permission[key] = access.permission_for(r.entity, r.action, None)
+            if permission is not None:
+                known = self.users.get(r.user_id)
+                if known is None or not known[1] or known[0] not in self._ALLOWED[permission]:
+                    self._problem(r, known, permission)
+        if r.entity == "user" and r.after is not None:
+            try:
+                snap = json.loads(r.after)
+                self.users[int(snap["id"])] = (snap["role"], bool(snap["active"]))
+            except (ValueError, KeyError, TypeError):
+                pass  # a row that does not parse is named by the hash check or the table comparison
+
+    def _problem(self, r, known: tuple[str, bool] | None, permission: str) -> None:
+        what = f"{r.action} {r.entity} {r.entity_id}".strip()
+        if known is None:
+            why = "before the trail knows the account"
+        elif not known[1]:
+            why = "while the account was disabled"
+        else:
+            why = (f"as a {known[0].replace('_', ' ')}, a role that may not "
+                   f"{access.ACTION_TEXT[permission]}")
+        self.report.problems.append(f"audit row {r.seq}: {r.username} acted ({what}) {why}")
 
 
 def table_digests(session: Session) -> dict[str, dict[str, bytes]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from monitor_app.domain.anchor import Anchor, ChainHead
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.records import _children, content_hash, get_session_row, verify_signatures
@@ -180,54 +181,26 @@ def check_record(db: Database, actor: Actor, session_id: int) -> RecordCheck:
     return RecordCheck(not problems, current, findings, problems)
 
 
-@dataclass(frozen=True)
-class PrintedCode:
-    """What the QR code of a printed record carries: the record id and content hash, and (on copies that have it)
-    the audit chain's position and head hash at printing."""
-
-    record_uid: str
-    content_hash: str
-    chain_seq: int | None = None
-    chain_head: str = ""
-
-
-QR_PREFIX = "chairside"
-
-
-def parse_printed_code(text: str) -> PrintedCode:
-    """The text of a printed record's QR code, as typed or pasted; a clear ValueError for anything else."""
-    parts = [p.strip() for p in text.strip().split(":")]
-    if len(parts) < 3 or parts[0].lower() != QR_PREFIX:
-        raise ValueError("This is not the text of a Chairside record code (it starts with \u201cchairside:\u201d, "
-                         "then the record id and the content hash).")
-    uid, digest = parts[1], parts[2].lower()
-    if not uid or len(digest) < 12 or any(c not in "0123456789abcdef" for c in digest):
-        raise ValueError("The content hash in the code is incomplete: it needs at least 12 hexadecimal characters.")
-    seq = None
-    head = ""
-    if len(parts) >= 5 and parts[3].isdigit():
-        seq, head = int(parts[3]), parts[4].lower()
-    return PrintedCode(uid, digest, seq, head)
-
-
 def check_printed_code(db: Database, actor: Actor, text: str) -> tuple[bool, str]:
-    """A paper copy, by the text of its QR code, against the archive; the verdict in words."""
+    """A paper copy, by the text of its QR code (a record's or a daily log's), against the archive; the verdict in
+    words. The code is read by the one parser of printed anchors (domain.anchor), earlier prints included."""
+    from monitor_app.domain.anchor import AnchorError, parse_anchor
     actor.require("verify")
     try:
-        code = parse_printed_code(text)
-    except ValueError as exc:
-        return False, str(exc)
-    ok, message = check_paper_copy(db, actor, code.record_uid, code.content_hash)
-    if code.chain_seq is not None:
-        with db.reader() as s:
-            at = s.scalar(select(AuditEvent.row_hash).where(AuditEvent.seq == code.chain_seq))
-        if at is None:
-            ok, message = False, message + f" The audit chain has no row {code.chain_seq}, which the copy anchors."
-        elif at != code.chain_head:
-            ok, message = False, message + (f" The audit chain's row {code.chain_seq} differs from the one printed: "
-                                            "the chain was changed after printing.")
+        anchor = parse_anchor(text)
+    except AnchorError as exc:
+        return False, f"This is {exc}."
+    if anchor.record_uid is not None:
+        ok, message = check_paper_copy(db, actor, anchor.record_uid, anchor.content_hash)
+    else:
+        ok, message = True, f"Daily log of {anchor.day.isoformat()}."
+    if anchor.chain is not None:
+        broken = check_anchor(db, actor, Anchor(anchor.chain))
+        if broken:
+            ok, message = False, message + " But the audit chain does NOT pass through the printed head: " + \
+                "; ".join(broken) + "."
         else:
-            message += f" The audit chain up to row {code.chain_seq} is the one printed."
+            message += f" The audit chain still passes through row {anchor.chain.seq} as printed."
     return ok, message
 
 
@@ -236,3 +209,49 @@ def record_course_export(db: Database, actor: Actor, course_id: int, detail: str
     actor.require("export")
     with db.transaction() as s:
         audit.write(s, actor, "export", "course", course_id, reason=detail)
+
+
+# ---------------------------------------------------------------------------------------------------- anchors
+
+def chain_head(db: Database) -> ChainHead:
+    """Where the audit chain ends now: what a printed page anchors."""
+    with db.reader() as s:
+        return head_in(s)
+
+
+def head_in(s) -> ChainHead:
+    last = s.execute(select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return ChainHead(last.seq, last.row_hash) if last else ChainHead(0, audit.GENESIS)
+
+
+def chain_problem(rows: dict[int, str], chain: ChainHead) -> str | None:
+    """Does a chain (row position -> row hash) still pass through a printed head?"""
+    if chain.seq == 0:
+        return None
+    found = rows.get(chain.seq)
+    if found is None:
+        return (f"audit row {chain.seq}, printed as the chain head, is missing: rows were removed "
+                f"(the chain now ends at row {max(rows, default=0)})")
+    if found != chain.row_hash:
+        return (f"audit row {chain.seq} no longer has the printed hash {chain.row_hash[:12]} (it has {found[:12]}): "
+                "the chain up to that row was changed or recomputed")
+    return None
+
+
+def check_anchor(db: Database, actor: Actor, anchor: Anchor) -> list[str]:
+    """What no longer matches a printed anchor (empty: the archive still holds what was printed)."""
+    actor.require("verify")
+    problems = []
+    if anchor.chain is not None:
+        with db.reader() as s:
+            row = s.execute(select(AuditEvent.row_hash).where(AuditEvent.seq == anchor.chain.seq)).first()
+            last = head_in(s).seq
+        problem = chain_problem({anchor.chain.seq: row.row_hash} if row else {last: ""} if last else {},
+                                anchor.chain)
+        if problem:
+            problems.append(problem)
+    if anchor.record_uid is not None:
+        ok, message = check_paper_copy(db, actor, anchor.record_uid, anchor.content_hash)
+        if not ok:
+            problems.append(message)
+    return problems

@@ -8,12 +8,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
-from monitor_app.storage.models import User
+from monitor_app.storage.models import ClinicSettings, User
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -21,8 +22,45 @@ MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username, user.full_name, user.credentials, Role(user.role))
+def actor_of(user: User, db: Database | None = None) -> Actor:
+    """The actor of a signed-in user; bound to its archive, every check reads the user's role there."""
+    return Actor(user.id, user.username, user.full_name, user.credentials, Role(user.role), db)
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many wrong passwords: the account waits out its lock; attempts meanwhile neither count nor extend it."""
+
+
+class AccountDisabled(AuthenticationFailed):
+    """An administrator disabled the account."""
+
+
+LOCKOUT_FAILURES_RANGE = (3, 20)
+LOCKOUT_MINUTES_RANGE = (1, 1440)
+
+
+def lockout_policy(s: Session) -> tuple[int, timedelta]:
+    """Failures before a lock and how long it lasts: clinic settings (SPEC 9), 5 and 15 minutes by default."""
+    row = s.get(ClinicSettings, 1)
+    if row is None:
+        return MAX_FAILURES, LOCKOUT
+    return row.lockout_failures, timedelta(minutes=row.lockout_minutes)
+
+
+def set_lockout_policy(db: Database, actor: Actor, failures: int, minutes: int, reason: str = "") -> None:
+    """The clinic's lock-out: `failures` wrong passwords in a row lock an account for `minutes`."""
+    actor.require("clinic_settings")
+    for field, value, (low, high), label in (("lockout_failures", failures, LOCKOUT_FAILURES_RANGE,
+                                              "Wrong passwords before a lock-out"),
+                                             ("lockout_minutes", minutes, LOCKOUT_MINUTES_RANGE,
+                                              "Lock-out minutes")):
+        if not isinstance(value, int) or not low <= value <= high:
+            raise FieldError(field, f"{label} must be a whole number from {low} to {high}.")
+    with db.transaction() as s:
+        row = s.get(ClinicSettings, 1)
+        before = audit.snapshot(row)
+        row.lockout_failures, row.lockout_minutes = failures, minutes
+        audit.changed(s, actor, row, before, reason=reason or "lock-out changed")
 
 
 def _check_password_rules(password: str) -> None:
@@ -95,39 +133,74 @@ def _matches(user: User, password: str) -> bool:
         return False
 
 
-def check_password(s: Session, user: User, password: str, now: datetime) -> None:
-    """Verify a password inside the caller's transaction, counting failures towards the lock-out.
+def _locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
 
-    A failure is recorded in its own transaction by the caller (sign_in) or raised for the caller to roll back
-    the action it guarded; the failure counter is then written by `record_failure`.
+
+def check_password(s: Session, user: User, password: str, now: datetime) -> None:
+    """Verify a password inside the caller's transaction.
+
+    A locked account is refused before its password is looked at, so trying during the lock tells nothing and
+    changes nothing. A failure is written by `record_failure`, in its own transaction, after the caller rolled
+    back what the password guarded.
     """
     if not user.active:
-        raise AuthenticationFailed("This account is disabled.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise AuthenticationFailed(f"This account is locked after {MAX_FAILURES} wrong passwords; "
-                                   f"try again after {user.locked_until.astimezone():%H:%M}.")
+        raise AccountDisabled("This account is disabled.")
+    if _locked(user, now):
+        settings = s.get(ClinicSettings, 1)
+        until = user.locked_until.astimezone(clinic_zone(settings.timezone if settings else None))
+        raise AccountLocked(f"This account is locked after too many wrong passwords until "
+                            f"{until:%H:%M %Z}; an administrator can unlock it.")
     if not _matches(user, password):
         raise AuthenticationFailed("Wrong user name or password.")
 
 
 def record_failure(db: Database, username: str, now: datetime | None = None) -> None:
+    """Audit a refused sign-in or password re-entry; a wrong password counts towards the lock-out.
+
+    Refusals of a locked or disabled account are audited without counting: a lock is never extended by
+    attempts made while it lasts (OWASP), so nobody can keep a colleague out by retrying.
+    """
     now = now or datetime.now(timezone.utc)
     with db.transaction() as s:
         user = s.scalar(select(User).where(User.username == username))
-        anonymous = Actor(None, username[:64], "", "", Role.NURSE)
         if user is None:
-            audit.write(s, anonymous, "login_failed", "user", "", reason="unknown user name")
+            anonymous = Actor(None, username[:64], "", "", Role.NURSE)
+            audit.write(s, anonymous, "login_failed", "user", "", reason="unknown user name", now=now)
             return
+        actor = actor_of(user)
+        if not user.active:
+            audit.write(s, actor, "login_refused", "user", user.id, reason="account disabled", now=now)
+            return
+        if _locked(user, now):
+            audit.write(s, actor, "login_refused", "user", user.id,
+                        reason=f"account locked until {user.locked_until.isoformat()}", now=now)
+            return
+        failures, lockout = lockout_policy(s)
         before = audit.snapshot(user)
         user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
+        if user.failed_logins >= failures:
+            user.locked_until = now + lockout
             user.failed_logins = 0
-        audit.changed(s, actor_of(user), user, before, action="login_failed")
+            audit.changed(s, actor, user, before, action="locked_out",
+                          reason=f"{failures} wrong passwords; locked for {lockout.total_seconds() / 60:g} minutes")
+        else:
+            audit.changed(s, actor, user, before, action="login_failed", reason="wrong password")
+
+
+def unlock_user(db: Database, actor: Actor, username: str) -> None:
+    """An administrator ends a lock early (and clears the count of wrong passwords)."""
+    actor.require("manage_users")
+    with db.transaction() as s:
+        user = _get(s, username)
+        before = audit.snapshot(user)
+        user.locked_until = None
+        user.failed_logins = 0
+        audit.changed(s, actor, user, before, action="unlock")
 
 
 def sign_in(db: Database, username: str, password: str, now: datetime | None = None) -> Actor:
-    """Check the password, write the login to the audit trail, and return the actor."""
+    """Check the password, write the login to the audit trail, and return the actor (bound to `db`)."""
     now = now or datetime.now(timezone.utc)
     try:
         with db.transaction() as s:
@@ -138,11 +211,11 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
             before = audit.snapshot(user)
             user.failed_logins = 0
             user.locked_until = None
-            actor = actor_of(user)
+            actor = actor_of(user, db)
             if before != audit.snapshot(user):
                 audit.changed(s, actor, user, before, action="login")
             else:
-                audit.write(s, actor, "login", "user", user.id)
+                audit.write(s, actor, "login", "user", user.id, now=now)
             return actor
     except AuthenticationFailed:
         record_failure(db, username.strip(), now)
@@ -156,3 +229,15 @@ def reauthenticate(s: Session, actor: Actor, password: str, now: datetime) -> Us
         raise AuthenticationFailed("Only a signed-in user can sign.")
     check_password(s, user, password, now)
     return user
+
+
+def authenticate_elsewhere(row: dict, password: str) -> Actor:
+    """Check a password against a user row of another archive: the backup being restored when this archive is
+    gone, or the file being imported into an empty one (no one here to ask). Nothing is written anywhere."""
+    user = User(**{k: row.get(k) for k in ("id", "username", "full_name", "credentials", "role", "password_hash",
+                                             "active")})
+    if not user.active:
+        raise AccountDisabled("This account is disabled.")
+    if not _matches(user, password):
+        raise AuthenticationFailed("Wrong user name or password.")
+    return actor_of(user)

@@ -5,6 +5,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,6 +27,8 @@ BACKUPS_KEPT_DAYS = 14
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_WRITE_LOCK = 4242001  # PostgreSQL advisory lock serialising writes (services.audit takes it too)
 _READ_ONLY = "chairside_read_only"  # execution option of Database.reader's connections
+DB_KEY = "chairside.database"  # Session.info key: the Database a transaction belongs to
+_writing = threading.local()  # how many write transactions this thread has open
 
 
 class DatabaseError(ChairsideError):
@@ -63,15 +66,35 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls everything back on any error."""
-        with self.sessionmaker() as session:
-            with session.begin():
-                if self.engine.dialect.name == "postgresql":
-                    # One writer at a time, like SQLite's BEGIN IMMEDIATE: a row read here cannot be changed by
-                    # another workstation before this commits (no stale version, no lock-order deadlock).
-                    # The same key as the audit chain's lock, which is then already held.
-                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
-                yield session
+        """One unit of work: commits on success, rolls everything back on any error.
+
+        An error may carry `after_rollback` (a list of callables): what must be written even though this unit
+        was rolled back (the audit row of a refused attempt). They run once the lock of this unit is released.
+        """
+        _writing.depth = getattr(_writing, "depth", 0) + 1
+        try:
+            with self.sessionmaker() as session:
+                session.info[DB_KEY] = self
+                with session.begin():
+                    if self.engine.dialect.name == "postgresql":
+                        # One writer at a time, like SQLite's BEGIN IMMEDIATE: a row read here cannot be changed by
+                        # another workstation before this commits (no stale version, no lock-order deadlock).
+                        # The same key as the audit chain's lock, which is then already held.
+                        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
+                    yield session
+        except Exception as exc:
+            _writing.depth -= 1
+            if not _writing.depth:
+                for later in exc.__dict__.pop("after_rollback", ()):
+                    later()
+            raise
+        else:
+            _writing.depth -= 1
+
+    @property
+    def writing(self) -> bool:
+        """Is a write transaction open in this thread (so another one would wait for its lock)?"""
+        return getattr(_writing, "depth", 0) > 0
 
     @contextmanager
     def reader(self) -> Iterator[Session]:

@@ -71,6 +71,9 @@ class ClinicSettings(Base):
     checklist_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
     default_profile_id: Mapped[int | None] = mapped_column(ForeignKey("threshold_profiles.id"))
     default_schedule_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_schedules.id"))
+    # Lock-out after wrong passwords (SPEC 9): this many in a row lock the account for this many minutes.
+    lockout_failures: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    lockout_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
 
 
 class ThresholdProfile(Base):

@@ -211,6 +211,11 @@ class FloorView(QWidget):
         head.addSpacing(16)
         head.addWidget(self.updated, 0, Qt.AlignBottom)
         head.addStretch(1)
+        if ctx.signed_in.can("review"):  # the charge nurse's binder: one page a day, anchoring the archive
+            self.daily_log_button = QPushButton("Print today's log")
+            self.daily_log_button.setAccessibleName("Print today's daily clinic log")
+            self.daily_log_button.clicked.connect(self.show_daily_log)
+            head.addWidget(self.daily_log_button, 0, Qt.AlignBottom)
         outer.addLayout(head)
         self.message = MessageLine()
         outer.addWidget(self.message)
@@ -253,6 +258,10 @@ class FloorView(QWidget):
         self.poll_timer.start()
         self.retime_timer.start()
         self.reload()
+
+    def show_daily_log(self) -> None:
+        from monitor_app.ui.pdf_preview import DailyLogPreview
+        DailyLogPreview(self.ctx, self.ctx.now().astimezone(self.ctx.zone).date(), self).exec()
 
     # -- data
     def poll(self) -> None:

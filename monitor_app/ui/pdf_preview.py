@@ -81,9 +81,17 @@ class PdfPreviewDialog(QDialog):
         self.rebuild()
 
     # ------------------------------------------------------------------------------------------ document
+    def build(self) -> tuple[bool, bytes]:
+        return call_service(self.message, session_pdf, self.ctx.db, self.ctx.signed_in, self.session_id,
+                            self.appendix.isChecked(), self.ctx.now())
+
+    def audit(self, action: str, detail: str) -> bool:
+        ok, _ = call_service(self.message, record_export, self.ctx.db, self.ctx.signed_in, self.session_id,
+                             action, self._detail(detail))
+        return ok
+
     def rebuild(self) -> None:
-        ok, data = call_service(self.message, session_pdf, self.ctx.db, self.ctx.signed_in, self.session_id,
-                                self.appendix.isChecked(), self.ctx.now())
+        ok, data = self.build()
         if not ok:
             return
         self.data = data
@@ -132,8 +140,7 @@ class PdfPreviewDialog(QDialog):
         except OSError as exc:
             self.message.show_error(f"Could not save {target}: {exc.strerror or exc}.")
             return None
-        ok, _ = call_service(self.message, record_export, self.ctx.db, self.ctx.signed_in, self.session_id,
-                             "export", self._detail(f"pdf {target.name} (saved from the preview)"))
+        ok = self.audit("export", f"pdf {target.name} (saved from the preview)")
         if ok:
             self.message.show_info(f"Saved to {target}.")
         return target if ok else None
@@ -150,8 +157,7 @@ class PdfPreviewDialog(QDialog):
         if printer is None:
             return False
         self.render_to(printer)
-        ok, _ = call_service(self.message, record_export, self.ctx.db, self.ctx.signed_in, self.session_id,
-                             "print", self._detail(f"pdf printed on {printer.printerName() or 'a file'}"))
+        ok = self.audit("print", f"pdf printed on {printer.printerName() or 'a file'}")
         if ok:
             self.message.show_info(f"Sent {self.page_count} page(s) to the printer.")
         return ok
@@ -184,3 +190,31 @@ class PdfPreviewDialog(QDialog):
             self.accept()
             return
         super().keyPressEvent(event)
+
+
+class DailyLogPreview(PdfPreviewDialog):
+    """Today's daily clinic log in the same preview; its print and save are audited as prints of the log."""
+
+    def __init__(self, ctx: UiContext, day, parent=None):
+        self.day, self.anchor = day, None
+        super().__init__(ctx, 0, parent)
+        self.setWindowTitle(f"Daily clinic log {day.isoformat()} (PDF)")
+        self.appendix.hide()
+
+    def build(self) -> tuple[bool, bytes]:
+        from monitor_app.reports.daily_log import daily_log_pdf
+        ok, result = call_service(self.message, daily_log_pdf, self.ctx.db, self.ctx.signed_in, self.day,
+                                  self.ctx.now())
+        if not ok:
+            return False, b""
+        data, self.anchor = result
+        return True, data
+
+    def audit(self, action: str, detail: str) -> bool:
+        from monitor_app.reports.daily_log import record_print
+        ok, _ = call_service(self.message, record_print, self.ctx.db, self.ctx.signed_in, self.day, action,
+                             f"daily log {detail}; {self.anchor.text if self.anchor else ''}")
+        return ok
+
+    def suggested_name(self) -> str:
+        return f"daily-log_{self.day.isoformat()}.pdf"

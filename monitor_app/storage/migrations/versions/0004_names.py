@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from monitor_app.domain.names import compact_key, search_key
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
