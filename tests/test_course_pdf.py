@@ -59,8 +59,10 @@ def test_course_code_carries_the_digest_of_the_records(demo):
     assert course_digest(hashes) != course_digest(hashes[:-1])
 
 
-def test_export_course_pdf_command_writes_a_clean_pdf_with_embedded_fonts(demo, tmp_path, capsys):
+def test_export_course_pdf_command_writes_a_clean_pdf_with_embedded_fonts(demo, tmp_path, capsys, monkeypatch):
     db, folder = demo
+    monkeypatch.setenv("CHAIRSIDE_USER", "audrey")  # the command acts as a signed-in user (SPEC 7)
+    monkeypatch.setenv("CHAIRSIDE_PASSWORD", "audrey-demo-pass")
     course = zoe_course(db, users.sign_in(db, "audrey", "audrey-demo-pass"))
     out = tmp_path / "course.pdf"
     assert run(["--data-dir", str(folder), "export-course-pdf", str(course), "-o", str(out)]) == 0

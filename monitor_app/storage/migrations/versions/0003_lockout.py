@@ -48,3 +48,9 @@ def _audit_the_new_settings() -> None:
     row["row_hash"] = audit.row_hash(row)
     table = sa.table("audit_events", *(sa.column(k, UTCDateTime() if k == "at" else None) for k in row))
     conn.execute(sa.insert(table), [row])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("clinic_settings") as batch:
+        batch.drop_column("lockout_minutes")
+        batch.drop_column("lockout_failures")
