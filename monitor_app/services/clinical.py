@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor_app.domain.discharge import DischargeScore, scale_name
-from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound,
+from monitor_app.domain.errors import (AuthenticationFailed, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.record import in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
@@ -20,7 +20,7 @@ from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDI
                                         OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
 from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
-from monitor_app.services import audit, settings as clinic
+from monitor_app.services import audit, settings as clinic, versions
 from monitor_app.services.access import Actor
 from monitor_app.services.records import content_hash, get_session_row
 from monitor_app.services.users import reauthenticate, record_failure
@@ -161,9 +161,7 @@ def _open_session(s: Session, actor: Actor, session_id: int, expected_version: i
                   allow_locked: bool = False) -> InfusionSession:
     actor.require("document")
     row = get_session_row(s, session_id)
-    if expected_version is not None and row.version != expected_version:
-        raise ConcurrentEdit("This session was changed at another workstation; it has been reloaded. "
-                             "Check it and try again.")
+    versions.check(row, expected_version, "session")
     if row.status in (Status.SIGNED.value, Status.REVIEWED.value) and not allow_locked:
         raise RuleViolation("This record is signed and locked; add a signed addendum instead.")
     return row
@@ -346,6 +344,7 @@ def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, cha
     a = Amendment(session_id=row.id, target="reading", target_id=reading.id, kind="amendment", changes=diff,
                   reason=reason, user_id=actor.user_id, at=now, addendum_id=addendum_id)
     s.add(a)
+    versions.bump(reading)
     audit.created(s, actor, a, session_id=row.id, action="amend", reason=reason)
     # Flags of the changed values no longer apply; the new values are evaluated afresh.
     changed_params = set(diff)
@@ -355,6 +354,7 @@ def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, cha
             if f.parameter in changed_params:
                 before = audit.snapshot(f)
                 f.cleared_by_amendment_id = a.id
+                versions.bump(f)
                 audit.changed(s, actor, f, before, action="clear", reason="value amended", session_id=row.id)
         new_values = {**current, **{f: new for f, (_o, new) in diff.items()}}
         _flag(s, actor, row, reading, {k: (new_values[k] if k in changed_params else None) for k in VITAL_FIELDS},
@@ -383,17 +383,24 @@ def _reading(s: Session, reading_id: int) -> Reading:
 
 def amend_reading(db: Database, actor: Actor, reading_id: int, changes: dict[str, Any], reason: str, *,
                   expected_version: int | None = None, now: datetime | None = None) -> int:
-    """Correct a reading: the original stays, the amendment holds old value, new value, reason, who and when."""
+    """Correct a reading: the original stays, the amendment holds old value, new value, reason, who and when.
+
+    `expected_version` is the version of the reading as the author loaded it (ReadingView.version).
+    """
     now = _now(now)
     with db.transaction() as s:
         r = _reading(s, reading_id)
-        row = _open_session(s, actor, r.session_id, expected_version)
+        row = _open_session(s, actor, r.session_id)
+        versions.check(r, expected_version, "reading")
         return _amend(s, actor, row, r, changes, reason, now).id
 
 
 def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: int, reason: str, *,
                           expected_version: int | None = None, now: datetime | None = None) -> int:
-    """Mark a reading or an event entered in error: it stays visible, struck through, with the reason."""
+    """Mark a reading or an event entered in error: it stays visible, struck through, with the reason.
+
+    `expected_version` is the version of the reading or event as the author loaded it.
+    """
     now = _now(now)
     reason = _text("reason", reason, "Reason", 2000, required=True)
     model = {"reading": Reading, "event": Event}.get(target)
@@ -403,7 +410,8 @@ def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: in
         obj = s.get(model, target_id)
         if obj is None:
             raise NotFound(f"There is no {target} with id {target_id}.")
-        row = _open_session(s, actor, obj.session_id, expected_version)
+        row = _open_session(s, actor, obj.session_id)
+        versions.check(obj, expected_version, target)
         done = s.scalar(select(Amendment.id).where(Amendment.target == target, Amendment.target_id == target_id,
                                                    Amendment.kind == "entered_in_error"))
         if done is not None:
@@ -411,12 +419,14 @@ def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: in
         a = Amendment(session_id=row.id, target=target, target_id=target_id, kind="entered_in_error", changes={},
                       reason=reason, user_id=actor.user_id, at=now)
         s.add(a)
+        versions.bump(obj)
         audit.created(s, actor, a, session_id=row.id, action="entered_in_error", reason=reason)
         if target == "reading":
             for f in s.scalars(select(Flag).where(Flag.reading_id == target_id,
                                                   Flag.cleared_by_amendment_id.is_(None))):
                 before = audit.snapshot(f)
                 f.cleared_by_amendment_id = a.id
+                versions.bump(f)
                 audit.changed(s, actor, f, before, action="clear", reason="reading entered in error",
                               session_id=row.id)
         return a.id
@@ -482,7 +492,8 @@ def order_schedule(db: Database, actor: Actor, session_id: int, schedule: Schedu
 
 
 def acknowledge_flag(db: Database, actor: Actor, flag_id: int, action: str, action_text: str = "", *,
-                     now: datetime | None = None) -> int:
+                     expected_version: int | None = None, now: datetime | None = None) -> int:
+    """The action taken for a flag; `expected_version` is the flag's version as the nurse saw it."""
     now = _now(now)
     if action not in ACK_ACTIONS:
         raise FieldError("action", "Choose the action taken: " + ", ".join(ACK_ACTIONS.values()) + ".")
@@ -493,12 +504,14 @@ def acknowledge_flag(db: Database, actor: Actor, flag_id: int, action: str, acti
         if flag is None:
             raise NotFound(f"There is no flag with id {flag_id}.")
         row = _open_session(s, actor, flag.session_id)
+        versions.check(flag, expected_version, "flag")
         if s.scalar(select(FlagAcknowledgement.id).where(FlagAcknowledgement.flag_id == flag_id)) is not None:
             raise RuleViolation("This flag is already acknowledged.")
         ack = FlagAcknowledgement(flag_id=flag_id, session_id=row.id, action=action,
                                   action_text=_text("action_text", action_text, "Action", 2000),
                                   user_id=actor.user_id, at=now)
         s.add(ack)
+        versions.bump(flag)
         audit.created(s, actor, ack, session_id=row.id, action="acknowledge")
         return ack.id
 

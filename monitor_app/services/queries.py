@@ -51,6 +51,19 @@ def get_reading(db: Database, actor: Actor, reading_id: int) -> tuple[ReadingVie
         return load_reading(s, reading_id)
 
 
+def version_of(db: Database, actor: Actor, target: str, target_id: int) -> int:
+    """The current version of a reading, event or flag: what a refused change retries with."""
+    from monitor_app.domain.errors import NotFound
+    from monitor_app.storage.models import Event, Flag, Reading
+    actor.require("read")
+    model = {"reading": Reading, "event": Event, "flag": Flag}[target]
+    with db.reader() as s:
+        version = s.scalar(select(model.version).where(model.id == target_id))
+    if version is None:
+        raise NotFound(f"There is no {target} with id {target_id}.")
+    return version
+
+
 def _patient_view(p: Patient) -> PatientView:
     return PatientView(p.id, p.mrn, p.family_name, p.given_name, p.date_of_birth, p.sex, p.weight_kg, p.allergies,
                        p.notes)

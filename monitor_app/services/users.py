@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
-from monitor_app.services import audit
+from monitor_app.services import audit, versions
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import User
@@ -67,20 +67,27 @@ def _get(s: Session, username: str) -> User:
     return user
 
 
-def disable_user(db: Database, actor: Actor, username: str, reason: str = "") -> None:
+def disable_user(db: Database, actor: Actor, username: str, reason: str = "", *,
+                 expected_version: int | None = None) -> None:
+    """`expected_version` is User.version as the administrator's screen loaded it (sign-ins do not change it)."""
     actor.require("manage_users")
     with db.transaction() as s:
         user = _get(s, username)
+        versions.check(user, expected_version, "user account")
+        versions.bump(user)
         before = audit.snapshot(user)
         user.active = False
         audit.changed(s, actor, user, before, action="disable", reason=reason)
 
 
-def reset_password(db: Database, actor: Actor, username: str, new_password: str) -> None:
+def reset_password(db: Database, actor: Actor, username: str, new_password: str, *,
+                   expected_version: int | None = None) -> None:
     actor.require("manage_users")
     _check_password_rules(new_password)
     with db.transaction() as s:
         user = _get(s, username)
+        versions.check(user, expected_version, "user account")
+        versions.bump(user)
         before = audit.snapshot(user)
         user.password_hash = _hasher.hash(new_password)
         user.failed_logins = 0

@@ -16,7 +16,7 @@ from monitor_app.storage.db import MIGRATIONS, Database, DatabaseError, backup_s
 log = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions; tests/test_migrations.py checks it against Alembic's own head.
-HEAD = "0001"
+HEAD = "0002"
 
 
 def alembic_config(db: Database):

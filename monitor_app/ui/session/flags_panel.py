@@ -12,7 +12,8 @@ from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import FlagView, ReadingView, SessionRecord
 from monitor_app.domain.session import ACK_ACTIONS
 from monitor_app.domain.thresholds import Level
-from monitor_app.services import clinical
+from monitor_app.domain.errors import ConcurrentEdit
+from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import FormDialog, sized_font
@@ -27,6 +28,7 @@ class AcknowledgeDialog(FormDialog):
     def __init__(self, ctx: UiContext, flag: FlagView, measured_at, parent=None):
         super().__init__(ctx, "Acknowledge flag", parent)
         self.flag = flag
+        self.expected_version = flag.version
         self.set_intro(f"<b>{flag_line(flag, measured_at, ctx.zone)}</b> ({flag.level.value})")
         self.action = self.add_field("action", "Action taken:", QComboBox())
         for key, label in ACK_ACTIONS.items():
@@ -35,8 +37,13 @@ class AcknowledgeDialog(FormDialog):
         self.ok_button.setText("Acknowledge")
 
     def submit(self) -> None:
-        clinical.acknowledge_flag(self.ctx.db, self.ctx.signed_in, self.flag.id, self.action.currentData(),
-                                  self.action_text.text(), now=self.ctx.now())
+        try:
+            clinical.acknowledge_flag(self.ctx.db, self.ctx.signed_in, self.flag.id, self.action.currentData(),
+                                      self.action_text.text(), expected_version=self.expected_version,
+                                      now=self.ctx.now())
+        except ConcurrentEdit:
+            self.expected_version = queries.version_of(self.ctx.db, self.ctx.signed_in, "flag", self.flag.id)
+            raise
 
 
 class FlagsPanel(QWidget):
