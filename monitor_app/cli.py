@@ -100,12 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(args, *, create: bool = True):
+def _open(args, *, create: bool = False, restoring: bool = False):
     from monitor_app.logs import setup_logging
     from monitor_app.services.settings import bootstrap
     from monitor_app.storage.db import open_database, resolve_url
     _url, data_dir = resolve_url(args.database_url, args.data_dir)
-    db = open_database(args.database_url, args.data_dir, create=create)
+    db = open_database(args.database_url, args.data_dir, create=create, restoring=restoring)
     setup_logging(data_dir)  # only once the archive opened: a refused command leaves nothing behind
     bootstrap(db)
     return db
@@ -128,7 +128,7 @@ def _password(prompt: str) -> str:
 
 def _cmd_demo(args) -> int:
     from monitor_app.services.demo import create_demo
-    db = _open(args)
+    db = _open(args, create=True)
     accounts = create_demo(db)
     print("Demo clinic created. Sign in with:")
     for username, password, role in accounts:
@@ -200,7 +200,7 @@ def _cmd_import_json(args) -> int:
     checked = check_file(_existing_file(args.file))  # a bad file is refused before any archive is created
     url, data_dir = resolve_url(args.database_url, args.data_dir)
     created_here = url.startswith("sqlite") and not data_dir.exists()
-    db = _open(args)
+    db = _open(args, create=True)
     try:
         n = import_archive(db, SYSTEM, checked)
     except BaseException:
@@ -224,7 +224,7 @@ def _cmd_restore(args) -> int:
     from monitor_app.services.backup import restore
     from monitor_app.services.access import SYSTEM
     path = _existing_file(args.file)
-    kept = restore(_open(args), SYSTEM, path)
+    kept = restore(_open(args, restoring=True), SYSTEM, path)
     print(f"Archive restored from {args.file}" + (f"; the previous archive is kept at {kept}." if kept else "."))
     return 0
 

@@ -80,7 +80,7 @@ def test_a_file_that_is_not_a_database_is_refused_with_a_clear_message(tmp_path)
 def test_the_archive_file_is_readable_by_its_owner_only(tmp_path):
     old = os.umask(0o022)  # a permissive umask must not matter
     try:
-        db = open_database(None, tmp_path / "fresh")
+        db = open_database(None, tmp_path / "fresh", create=True)
     finally:
         os.umask(old)
     try:

@@ -34,7 +34,7 @@ def no_error_dialog(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """One demo clinic for the read-mostly tests of this module (creating it takes a few seconds)."""
-    database = open_database(None, tmp_path_factory.mktemp("demo"))
+    database = open_database(None, tmp_path_factory.mktemp("demo"), create=True)
     create_demo(database)
     yield database
     database.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
-from monitor_app.storage.db import Database, backup_sqlite, backups_dir
+from monitor_app.storage.db import Database, adopt_archive, backup_sqlite, backups_dir
 from monitor_app.storage.migrate import alembic_config, upgrade
 
 
@@ -41,6 +41,7 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
         kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         export_archive(db, actor, kept)
         import_archive(db, actor, checked, replace=True)
+        adopt_archive(db)
         _audit_restore(db, actor, source, kept)
         return kept
     try:
@@ -72,6 +73,7 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
         src.close()
     os.chmod(target, 0o600)
     upgrade(db)  # a backup made by an earlier version gets this version's schema
+    adopt_archive(db)
     _audit_restore(db, actor, source, kept)
     return kept
 

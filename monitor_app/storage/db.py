@@ -1,10 +1,12 @@
 """Engine set-up for SQLite (default, in the user data directory) and PostgreSQL, migrations and backups."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -32,6 +34,18 @@ class DatabaseError(ChairsideError):
     """The database cannot be opened or used as it is (unreadable, not Chairside's, or from a newer version)."""
 
 
+class ArchiveMissing(DatabaseError):
+    """The archive this data directory held is gone, empty or replaced: never silently started afresh."""
+
+
+class NotSaved(DatabaseError):
+    """A change did not reach the archive file the next start opens (deleted or replaced while open)."""
+
+
+# The data directory remembers the id of each archive it has opened, by where the archive lives.
+IDENTITY_FILE = "archive-identity.json"
+
+
 def default_data_dir() -> Path:
     import platformdirs
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -52,6 +66,11 @@ class Database:
     data_dir: Path
     engine: Engine
     sessionmaker: sessionmaker
+    archive_id: str | None = None
+    read_only: bool = False
+    # (device, inode) of the SQLite file opened: a commit must land in the file at the archive's path.
+    file_identity: tuple[int, int] | None = None
+    file_path: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,6 +78,8 @@ class Database:
 
     @property
     def sqlite_path(self) -> Path | None:
+        if self.file_path is not None:
+            return self.file_path
         return Path(self.engine.url.database) if self.is_sqlite and self.engine.url.database else None
 
     @contextmanager
@@ -72,6 +93,10 @@ class Database:
                     # The same key as the audit chain's lock, which is then already held.
                     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
                 yield session
+                session.flush()
+                self.check_still_the_archive(session)
+        # After the commit too: a file swapped in between would have taken this change with it.
+        self.check_still_the_archive(None, committed=True)
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -82,17 +107,66 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def check_still_the_archive(self, session: Session | None, committed: bool = False) -> None:
+        """Refuse to call a change saved when the file written is no longer the archive at its path.
+
+        SQLite keeps writing to a deleted or replaced file through its open descriptor, so a save there would
+        "succeed" and be lost at the next start. One stat() of the path per write transaction tells.
+        """
+        path = self.sqlite_path
+        if path is None or self.file_identity is None:
+            if session is not None and self.archive_id is not None:
+                self._check_archive_id(session)
+            return
+        try:
+            st = os.stat(path)
+            same = (st.st_dev, st.st_ino) == self.file_identity and st.st_size > 0
+        except OSError:
+            same = False
+        if same and session is not None and self.archive_id is not None:
+            self._check_archive_id(session)  # the file rewritten in place holds another archive
+            return
+        if not same:
+            what = ("may not be in the archive" if committed else "was NOT saved")
+            raise NotSaved(f"The archive file {path} was deleted or replaced while Chairside had it open: this "
+                           f"change {what}. Close Chairside and restore the archive "
+                           f"({newest_backup_hint(self.data_dir)}).")
+
+    def _check_archive_id(self, session: Session) -> None:
+        found = session.execute(text("SELECT archive_id FROM archive_identity WHERE id = 1")).scalar()
+        if found != self.archive_id:
+            raise NotSaved(f"The archive at {self.sqlite_path or self.url_for_messages} was replaced by another "
+                           "archive while Chairside had it open: this change was NOT saved. Close Chairside and "
+                           f"check which archive this is ({newest_backup_hint(self.data_dir)}).")
+
+    @property
+    def url_for_messages(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
 
 def open_database(database_url: str | None = None, data_dir: str | os.PathLike | None = None, *,
-                  migrate: bool = True, create: bool = True) -> Database:
-    """Open (and by default create and migrate) the Chairside database."""
+                  migrate: bool = True, create: bool = False, read_only: bool = False,
+                  restoring: bool = False) -> Database:
+    """Open (and migrate) the Chairside archive; only `create=True` makes a new one, and only where none was.
+
+    `read_only` opens without writing anything (verify on a read-only copy); `restoring` lets `restore` open a
+    missing, empty or replaced archive in order to put a backup in its place.
+    """
     url, directory = resolve_url(database_url, data_dir)
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"Database URL is not valid: {url.split('@')[-1]}") from None
+    remembered = remembered_archive_id(directory, url)
+    file_identity = path = None
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed, directory, create)
+        path = _sqlite_file(parsed)
+        if path is not None:
+            _check_sqlite_file(path, directory, remembered, create, restoring)
+        engine = _sqlite_engine(parsed, directory, create or restoring, read_only)
+        if path is not None and path.exists():
+            st = os.stat(path)
+            file_identity = (st.st_dev, st.st_ino)
     else:
         try:
             engine = create_engine(url, pool_pre_ping=True)
@@ -101,16 +175,206 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
             raise DatabaseError(f"Database URL cannot be used: no driver for {parsed.drivername!r} (use "
                                 "sqlite:///FILE or postgresql+psycopg://HOST/DATABASE).") from None
     db = Database(url=url, data_dir=directory, engine=engine,
-                  sessionmaker=sessionmaker(engine, expire_on_commit=False))
-    if migrate:
-        from monitor_app.storage.migrate import upgrade
-        upgrade(db)
+                  sessionmaker=sessionmaker(engine, expire_on_commit=False), read_only=read_only,
+                  file_identity=file_identity, file_path=path)
+    try:
+        if not create and not restoring:
+            _require_schema(db)
+        if migrate and not read_only:
+            from monitor_app.storage.migrate import upgrade
+            upgrade(db)
+        _establish_identity(db, remembered, restoring)
+    except BaseException:
+        db.dispose()
+        raise
     return db
 
 
-def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
-    path = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+def _sqlite_file(parsed) -> Path | None:
+    return Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+
+
+def _check_sqlite_file(path: Path, directory: Path, remembered: str | None, create: bool, restoring: bool) -> None:
+    """A missing or empty file where an archive was is an error naming it; a new one only where none ever was."""
+    if restoring:
+        return
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if size is None and create and remembered is None:
+        return
+    if size is None or size == 0:
+        if remembered is None and create:  # an empty file where no archive ever was: made into one
+            return
+        state = "is missing" if size is None else "is empty (0 bytes)"
+        if remembered is None and size is None:
+            raise ArchiveMissing(f"No Chairside database at {path}. {_restore_hint(directory)}")
+        raise ArchiveMissing(f"The Chairside archive {path} {state}; Chairside will not start a new one in its "
+                             f"place. {_restore_hint(directory)}")
+
+
+def _require_schema(db: Database) -> None:
+    """Opening without creating: a database without Chairside's schema is not an archive to work in."""
+    from monitor_app.storage.migrate import current_revision
+    if current_revision(db) is None:
+        where = db.sqlite_path or db.url_for_messages
+        raise ArchiveMissing(f"No Chairside archive in {where} (the database holds no Chairside schema). "
+                             f"{_restore_hint(db.data_dir)}")
+
+
+def _establish_identity(db: Database, remembered: str | None, restoring: bool) -> None:
+    """Read the archive's id; a data directory that knew another archive here refuses this one."""
+    from sqlalchemy import inspect as sa_inspect
+    with db.engine.connect() as conn:
+        if not sa_inspect(conn).has_table("archive_identity"):
+            return  # an archive of an earlier schema opened without migrating (verify): nothing to compare
+        found = conn.execute(text("SELECT archive_id FROM archive_identity WHERE id = 1")).scalar()
+    if found is None:
+        if db.read_only:
+            return
+        found = str(uuid.uuid4())
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO archive_identity (id, archive_id, created_at) VALUES (1, :a, :t)"),
+                         {"a": found, "t": datetime.now(timezone.utc).replace(tzinfo=None)
+                          if db.is_sqlite else datetime.now(timezone.utc)})
+    if remembered is not None and found != remembered and not restoring:
+        where = db.sqlite_path or db.url_for_messages
+        raise ArchiveMissing(f"The archive at {where} is not the one this data directory ({db.data_dir}) held: it "
+                             f"was replaced. Chairside will not work in it. {_restore_hint(db.data_dir)}")
+    db.archive_id = found
+    if found != remembered and not db.read_only and not restoring:
+        remember_archive(db)
+
+
+def adopt_archive(db: Database) -> None:
+    """After a restore: the archive now at the path is the one this data directory holds."""
+    if db.sqlite_path is not None:
+        st = os.stat(db.sqlite_path)
+        db.file_identity = (st.st_dev, st.st_ino)
+    db.archive_id = None
+    _establish_identity(db, None, restoring=False)
+
+
+def archive_key(url: str) -> str:
+    """Where an archive lives, as the data directory records it (never with a password)."""
+    parsed = make_url(url)
+    path = _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
     if path is not None:
+        return "sqlite:" + str(path.resolve())
+    return parsed.render_as_string(hide_password=True).replace("***", "")
+
+
+def _identities(directory: Path) -> dict:
+    try:
+        return json.loads((directory / IDENTITY_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise DatabaseError(f"The archive identity file {directory / IDENTITY_FILE} cannot be read "
+                            f"({getattr(exc, 'strerror', None) or type(exc).__name__}).") from None
+
+
+def remembered_archive_id(directory: Path, url: str) -> str | None:
+    entry = _identities(directory).get(archive_key(url))
+    return entry.get("archive_id") if isinstance(entry, dict) else None
+
+
+def remember_archive(db: Database) -> None:
+    """Write down the archive's id beside the database (synced: it is what tells a replaced archive)."""
+    known = _identities(db.data_dir)
+    known[archive_key(db.url)] = {"archive_id": db.archive_id,
+                                  "remembered_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    try:
+        db.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file_atomically(db.data_dir / IDENTITY_FILE, json.dumps(known, indent=1).encode("utf-8"))
+    except OSError as exc:  # a read-only data directory: the archive works, it is just not remembered
+        log.warning("archive identity not written (%s)", exc.strerror or type(exc).__name__)
+
+
+def archive_state(database_url: str | None, data_dir: str | os.PathLike | None) -> str:
+    """For the first-run set-up: "fresh" (no archive was ever here: set one up), "present" (open it), or
+    "missing" (this data directory held an archive that is gone or empty: offer the backups, never a new one)."""
+    url, directory = resolve_url(database_url, data_dir)
+    remembered = remembered_archive_id(directory, url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        exists = path is None or (path.exists() and path.stat().st_size > 0)
+    else:
+        try:
+            probe = create_engine(url, connect_args={"connect_timeout": 10})
+            try:
+                with probe.connect() as conn:
+                    from sqlalchemy import inspect as sa_inspect
+                    exists = sa_inspect(conn).has_table("alembic_version")
+            finally:
+                probe.dispose()
+        except Exception:
+            return "missing" if remembered else "fresh"
+    if exists:
+        return "present"
+    return "missing" if remembered else "fresh"
+
+
+def newest_backup(directory: Path) -> Path | None:
+    folder = directory / "backups"
+    try:
+        copies = [p for p in folder.iterdir() if p.suffix in (".sqlite", ".json") and p.is_file()]
+    except OSError:
+        return None
+    return max(copies, key=lambda p: p.stat().st_mtime) if copies else None
+
+
+def newest_backup_hint(directory: Path) -> str:
+    newest = newest_backup(directory)
+    return f"newest backup: {newest}" if newest else f"no backup found in {directory / 'backups'}"
+
+
+def _restore_hint(directory: Path) -> str:
+    newest = newest_backup(directory)
+    if newest is None:
+        return f"No backup was found in {directory / 'backups'}; restore one with: monitor-app restore FILE."
+    return f"The newest backup is {newest}; restore it with: monitor-app restore {newest}"
+
+
+def write_file_atomically(target: Path, data: bytes) -> None:
+    """Temporary file beside the target, synced, renamed, the folder synced: whole or not at all."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    sync_folder(target.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sqlite_engine(parsed, directory: Path, create: bool, read_only: bool = False) -> Engine:
+    path = _sqlite_file(parsed)
+    if path is not None:
+        if read_only:
+            return _read_only_engine(path)
         if not path.exists():
             if not create:
                 raise DatabaseError(f"No Chairside database at {path}")
@@ -142,6 +406,32 @@ def _sqlite_engine(parsed, directory: Path, create: bool) -> Engine:
         # A writer takes the write lock at the start so two writers never deadlock on a lock upgrade; a reader
         # begins deferred and, with WAL, reads its snapshot while a writer works.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _read_only_engine(path: Path) -> Engine:
+    """The archive opened for reading only: nothing written, not even the WAL switch (a read-only copy works)."""
+    if not path.exists():
+        raise DatabaseError(f"No Chairside database at {path}")
+    _refuse_foreign(path)
+    writable_folder = os.access(path.parent, os.W_OK)
+
+    def connect():
+        # A read-only folder cannot hold SQLite's -shm file: the copy is then read as immutable (nothing else
+        # can be writing to it there).
+        mode = "mode=ro" if writable_folder else "mode=ro&immutable=1"
+        return sqlite3.connect(f"file:{path}?{mode}", uri=True, check_same_thread=False, timeout=30)
+
+    engine = create_engine("sqlite://", creator=connect)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
 
     return engine
 
