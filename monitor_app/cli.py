@@ -27,6 +27,17 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _record_id(text: str) -> int:
+    """An id as the archive numbers records: 1 up to the largest integer it stores."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a record id (a whole number): {text!r}") from None
+    if not 1 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"no record has the id {text} (ids run from 1 to {2**63 - 1})")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """A mistyped command line is one line too, with where to find the right form."""
@@ -80,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
 
     ep = command("export-pdf", help="PDF session records")
-    ep.add_argument("session_id", nargs="?", type=int)
+    ep.add_argument("session_id", nargs="?", type=_record_id)
     ep.add_argument("-o", "--output", help="PDF file for one session")
     ep.add_argument("--all", action="store_true", help="every session (optionally --from/--to)")
     ep.add_argument("--from", dest="date_from", type=_date)
@@ -90,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--jobs", type=int, default=0, help="worker processes for --all (default: all cores)")
 
     ef = command("export-fhir", help="a FHIR R4 Bundle of one session")
-    ef.add_argument("session_id", type=int)
+    ef.add_argument("session_id", type=_record_id)
     ef.add_argument("-o", "--output", required=True)
 
     ec = command("export-csv", help="readings as CSV for analysis")
@@ -139,7 +150,14 @@ def _cmd_demo(args) -> int:
 def _cmd_verify(args) -> int:
     from monitor_app.services.integrity import check_paper_copy, verify_archive
     from monitor_app.services.access import SYSTEM
-    db = _open(args, create=False)
+    from monitor_app.storage.db import open_database
+    # Read-only: nothing is written (an auditor's read-only copy verifies), nothing is created or migrated.
+    db = open_database(args.database_url, args.data_dir, create=False, read_only=True, migrate=False)
+    try:
+        from monitor_app.logs import setup_logging
+        setup_logging(db.data_dir)
+    except OSError:
+        pass  # a read-only copy: verify still works, without a log
     if args.record or args.hash:
         if not (args.record and args.hash):
             raise UsageError("Give both --record and --hash to check a paper copy.")
@@ -264,7 +282,7 @@ def _log_unexpected(args) -> None:
             setup_logging(resolve_url(args.database_url, args.data_dir)[1])
         except Exception:
             return
-    log.exception("command %s failed", args.command)
+    log.exception("command %s failed", args.command)  # logs.py keeps the stack and the error's type only
 
 
 def _no_display() -> str | None:
@@ -287,6 +305,8 @@ def run(argv: list[str]) -> int:
             return 2
         from monitor_app.ui.application import run_gui
         return run_gui(args)
+    from monitor_app.logs import quiet_terminal
+    quiet_terminal()  # warnings go to the log file, never as a traceback on the terminal
     try:
         return COMMANDS[args.command](args)
     except ChairsideError as exc:
@@ -301,6 +321,6 @@ def run(argv: list[str]) -> int:
         return 2
     except Exception as exc:  # the last line of defence: log the details, show one line
         _log_unexpected(args)
-        print(f"monitor-app: unexpected error ({type(exc).__name__}: {exc}); details are in the log.",
-              file=sys.stderr)
+        from monitor_app.logs import safe_error_text
+        print(f"monitor-app: unexpected error ({safe_error_text(exc)}); details are in the log.", file=sys.stderr)
         return 3

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -26,6 +25,7 @@ from monitor_app import __version__
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
+from monitor_app.services.exports import ExportError, check_target, export_file  # noqa: F401 (ExportError: its home)
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AUDITED, AuditEvent, Base, ClinicSettings, InfusionSession, UTCDateTime
 
@@ -44,29 +44,11 @@ class InterchangeError(ChairsideError):
     """An interchange file cannot be written or imported as it is; nothing was changed."""
 
 
-class ExportError(ChairsideError):
-    """An export file cannot be written where it was asked for."""
-
-
 @contextmanager
 def private_output(path: Path, newline: str | None = "\n") -> Iterator[TextIO]:
-    """A text file of patient data: readable by its owner only, written beside its place as NAME.part and put in
-    place only when the with-block (its audit row included) succeeded, so a failed export leaves nothing."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with open(fd, "w", encoding="utf-8", newline=newline) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """A text file of patient data, whole or not at all (services.exports.export_file); audit after the block."""
+    with export_file(path, newline=newline) as out:
+        yield out
 
 
 def _models() -> list[type[Base]]:
@@ -138,10 +120,18 @@ def export_archive(db: Database, actor: Actor, path: Path, *, now: datetime | No
     actor.require("export")
     path = Path(path)
     now = now or datetime.now(timezone.utc)
-    with private_output(path) as out, db.transaction() as s:
-        count = _write_archive(s, out, now)
-        audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
-                    now=now)
+    check_target(path)
+    try:
+        # One transaction: the file is the archive as it stood under the write lock, renamed into place before
+        # its audit row commits; a commit that fails takes the file away again.
+        with db.transaction() as s:
+            with private_output(path) as out:
+                count = _write_archive(s, out, now)
+            audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
+                        now=now)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return count
 
 

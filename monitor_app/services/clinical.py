@@ -18,6 +18,7 @@ from monitor_app.domain.record import in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
 from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
                                         OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
+from monitor_app.domain.text import check_text
 from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
 from monitor_app.services import audit, settings as clinic, versions
@@ -34,7 +35,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _text(field: str, value: str, label: str, max_len: int = 200, required: bool = False) -> str:
-    value = (value or "").strip()
+    value = check_text(field, (value or ""), label).strip()
     if required and not value:
         raise FieldError(field, f"{label} is required.")
     if len(value) > max_len:

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select
 
 from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import Status
+from monitor_app.domain.text import check_text
 from monitor_app.services.access import Actor
 from monitor_app.services.records import load_reading, load_record
 from monitor_app.storage.db import Database
@@ -85,6 +86,7 @@ def _starts(column, prefix: str, sqlite: bool):
 def search_patients(db: Database, actor: Actor, text: str, limit: int = 50) -> list[PatientView]:
     """Patients whose MRN, family or given name starts with the text (parameters, never SQL text)."""
     actor.require("read")
+    check_text("search", text, "Search text", max_len=200)
     key = name_key(text)
     with db.reader() as s:
         q = select(Patient)
@@ -157,7 +159,7 @@ def search_archive(db: Database, actor: Actor, query: ArchiveQuery, zone=timezon
                 Course.indication, User.full_name, InfusionSession.status, InfusionSession.has_critical)
          .join(Course, InfusionSession.course_id == Course.id).join(Patient, Course.patient_id == Patient.id)
          .join(User, InfusionSession.primary_nurse_id == User.id))
-    text = query.text.strip()
+    text = check_text("search", query.text, "Search text", max_len=200).strip()
     if text:
         key = name_key(text)
         lite = db.is_sqlite

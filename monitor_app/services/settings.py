@@ -11,6 +11,7 @@ from monitor_app.domain.discharge import SCALES
 from monitor_app.domain.errors import FieldError, NotFound, RuleViolation
 from monitor_app.domain.schedule import Schedule
 from monitor_app.domain.session import DEFAULT_CHECKLIST
+from monitor_app.domain.text import check_text
 from monitor_app.domain.thresholds import Thresholds
 from monitor_app.services import audit, versions
 from monitor_app.services.access import SYSTEM, Actor
@@ -74,6 +75,11 @@ def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: st
                   expected_version: int | None = None) -> None:
     """Change the clinic details; `expected_version` is ClinicSettings.version as the editor loaded it."""
     actor.require("clinic_settings")
+    check_text("name", details.name, "Clinic name", 200)
+    check_text("address", details.address, "Address")
+    check_text("timezone", details.timezone, "Time zone", 64)
+    for item in details.checklist_items:
+        check_text("checklist_items", item, "Checklist item", 200)
     if not details.name.strip():
         raise FieldError("name", "Clinic name must not be empty.")
     if details.page_size not in PAGE_SIZES:
@@ -123,7 +129,7 @@ def list_profiles(db: Database, include_retired: bool = False) -> list[tuple[int
 
 
 def _unique_name(s: Session, model, name: str, own_id: int | None = None) -> str:
-    name = name.strip()
+    name = check_text("name", name, "Name").strip()
     if not name:
         raise FieldError("name", "Name must not be empty.")
     if len(name) > 120:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
+from monitor_app.domain.text import check_text
 from monitor_app.services import audit, versions
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
@@ -26,6 +27,7 @@ def actor_of(user: User) -> Actor:
 
 
 def _check_password_rules(password: str) -> None:
+    check_text("password", password, "Password", 1000)
     if len(password) < MIN_PASSWORD:
         raise FieldError("password", f"Password must be at least {MIN_PASSWORD} characters.")
 
@@ -33,6 +35,9 @@ def _check_password_rules(password: str) -> None:
 def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Role | str, password: str,
              credentials: str = "") -> int:
     actor.require("manage_users")
+    check_text("username", username, "User name")
+    check_text("full_name", full_name, "Full name", 200)
+    check_text("credentials", credentials, "Credentials", 64)
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise FieldError("username", "User name must be 1-64 characters without spaces.")
@@ -98,7 +103,7 @@ def reset_password(db: Database, actor: Actor, username: str, new_password: str,
 def _matches(user: User, password: str) -> bool:
     try:
         return _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -136,6 +141,7 @@ def record_failure(db: Database, username: str, now: datetime | None = None) -> 
 def sign_in(db: Database, username: str, password: str, now: datetime | None = None) -> Actor:
     """Check the password, write the login to the audit trail, and return the actor."""
     now = now or datetime.now(timezone.utc)
+    check_text("username", username, "User name", 64)  # before the lookup and the audit row of a failure
     try:
         with db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))

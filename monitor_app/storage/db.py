@@ -15,10 +15,11 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_app.domain.errors import ChairsideError
+from monitor_app.logs import safe_error_text
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,74 @@ class NotSaved(DatabaseError):
     """A change did not reach the archive file the next start opens (deleted or replaced while open)."""
 
 
+class ArchiveFault(DatabaseError):
+    """The archive could not be read or written (disk full, read-only, damaged, server gone): nothing was saved.
+
+    `kind` says which ("disk_full", "read_only", "damaged", "busy", "server_gone", "unavailable", "refused").
+    """
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def fault_of(exc: DBAPIError, db: "Database", writing: bool) -> ArchiveFault:
+    """One clear sentence for a database error; the statement and its values never reach the user."""
+    import errno
+    orig = exc.orig
+    text_ = str(orig).lower() if orig is not None else ""
+    where = db.sqlite_path or db.url_for_messages
+    outcome = "This change was NOT saved; what you typed is kept. " if writing else ""
+    if "disk is full" in text_ or getattr(orig, "sqlite_errorcode", None) == 13 or \
+            getattr(orig, "errno", None) == errno.ENOSPC or "no space left" in text_:
+        return ArchiveFault(f"The disk holding the archive ({where}) is full. {outcome}Free some space, or ask "
+                            "your administrator, then try again.", "disk_full")
+    if "readonly" in text_ or "read-only" in text_ or "read only" in text_:
+        return ArchiveFault(f"The archive ({where}) cannot be written: the file or its folder is read-only. "
+                            f"{outcome}Ask your administrator.", "read_only")
+    if "malformed" in text_ or "not a database" in text_:
+        return ArchiveFault(f"The archive file {where} is damaged. {outcome}Run 'monitor-app verify' and restore "
+                            f"the newest backup ({newest_backup_hint(db.data_dir)}).", "damaged")
+    if "locked" in text_ or "busy" in text_:
+        return ArchiveFault(f"The archive is busy at another workstation. {outcome}Try again in a moment.", "busy")
+    if db.engine.dialect.name != "sqlite" and (exc.connection_invalidated or
+                                              type(orig).__name__ in ("OperationalError", "InterfaceError")):
+        return ArchiveFault(f"The database server ({where}) cannot be reached. {outcome}Check the clinic network "
+                            "or ask your administrator, then try again.", "server_gone")
+    if "unable to open" in text_ or "i/o error" in text_:
+        return ArchiveFault(f"The archive file {where} cannot be read or written (it may have been moved or "
+                            f"deleted). {outcome}Ask your administrator.", "unavailable")
+    return ArchiveFault(f"The archive refused this {'change' if writing else 'request'} "
+                        f"({type(orig).__name__ if orig is not None else type(exc).__name__}). {outcome}"
+                        "The details are in the log.", "refused")
+
+
+TOO_LARGE = "A number given is out of range: the largest the archive holds is 9223372036854775807."
+
 # The data directory remembers the id of each archive it has opened, by where the archive lives.
 IDENTITY_FILE = "archive-identity.json"
+
+
+def _check_text_columns(session: Session, _context, _instances) -> None:
+    """Every text column of every record written, on both databases, under the one rule of domain.text (and its
+    column's length, which PostgreSQL enforces and SQLite does not): refused with the field named, never a
+    database error, and nothing stored."""
+    from sqlalchemy import JSON, String, inspect as sa_inspect
+    from monitor_app.domain.text import check_nested, check_text
+    for obj in list(session.new) + list(session.dirty):
+        if type(obj).__name__ == "AuditEvent":  # made only of values checked here first
+            continue
+        for column in sa_inspect(type(obj)).columns:
+            value = getattr(obj, column.key, None)
+            if value is None:
+                continue
+            if isinstance(column.type, String) and isinstance(value, str):
+                check_text(column.key, value, max_len=column.type.length)
+            elif isinstance(column.type, JSON):
+                check_nested(column.key, value)
+
+
+event.listen(Session, "before_flush", _check_text_columns)
 
 
 def default_data_dir() -> Path:
@@ -71,6 +138,7 @@ class Database:
     # (device, inode) of the SQLite file opened: a commit must land in the file at the archive's path.
     file_identity: tuple[int, int] | None = None
     file_path: Path | None = None
+    made_new: bool = False  # the file was created by this open (a new archive, or one being restored)
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +153,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls everything back on any error."""
+        try:
+            with self._transaction() as session:
+                yield session
+        except DBAPIError as exc:
+            log.warning("write refused by the database: %s", safe_error_text(exc))  # never the SQL or values
+            raise fault_of(exc, self, writing=True) from None
+        except OverflowError:
+            raise ArchiveFault(TOO_LARGE, "refused") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         with self.sessionmaker() as session:
             with session.begin():
                 if self.engine.dialect.name == "postgresql":
@@ -101,8 +180,14 @@ class Database:
     @contextmanager
     def reader(self) -> Iterator[Session]:
         """Reading only: on SQLite a deferred transaction, so readers never wait for (or block) a writer."""
-        with self.sessionmaker(bind=self.engine.execution_options(**{_READ_ONLY: True})) as session:
-            yield session
+        try:
+            with self.sessionmaker(bind=self.engine.execution_options(**{_READ_ONLY: True})) as session:
+                yield session
+        except DBAPIError as exc:
+            log.warning("read refused by the database: %s", safe_error_text(exc))
+            raise fault_of(exc, self, writing=False) from None
+        except OverflowError:  # an id or number beyond what the database holds: nothing there by that number
+            raise ArchiveFault(TOO_LARGE, "refused") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -159,10 +244,12 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
         raise DatabaseError(f"Database URL is not valid: {url.split('@')[-1]}") from None
     remembered = remembered_archive_id(directory, url)
     file_identity = path = None
+    made_new = False
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
             _check_sqlite_file(path, directory, remembered, create, restoring)
+            made_new = not path.exists() or path.stat().st_size == 0
         engine = _sqlite_engine(parsed, directory, create or restoring, read_only)
         if path is not None and path.exists():
             st = os.stat(path)
@@ -176,7 +263,7 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
                                 "sqlite:///FILE or postgresql+psycopg://HOST/DATABASE).") from None
     db = Database(url=url, data_dir=directory, engine=engine,
                   sessionmaker=sessionmaker(engine, expire_on_commit=False), read_only=read_only,
-                  file_identity=file_identity, file_path=path)
+                  file_identity=file_identity, file_path=path, made_new=made_new)
     try:
         if not create and not restoring:
             _require_schema(db)
@@ -450,24 +537,30 @@ def _refuse_foreign(path: Path) -> None:
         raise DatabaseError("This database is not a Chairside archive (it has tables but no Chairside schema).")
 
 
-def backup_sqlite(db: Database, destination: Path) -> Path:
-    """A consistent copy of the SQLite database through SQLite's online backup API."""
+def backup_sqlite(db: Database, destination: Path, make_folder: bool = True) -> Path:
+    """A consistent copy of the SQLite database through SQLite's online backup API, renamed into place whole."""
     source = db.sqlite_path
     if source is None:
         raise DatabaseError("This copy is only for SQLite; use 'backup' for PostgreSQL.")
-    destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = destination.with_suffix(destination.suffix + ".part")
-    src = sqlite3.connect(source)
+    if make_folder:
+        destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = destination.with_name(f".{destination.name}.{os.getpid()}.part")
     try:
-        dst = sqlite3.connect(tmp)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True) if db.read_only else sqlite3.connect(source)
         try:
-            src.backup(dst)
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, destination)
+            src.close()
+        os.replace(tmp, destination)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    sync_folder(destination.parent)
     return destination
 
 
