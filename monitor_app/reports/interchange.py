@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor_app import __version__
 from monitor_app.domain.errors import ChairsideError
+from monitor_app.domain.text import text_problem
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.exports import ExportError, check_target, export_file  # noqa: F401 (ExportError: its home)
@@ -154,6 +156,8 @@ def read_archive(path: Path) -> dict[str, Any]:
         raise InterchangeError(f"Cannot read {path}: {exc.strerror or exc}") from None
     try:
         doc = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise _fail(path, "its JSON is nested too deeply to be a Chairside archive export") from None
     except UnicodeDecodeError:
         raise _fail(path, "not a Chairside archive export (not UTF-8 JSON text)") from None
     except json.JSONDecodeError as exc:
@@ -199,6 +203,7 @@ def _decode_value(col, value: Any) -> Any:
     if isinstance(t, JSON):
         if not isinstance(value, (dict, list)):
             raise ValueError("expected a JSON object or list")
+        _check_structure(value)
         return value
     if isinstance(t, Boolean):
         if not isinstance(value, bool):
@@ -207,16 +212,61 @@ def _decode_value(col, value: Any) -> Any:
     if isinstance(t, Integer):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("expected a whole number")
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError(f"the number is out of range ({INT_MIN} to {INT_MAX})")
         return value
     if isinstance(t, Float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError("the number is out of range") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+        return number
     if isinstance(t, (String, Text)):
         if not isinstance(value, str):
             raise ValueError("expected text")
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(f"the text {problem}")
+        if isinstance(t, String) and t.length is not None and len(value) > t.length:
+            raise ValueError(f"the text is longer than {t.length} characters")
         return value
     raise ValueError(f"no interchange form for {t!r}")  # a column type added without updating this module
+
+
+# Integer columns are 32-bit on PostgreSQL: one range for both databases.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+_MAX_DEPTH = 20  # details, checklists and limits are a few levels deep
+# Columns an export of an earlier version may lack, with the value they then take.
+_ADDED_LATER = {"version": 1}
+
+
+def _check_structure(value: Any, depth: int = 0) -> None:
+    """A structured column value (details, limits): plain JSON of storable text and numbers, not deeply nested."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(f"a text inside {problem}")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("a number inside is out of range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a number inside is not finite")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_structure(k, depth + 1)
+            _check_structure(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_structure(v, depth + 1)
 
 
 def _decode_rows(path: Path, table: str, columns, rows: Any) -> list[dict[str, Any]]:
@@ -227,6 +277,9 @@ def _decode_rows(path: Path, table: str, columns, rows: Any) -> list[dict[str, A
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise _fail(path, f"{table} row {n} is not an object")
+        for key, default in _ADDED_LATER.items():
+            if key in keys and key not in row:
+                row[key] = default
         if set(row) != keys:
             missing, unknown = sorted(keys - set(row)), sorted(set(row) - keys)
             raise _fail(path, f"{table} row {n} has " + "; ".join(
