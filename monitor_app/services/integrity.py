@@ -59,7 +59,8 @@ def damage_of(db: Database, reason: str) -> list[str]:
     import sqlite3
     found: list[str] = []
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        from monitor_app.storage.db import read_only_uri
+        con = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error:
         return [f"the archive file {path} could not be read ({reason})"]
     try:

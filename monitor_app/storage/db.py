@@ -213,6 +213,7 @@ class Database:
             return
         if not same:
             what = ("may not be in the archive" if committed else "was NOT saved")
+            set_aside_log(path)
             raise NotSaved(f"The archive file {path} was deleted or replaced while Chairside had it open: this "
                            f"change {what}. Close Chairside and restore the archive "
                            f"({newest_backup_hint(self.data_dir)}).")
@@ -245,12 +246,13 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
     remembered = remembered_archive_id(directory, url)
     file_identity = path = None
     made_new = False
+    opened: dict = {}  # the Database, for the SQLite connection guard
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
             _check_sqlite_file(path, directory, remembered, create, restoring)
             made_new = not path.exists() or path.stat().st_size == 0
-        engine = _sqlite_engine(parsed, directory, create or restoring, read_only)
+        engine = _sqlite_engine(parsed, directory, create or restoring, read_only, opened)
         if path is not None and path.exists():
             st = os.stat(path)
             file_identity = (st.st_dev, st.st_ino)
@@ -264,6 +266,7 @@ def open_database(database_url: str | None = None, data_dir: str | os.PathLike |
     db = Database(url=url, data_dir=directory, engine=engine,
                   sessionmaker=sessionmaker(engine, expire_on_commit=False), read_only=read_only,
                   file_identity=file_identity, file_path=path, made_new=made_new)
+    opened["db"] = db
     try:
         if not create and not restoring:
             _require_schema(db)
@@ -281,9 +284,29 @@ def _sqlite_file(parsed) -> Path | None:
     return Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
 
 
+def set_aside_log(path: Path) -> list[Path]:
+    """The write-ahead log of an archive file that was deleted or replaced belongs to that file, not to whatever
+    is at its name now: SQLite would replay it into the next file opened there. Kept aside (it may hold the last
+    saves, for a technician), never replayed and never deleted."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kept = []
+    for side in ("-wal", "-shm"):
+        log_file = Path(f"{path}{side}")
+        if log_file.exists():
+            target = log_file.with_name(f"{log_file.name}.orphaned-{stamp}")
+            try:
+                os.replace(log_file, target)
+                kept.append(target)
+            except OSError as exc:
+                log.warning("could not set aside %s (%s)", log_file.name, exc.strerror)
+    return kept
+
+
 def _check_sqlite_file(path: Path, directory: Path, remembered: str | None, create: bool, restoring: bool) -> None:
     """A missing or empty file where an archive was is an error naming it; a new one only where none ever was."""
     if restoring:
+        if not path.exists() or path.stat().st_size == 0:
+            set_aside_log(path)  # a new file is made to restore into: the old archive's log must not replay
         return
     try:
         size = path.stat().st_size
@@ -457,7 +480,8 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _sqlite_engine(parsed, directory: Path, create: bool, read_only: bool = False) -> Engine:
+def _sqlite_engine(parsed, directory: Path, create: bool, read_only: bool = False,
+                   opened: dict | None = None) -> Engine:
     path = _sqlite_file(parsed)
     if path is not None:
         if read_only:
@@ -476,6 +500,20 @@ def _sqlite_engine(parsed, directory: Path, create: bool, read_only: bool = Fals
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        db = (opened or {}).get("db")
+        if db is not None and db.file_identity is not None:
+            # A new connection to a file swapped in under the archive's name would read the old archive's
+            # write-ahead log into it: refused before it reads anything.
+            try:
+                st = os.stat(path)
+                same = (st.st_dev, st.st_ino) == db.file_identity
+            except OSError:
+                same = False
+            if not same:
+                dbapi_conn.close()
+                raise NotSaved(f"The archive file {path} was deleted or replaced while Chairside had it open: "
+                               f"nothing more is read or saved. Close Chairside and restore the archive "
+                               f"({newest_backup_hint(db.data_dir)}).")
         dbapi_conn.isolation_level = None  # transactions are begun below, as IMMEDIATE
         cur = dbapi_conn.cursor()
         try:
@@ -502,13 +540,10 @@ def _read_only_engine(path: Path) -> Engine:
     if not path.exists():
         raise DatabaseError(f"No Chairside database at {path}")
     _refuse_foreign(path)
-    writable_folder = os.access(path.parent, os.W_OK)
+    uri = read_only_uri(path)
 
     def connect():
-        # A read-only folder cannot hold SQLite's -shm file: the copy is then read as immutable (nothing else
-        # can be writing to it there).
-        mode = "mode=ro" if writable_folder else "mode=ro&immutable=1"
-        return sqlite3.connect(f"file:{path}?{mode}", uri=True, check_same_thread=False, timeout=30)
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
 
     engine = create_engine("sqlite://", creator=connect)
 
@@ -523,10 +558,17 @@ def _read_only_engine(path: Path) -> Engine:
     return engine
 
 
+def read_only_uri(path: Path) -> str:
+    """SQLite's URI to read a file without writing: in a read-only folder, where SQLite cannot make the WAL's
+    -shm file, the copy is read as immutable (nothing can be writing to it there)."""
+    writable_folder = os.access(path.parent, os.W_OK)
+    return f"file:{path}?mode=ro" + ("" if writable_folder else "&immutable=1")
+
+
 def _refuse_foreign(path: Path) -> None:
     """Refuse another application's file before the connection settings (WAL) would rewrite its header."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
