@@ -124,6 +124,7 @@ class UsersTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
+        self.versions: dict[str, int] = {}
         try:
             found = users.list_users(self.ctx.db, self.ctx.signed_in)
             self.versions = {u.username: u.version for u in found}  # passed back with a change of the user
