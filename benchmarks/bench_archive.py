@@ -78,7 +78,7 @@ def stamp(moment: datetime) -> str:
 
 def build_clinic(path: Path, sessions: int, readings_per_session: int, seed: int = 7) -> None:
     """A clinic's archive of `sessions` sessions over 3 years, written with executemany (no audit rows)."""
-    db = open_database(None, path.parent)  # the schema through the migrations, as the application makes it
+    db = open_database(None, path.parent, create=True)  # the schema through the migrations, as the application makes it
     db.dispose()
     rng = random.Random(seed)
     con = sqlite3.connect(path)
@@ -148,7 +148,7 @@ def build_audit_chain(folder: Path, rows: int) -> None:
     per_session = 1 + READINGS_PER_SESSION + 4  # session, its readings, and a few rows without a snapshot
     sessions = max(1, (rows * SESSIONS_PER_PATIENT) // (per_session * SESSIONS_PER_PATIENT + 2))
     build_clinic(folder / "chairside.sqlite", sessions, READINGS_PER_SESSION, seed=11)
-    db = open_database(None, folder)
+    db = open_database(None, folder, create=True)
     actor = Actor(1, "nurse1", "Bench Nurse", "RN", Role.NURSE)
     seq, prev = 0, audit.GENESIS
     at = datetime(2026, 11, 1, tzinfo=UTC)
@@ -205,7 +205,7 @@ def ensure(folder: Path, label: str, make) -> Path:
 
 
 def bench_queries(folder: Path, runs: int) -> list[dict]:
-    db = open_database(None, folder)
+    db = open_database(None, folder, create=True)
     actor = Actor(1, "nurse1", "Bench Nurse", "RN", Role.NURSE)
     rng = random.Random(3)
     con = sqlite3.connect(folder / "chairside.sqlite")
@@ -267,7 +267,7 @@ def bench_queries(folder: Path, runs: int) -> list[dict]:
 
 
 def bench_verify(folder: Path, runs: int) -> dict:
-    db = open_database(None, folder)
+    db = open_database(None, folder, create=True)
     samples = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -292,13 +292,13 @@ def main() -> None:
     sessions, audit_rows = (10_000, 100_000) if args.small else (100_000, 1_000_000)
     clinic = ensure(base / "clinic", f"archive of {sessions:,} sessions, {sessions * READINGS_PER_SESSION:,} readings",
                     lambda f: build_clinic(f / "chairside.sqlite", sessions, READINGS_PER_SESSION))
-    open_database(None, clinic).dispose()  # migrations (a new index) apply to a cached archive too
+    open_database(None, clinic, create=True).dispose()  # migrations (a new index) apply to a cached archive too
     print()
     bench_queries(clinic, args.runs)
     if not args.skip_verify:
         chain = ensure(base / "audit", f"audit chain of {audit_rows:,} rows",
                        lambda f: build_audit_chain(f, audit_rows))
-        open_database(None, chain).dispose()
+        open_database(None, chain, create=True).dispose()
         print()
         bench_verify(chain, 1 if not args.small else 3)
 

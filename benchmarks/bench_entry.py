@@ -48,7 +48,7 @@ class KeyCounter(QObject):
 
 def build(n_readings: int):
     data = Path(tempfile.mkdtemp(prefix="chairside-bench-entry-"))
-    db = open_database(None, data)
+    db = open_database(None, data, create=True)
     settings.bootstrap(db)
     users.add_user(db, SYSTEM, "bench", "Bench Nurse", "nurse", "bench-password-1", "RN")
     nurse = users.sign_in(db, "bench", "bench-password-1")

@@ -67,7 +67,7 @@ def main() -> int:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="chairside-bench-pdf-"))
-    db = open_database(None, work / "data")
+    db = open_database(None, work / "data", create=True)
     settings.bootstrap(db)
     users.add_user(db, SYSTEM, "nina", "Nina Okafor", "nurse", "bench-pass-1", "RN")
     nurse = users.sign_in(db, "nina", "bench-pass-1")

@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--dir", help="data directory (default: a new temporary one)")
     args = parser.parse_args()
     folder = args.dir or tempfile.mkdtemp(prefix="chairside-bench-save-")
-    db = open_database(None, folder)
+    db = open_database(None, folder, create=True)
     settings.bootstrap(db)
     users.add_user(db, SYSTEM, "bench", "Bench Nurse", "nurse", "bench-password", "RN")
     nurse = users.sign_in(db, "bench", "bench-password")

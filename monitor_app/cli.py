@@ -27,6 +27,17 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _record_id(text: str) -> int:
+    """An id as the archive numbers records: 1 up to the largest integer it stores."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a record id (a whole number): {text!r}") from None
+    if not 1 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"no record has the id {text} (ids run from 1 to {2**63 - 1})")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """A mistyped command line is one line too, with where to find the right form."""
@@ -90,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
 
     ep = command("export-pdf", help="PDF session records")
-    ep.add_argument("session_id", nargs="?", type=int)
+    ep.add_argument("session_id", nargs="?", type=_record_id)
     ep.add_argument("-o", "--output", help="PDF file for one session")
     ep.add_argument("--all", action="store_true", help="every session (optionally --from/--to)")
     ep.add_argument("--from", dest="date_from", type=_date)
@@ -104,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     ecp.add_argument("-o", "--output", required=True, help="PDF file")
 
     ef = command("export-fhir", help="a FHIR R4 Bundle of one session")
-    ef.add_argument("session_id", type=int)
+    ef.add_argument("session_id", type=_record_id)
     ef.add_argument("-o", "--output", required=True)
 
     ec = command("export-csv", help="readings as CSV for analysis")
@@ -118,12 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _open(args, *, create: bool = True):
+def _open(args, *, create: bool = False, restoring: bool = False):
     from monitor_app.logs import setup_logging
     from monitor_app.services.settings import bootstrap
     from monitor_app.storage.db import open_database, resolve_url
     _url, data_dir = resolve_url(args.database_url, args.data_dir)
-    db = open_database(args.database_url, args.data_dir, create=create)
+    db = open_database(args.database_url, args.data_dir, create=create, restoring=restoring)
     setup_logging(data_dir)  # only once the archive opened: a refused command leaves nothing behind
     bootstrap(db)
     return db
@@ -207,7 +218,7 @@ def _sign_in_elsewhere(args, user_rows: list[dict], where: str):
 
 def _cmd_demo(args) -> int:
     from monitor_app.services.demo import create_demo
-    db = _open(args)
+    db = _open(args, create=True)
     accounts = create_demo(db)
     print("Demo clinic created. Sign in with:")
     for username, password, role in accounts:
@@ -218,7 +229,14 @@ def _cmd_demo(args) -> int:
 def _cmd_verify(args) -> int:
     from monitor_app.services.integrity import check_paper_copy, verify_archive
     from monitor_app.services.access import SYSTEM
-    db = _open(args, create=False)
+    from monitor_app.storage.db import open_database
+    # Read-only: nothing is written (an auditor's read-only copy verifies), nothing is created or migrated.
+    db = open_database(args.database_url, args.data_dir, create=False, read_only=True, migrate=False)
+    try:
+        from monitor_app.logs import setup_logging
+        setup_logging(db.data_dir)
+    except OSError:
+        pass  # a read-only copy: verify still works, without a log
     if args.anchor:
         return _verify_anchor(db, args.anchor)
     if args.record or args.hash:
@@ -309,7 +327,7 @@ def _cmd_import_json(args) -> int:
     created_here = url.startswith("sqlite") and not data_dir.exists()
     if created_here:  # an empty archive has no one to ask: the file's own administrator signs in
         actor = _sign_in_elsewhere(args, checked.rows[User], args.file)
-    db = _open(args)
+    db = _open(args, create=True)
     try:
         if not created_here:
             actor = _sign_in(args, db, "manage_users")
@@ -368,7 +386,7 @@ def _cmd_restore(args) -> int:
         db = _open(args, create=False)
     except ChairsideError:  # the archive is gone: an administrator of the backup itself restores it
         actor = _sign_in_elsewhere(args, _backup_users(path), args.file)
-        db = _open(args)
+        db = _open(args, restoring=True)
     else:
         actor = _sign_in(args, db, "manage_users")
     kept = restore(db, actor, path)
@@ -445,7 +463,7 @@ def _log_unexpected(args) -> None:
             setup_logging(resolve_url(args.database_url, args.data_dir)[1])
         except Exception:
             return
-    log.exception("command %s failed", args.command)
+    log.exception("command %s failed", args.command)  # logs.py keeps the stack and the error's type only
 
 
 def _no_display() -> str | None:
@@ -468,6 +486,8 @@ def run(argv: list[str]) -> int:
             return 2
         from monitor_app.ui.application import run_gui
         return run_gui(args)
+    from monitor_app.logs import quiet_terminal
+    quiet_terminal()  # warnings go to the log file, never as a traceback on the terminal
     try:
         return COMMANDS[args.command](args)
     except ChairsideError as exc:
@@ -482,6 +502,6 @@ def run(argv: list[str]) -> int:
         return 2
     except Exception as exc:  # the last line of defence: log the details, show one line
         _log_unexpected(args)
-        print(f"monitor-app: unexpected error ({type(exc).__name__}: {exc}); details are in the log.",
-              file=sys.stderr)
+        from monitor_app.logs import safe_error_text
+        print(f"monitor-app: unexpected error ({safe_error_text(exc)}); details are in the log.", file=sys.stderr)
         return 3

@@ -51,7 +51,7 @@ def make_users(db):
 
 @pytest.fixture
 def db(tmp_path):
-    database = open_database(None, tmp_path / "data")
+    database = open_database(None, tmp_path / "data", create=True)
     settings.bootstrap(database)
     yield database
     database.dispose()

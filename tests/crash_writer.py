@@ -20,7 +20,7 @@ from monitor_app.storage.models import User  # noqa: E402
 
 
 def main(data_dir: str, session_id: int, username: str) -> None:
-    db = open_database(None, data_dir)
+    db = open_database(None, data_dir, create=True)
     with db.reader() as s:
         # The workstation's signed-in nurse (the password was checked when the test signed in).
         actor = actor_of(s.scalar(select(User).where(User.username == username)))

@@ -67,7 +67,7 @@ def test_a_refused_change_writes_no_audit_row(db, actors, t0):
 def demo_archive(tmp_path_factory):
     """One demo clinic, built through the services; each test tampers with its own copy."""
     folder = tmp_path_factory.mktemp("demo")
-    db = open_database(None, folder)
+    db = open_database(None, folder, create=True)
     settings.bootstrap(db)
     demo.create_demo(db)
     path = db.sqlite_path

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from monitor_app.storage.db import DB_FILENAME, DatabaseError, backups_dir, daily_backup, open_database
+from monitor_app.storage.db import DB_FILENAME, ArchiveFault, DatabaseError, backups_dir, daily_backup, open_database
 from monitor_app.storage.migrate import HEAD, current_revision, head_revision
 
 
@@ -80,7 +80,7 @@ def test_a_file_that_is_not_a_database_is_refused_with_a_clear_message(tmp_path)
 def test_the_archive_file_is_readable_by_its_owner_only(tmp_path):
     old = os.umask(0o022)  # a permissive umask must not matter
     try:
-        db = open_database(None, tmp_path / "fresh")
+        db = open_database(None, tmp_path / "fresh", create=True)
     finally:
         os.umask(old)
     try:
@@ -105,12 +105,15 @@ def test_wal_full_sync_and_foreign_keys_are_on(db):
         assert s.execute(text("PRAGMA synchronous")).scalar() == 2
 
 
-def test_foreign_keys_are_enforced(db):
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+def test_foreign_keys_are_enforced(db, caplog):
+    with pytest.raises(ArchiveFault, match="refused this change"):
         with db.transaction() as s:
             s.execute(text("INSERT INTO courses (patient_id, indication, indication_other, planned_infusions, "
                            "prescriber, outcome_measure, created_at) VALUES (9999, 'ocd', '', 6, '', 'none', "
                            "'2026-01-01 00:00:00')"))
+    assert "FOREIGN KEY constraint failed" in caplog.text  # the reason, in the log only
+    with db.reader() as s:
+        assert s.execute(text("SELECT count(*) FROM courses")).scalar() == 0
 
 
 def test_daily_backup_once_a_day_kept_fourteen_days(db):

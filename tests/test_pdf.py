@@ -47,7 +47,7 @@ def one_line(text: str) -> str:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo clinic, built once through the services: sessions with flags, amendments, errors, addenda."""
-    database = open_database(None, tmp_path_factory.mktemp("demo") / "data")
+    database = open_database(None, tmp_path_factory.mktemp("demo") / "data", create=True)
     settings.bootstrap(database)
     create_demo(database)
     yield database
@@ -86,7 +86,7 @@ def critical_pdf(demo, critical_session):
 @pytest.fixture(scope="module")
 def long_session(tmp_path_factory):
     """150 readings and 40 events: the record must paginate cleanly."""
-    db = open_database(None, tmp_path_factory.mktemp("long") / "data")
+    db = open_database(None, tmp_path_factory.mktemp("long") / "data", create=True)
     settings.bootstrap(db)
     actors = make_users(db)
     nurse = actors["nurse"]

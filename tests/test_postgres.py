@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def pg():
+def pg(tmp_path_factory):
     server = postgres_server()
     name = f"chairside_t_{secrets.token_hex(6)}"
     with server.connect() as conn:
@@ -34,7 +34,7 @@ def pg():
     db = None
     try:
         db = open_database(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
-                           None)
+                           tmp_path_factory.mktemp("pg-data"), create=True)
         settings.bootstrap(db)
         yield db
     finally:

@@ -73,3 +73,9 @@ def search_key(text: str) -> str:
 def compact_key(text: str) -> str:
     """The search key without spaces: a whole name typed with or without them, in either order, is a prefix."""
     return search_key(text).replace(" ", "")
+
+
+def name_keys(family_name: str, given_name: str) -> dict[str, str]:
+    """The stored search keys of a patient's name: each name, and the whole name in either order."""
+    return dict(family_key=search_key(family_name), given_key=search_key(given_name),
+                full_key=compact_key(family_name + given_name), full_key_reversed=compact_key(given_name + family_name))

@@ -88,6 +88,7 @@ class FlagView:
     created_at: datetime
     cleared: bool = False
     ack: AckView | None = None
+    version: int = 1  # what a change of it (acknowledgement) passes back as the version its author saw
 
     @property
     def symbol(self) -> str:
@@ -116,6 +117,7 @@ class ReadingView:
     amendments: list[AmendmentView] = field(default_factory=list)
     error: AmendmentView | None = None
     flags: list[FlagView] = field(default_factory=list)
+    version: int = 1  # what a correction of it passes back as the version its author saw
 
     @property
     def late(self) -> bool:
@@ -152,6 +154,7 @@ class EventView:
     details: dict
     recorded_by: str
     error: AmendmentView | None = None
+    version: int = 1  # what marking it entered in error passes back as the version its author saw
 
     @property
     def label(self) -> str:

@@ -13,6 +13,7 @@ from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.record import ReadingView, SessionRecord
 from monitor_app.domain.vitals import VITAL_FIELDS
 from monitor_app.reports.interchange import private_output
+from monitor_app.services.exports import audited
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.queries import session_ids_between
@@ -89,8 +90,11 @@ def export_readings(db: Database, actor: Actor, path: Path, date_from: date | No
                     writer.writerow(reading_row(rec, r, zone))
                     count += 1
                 s.expunge_all()
-        span = f"{date_from or 'start'} to {date_to or 'end'}"
+    span = f"{date_from or 'start'} to {date_to or 'end'}"
+
+    def audit_it() -> None:
         with db.transaction() as s:
             audit.write(s, actor, "export", "archive", "",
                         reason=f"CSV readings {span}: {count} reading(s) of {len(ids)} session(s) to {path.name}")
+    audited(path, audit_it)
     return count

@@ -16,6 +16,7 @@ from monitor_app.domain.errors import ChairsideError
 from monitor_app.domain.record import ReadingView, SessionRecord
 from monitor_app.domain.thresholds import Level
 from monitor_app.reports.interchange import private_output
+from monitor_app.services.exports import audited
 from monitor_app.services.access import Actor
 from monitor_app.services.integrity import record_export
 from monitor_app.services.records import load_record
@@ -308,5 +309,5 @@ def export_bundle(db: Database, actor: Actor, session_id: int, path: Path, *, no
     with private_output(path) as out:
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.write("\n")
-        record_export(db, actor, session_id, "export", f"FHIR R4 Bundle: {path.name}")
+    audited(path, lambda: record_export(db, actor, session_id, "export", f"FHIR R4 Bundle: {path.name}"))
     return len(data["entry"])

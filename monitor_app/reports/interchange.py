@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -24,8 +24,11 @@ from sqlalchemy.orm import Session
 
 from monitor_app import __version__
 from monitor_app.domain.errors import ChairsideError
+from monitor_app.domain.names import name_keys
+from monitor_app.domain.text import text_problem
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
+from monitor_app.services.exports import ExportError, check_target, export_file  # noqa: F401 (ExportError: its home)
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AUDITED, AuditEvent, Base, ClinicSettings, InfusionSession, UTCDateTime
 
@@ -44,29 +47,11 @@ class InterchangeError(ChairsideError):
     """An interchange file cannot be written or imported as it is; nothing was changed."""
 
 
-class ExportError(ChairsideError):
-    """An export file cannot be written where it was asked for."""
-
-
 @contextmanager
 def private_output(path: Path, newline: str | None = "\n") -> Iterator[TextIO]:
-    """A text file of patient data: readable by its owner only, written beside its place as NAME.part and put in
-    place only when the with-block (its audit row included) succeeded, so a failed export leaves nothing."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with open(fd, "w", encoding="utf-8", newline=newline) as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """A text file of patient data, whole or not at all (services.exports.export_file); audit after the block."""
+    with export_file(path, newline=newline) as out:
+        yield out
 
 
 def _models() -> list[type[Base]]:
@@ -138,10 +123,18 @@ def export_archive(db: Database, actor: Actor, path: Path, *, now: datetime | No
     actor.require("export")
     path = Path(path)
     now = now or datetime.now(timezone.utc)
-    with private_output(path) as out, db.transaction() as s:
-        count = _write_archive(s, out, now)
-        audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
-                    now=now)
+    check_target(path)
+    try:
+        # One transaction: the file is the archive as it stood under the write lock, renamed into place before
+        # its audit row commits; a commit that fails takes the file away again.
+        with db.transaction() as s:
+            with private_output(path) as out:
+                count = _write_archive(s, out, now)
+            audit.write(s, actor, "export", "archive", "", reason=f"interchange {FORMAT} v{VERSION}: {path.name}",
+                        now=now)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return count
 
 
@@ -164,6 +157,8 @@ def read_archive(path: Path) -> dict[str, Any]:
         raise InterchangeError(f"Cannot read {path}: {exc.strerror or exc}") from None
     try:
         doc = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise _fail(path, "its JSON is nested too deeply to be a Chairside archive export") from None
     except UnicodeDecodeError:
         raise _fail(path, "not a Chairside archive export (not UTF-8 JSON text)") from None
     except json.JSONDecodeError as exc:
@@ -209,6 +204,7 @@ def _decode_value(col, value: Any) -> Any:
     if isinstance(t, JSON):
         if not isinstance(value, (dict, list)):
             raise ValueError("expected a JSON object or list")
+        _check_structure(value)
         return value
     if isinstance(t, Boolean):
         if not isinstance(value, bool):
@@ -217,21 +213,62 @@ def _decode_value(col, value: Any) -> Any:
     if isinstance(t, Integer):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("expected a whole number")
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError(f"the number is out of range ({INT_MIN} to {INT_MAX})")
         return value
     if isinstance(t, Float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError("the number is out of range") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+        return number
     if isinstance(t, (String, Text)):
         if not isinstance(value, str):
             raise ValueError("expected text")
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(f"the text {problem}")
+        if isinstance(t, String) and t.length is not None and len(value) > t.length:
+            raise ValueError(f"the text is longer than {t.length} characters")
         return value
     raise ValueError(f"no interchange form for {t!r}")  # a column type added without updating this module
 
 
+# Integer columns are 32-bit on PostgreSQL: one range for both databases.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+_MAX_DEPTH = 20  # details, checklists and limits are a few levels deep
 # Columns added after version 1 files were first written, with the value an archive upgraded to them holds
 # (the migration that added them says the same in the audit trail; so does an import of an older file).
 ADDED_LATER = {"clinic_settings": {"lockout_failures": 5, "lockout_minutes": 15}}
+
+
+def _check_structure(value: Any, depth: int = 0) -> None:
+    """A structured column value (details, limits): plain JSON of storable text and numbers, not deeply nested."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(f"a text inside {problem}")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("a number inside is out of range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a number inside is not finite")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_structure(k, depth + 1)
+            _check_structure(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_structure(v, depth + 1)
 
 
 def _decode_rows(path: Path, table: str, columns, rows: Any, filled: dict | None = None) -> list[dict[str, Any]]:
@@ -246,6 +283,10 @@ def _decode_rows(path: Path, table: str, columns, rows: Any, filled: dict | None
         if later and filled is not None:  # a file from before these columns: they get their upgrade values
             row = dict(row, **later)
             filled.update(later)
+        if "version" in keys and "version" not in row:  # the optimistic-locking version, not in older files
+            row = dict(row, version=1)
+        if table == "patients" and "full_key" not in row:  # search keys and name order, derived, not in older files
+            row = dict(row, family_first=None, **name_keys(row.get("family_name") or "", row.get("given_name") or ""))
         if set(row) != keys:
             missing, unknown = sorted(keys - set(row)), sorted(set(row) - keys)
             raise _fail(path, f"{table} row {n} has " + "; ".join(

@@ -5,7 +5,6 @@ import multiprocessing
 import os
 import re
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,18 +33,11 @@ def _usage(message: str) -> ChairsideError:
 
 def write_atomically(path: Path, data: bytes) -> Path:
     """Write to a temporary file beside `path`, flush it to disk, then rename: never a half-written record."""
+    from monitor_app.services.exports import export_file
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with export_file(path, binary=True) as fh:
+        fh.write(data)
     return path
 
 
@@ -84,8 +76,9 @@ def export_one(db: Database, actor: Actor, session_id: int, path, appendix: bool
     """Write the PDF of one record to `path` and audit the export."""
     actor.require("export")
     _record, _head, data = _build(db, actor, session_id, appendix)
+    from monitor_app.services.exports import audited
     path = write_atomically(Path(path), data)
-    _audit(db, actor, session_id, path, appendix)
+    audited(path, lambda: _audit(db, actor, session_id, path, appendix))
     return path
 
 
@@ -93,8 +86,9 @@ def export_into(db: Database, actor: Actor, session_id: int, out_dir, appendix: 
     """Write the PDF of one record into a folder under its standard file name, and audit the export."""
     actor.require("export")
     record, head, data = _build(db, actor, session_id, appendix)
+    from monitor_app.services.exports import audited
     path = write_atomically(Path(out_dir) / file_name(record, head.zone), data)
-    _audit(db, actor, session_id, path, appendix)
+    audited(path, lambda: _audit(db, actor, session_id, path, appendix))
     return path
 
 

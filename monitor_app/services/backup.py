@@ -9,7 +9,8 @@ from pathlib import Path
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
-from monitor_app.storage.db import Database, backup_sqlite, backups_dir
+from monitor_app.services.exports import ExportError, audited, check_target
+from monitor_app.storage.db import Database, adopt_archive, backup_sqlite, backups_dir
 from monitor_app.storage.migrate import alembic_config, upgrade
 
 
@@ -18,15 +19,28 @@ class BackupError(ChairsideError):
 
 
 def backup(db: Database, actor: Actor, destination: Path) -> Path:
+    """A copy of the archive at `destination` (a regular file), audited once it is there."""
     actor.require("export")
-    if db.is_sqlite:
+    destination = Path(destination)
+    try:
+        check_target(destination)
+    except ExportError as exc:
+        raise BackupError(str(exc).replace("Cannot write", "Cannot write the backup")) from None
+
+    def audit_it() -> None:
         with db.transaction() as s:
             audit.write(s, actor, "backup", "archive", "", reason=str(destination.name))
-        return backup_sqlite(db, destination)
+    if db.is_sqlite:
+        try:
+            backup_sqlite(db, destination, make_folder=False)
+        except (sqlite3.Error, OSError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+            raise BackupError(f"Cannot write the backup {destination}: {reason}. Nothing was written.") from None
+        audited(destination, audit_it)
+        return destination
     from monitor_app.reports.interchange import export_archive
-    with db.transaction() as s:
-        audit.write(s, actor, "backup", "archive", "", reason=str(destination.name))
     export_archive(db, actor, destination)
+    audited(destination, audit_it)
     return destination
 
 
@@ -41,6 +55,7 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
         kept.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         export_archive(db, actor, kept)
         import_archive(db, actor, checked, replace=True)
+        adopt_archive(db)
         _audit_restore(db, actor, source, kept)
         return kept
     try:
@@ -58,7 +73,8 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
     if revision is None or revision[0] not in _known_revisions(db):
         raise BackupError(f"{source} was written by a newer version of Chairside (schema "
                           f"{revision[0] if revision else 'unknown'}); install that version to restore it.")
-    kept = backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
+    # An archive made only to restore into (the old one was missing) is not worth keeping as a backup.
+    kept = None if db.made_new else backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
     target = db.sqlite_path
     db.dispose()
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -72,6 +88,7 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
         src.close()
     os.chmod(target, 0o600)
     upgrade(db)  # a backup made by an earlier version gets this version's schema
+    adopt_archive(db)
     _audit_restore(db, actor, source, kept)
     return kept
 
@@ -83,6 +100,6 @@ def _known_revisions(db: Database) -> set[str]:
 
 def _audit_restore(db: Database, actor: Actor, source: Path, kept: Path) -> None:
     """The restored archive's trail says when it was restored, from what, and where the one it replaced is."""
+    replaced = f"the archive it replaced is kept as {kept.name}" if kept else "there was no archive to replace"
     with db.transaction() as s:
-        audit.write(s, actor, "restore", "archive", "",
-                    reason=f"restored from {source.name}; the archive it replaced is kept as {kept.name}")
+        audit.write(s, actor, "restore", "archive", "", reason=f"restored from {source.name}; {replaced}")

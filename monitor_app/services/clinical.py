@@ -12,16 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor_app.domain.discharge import DischargeScore, changed_items, scale_name
-from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound,
+from monitor_app.domain.errors import (AuthenticationFailed, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
-from monitor_app.domain.names import compact_key, search_key
+from monitor_app.domain.names import name_keys
 from monitor_app.domain.record import in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
 from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
                                         OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
+from monitor_app.domain.text import check_text
 from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
-from monitor_app.services import audit, settings as clinic
+from monitor_app.services import audit, settings as clinic, versions
 from monitor_app.services.access import Actor
 from monitor_app.services.records import content_hash, get_session_row
 from monitor_app.services.users import reauthenticate, record_failure
@@ -35,7 +36,7 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _text(field: str, value: str, label: str, max_len: int = 200, required: bool = False) -> str:
-    value = (value or "").strip()
+    value = check_text(field, (value or ""), label).strip()
     if required and not value:
         raise FieldError(field, f"{label} is required.")
     if len(value) > max_len:
@@ -44,11 +45,6 @@ def _text(field: str, value: str, label: str, max_len: int = 200, required: bool
 
 
 # ------------------------------------------------------------------------------------------ patients, courses
-
-def name_key(text: str) -> str:
-    """The form names are searched by (domain.names.search_key: case, accents and normalisation ignored)."""
-    return search_key(text)
-
 
 def create_patient(db: Database, actor: Actor, *, mrn: str, family_name: str, given_name: str,
                    date_of_birth: date | None = None, sex: str = "", weight_kg: float | None = None,
@@ -65,10 +61,9 @@ def create_patient(db: Database, actor: Actor, *, mrn: str, family_name: str, gi
     with db.transaction() as s:
         if s.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
             raise FieldError("mrn", f"MRN {mrn} already belongs to another patient.")
-        p = Patient(mrn=mrn, family_name=family, given_name=given, family_key=name_key(family),
-                    given_key=name_key(given), full_key=compact_key(family + given),
-                    full_key_reversed=compact_key(given + family),
-                    family_first=None if family_first is None else bool(family_first), date_of_birth=date_of_birth, sex=_text("sex", sex, "Sex", 16),
+        p = Patient(mrn=mrn, family_name=family, given_name=given, **name_keys(family, given),
+                    family_first=None if family_first is None else bool(family_first), date_of_birth=date_of_birth,
+                    sex=_text("sex", sex, "Sex", 16),
                     weight_kg=weight_kg, allergies=_text("allergies", allergies, "Allergies", 2000),
                     notes=_text("notes", notes, "Notes", 4000), created_at=datetime.now(timezone.utc))
         s.add(p)
@@ -165,9 +160,7 @@ def _open_session(s: Session, actor: Actor, session_id: int, expected_version: i
                   allow_locked: bool = False) -> InfusionSession:
     actor.require("document")
     row = get_session_row(s, session_id)
-    if expected_version is not None and row.version != expected_version:
-        raise ConcurrentEdit("This session was changed at another workstation; it has been reloaded. "
-                             "Check it and try again.")
+    versions.check(row, expected_version, "session")
     if row.status in (Status.SIGNED.value, Status.REVIEWED.value) and not allow_locked:
         raise RuleViolation("This record is signed and locked; add a signed addendum instead.")
     return row
@@ -360,6 +353,7 @@ def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, cha
     a = Amendment(session_id=row.id, target="reading", target_id=reading.id, kind="amendment", changes=diff,
                   reason=reason, user_id=actor.user_id, at=now, addendum_id=addendum_id)
     s.add(a)
+    versions.bump(reading)
     audit.created(s, actor, a, session_id=row.id, action="amend", reason=reason)
     # Flags of the changed values no longer apply; the new values are evaluated afresh.
     changed_params = set(diff)
@@ -369,6 +363,7 @@ def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, cha
             if f.parameter in changed_params:
                 before = audit.snapshot(f)
                 f.cleared_by_amendment_id = a.id
+                versions.bump(f)
                 audit.changed(s, actor, f, before, action="clear", reason="value amended", session_id=row.id)
         new_values = {**current, **{f: new for f, (_o, new) in diff.items()}}
         _flag(s, actor, row, reading, {k: (new_values[k] if k in changed_params else None) for k in VITAL_FIELDS},
@@ -397,17 +392,24 @@ def _reading(s: Session, reading_id: int) -> Reading:
 
 def amend_reading(db: Database, actor: Actor, reading_id: int, changes: dict[str, Any], reason: str, *,
                   expected_version: int | None = None, now: datetime | None = None) -> int:
-    """Correct a reading: the original stays, the amendment holds old value, new value, reason, who and when."""
+    """Correct a reading: the original stays, the amendment holds old value, new value, reason, who and when.
+
+    `expected_version` is the version of the reading as the author loaded it (ReadingView.version).
+    """
     now = _now(now)
     with db.transaction() as s:
         r = _reading(s, reading_id)
-        row = _open_session(s, actor, r.session_id, expected_version)
+        row = _open_session(s, actor, r.session_id)
+        versions.check(r, expected_version, "reading")
         return _amend(s, actor, row, r, changes, reason, now).id
 
 
 def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: int, reason: str, *,
                           expected_version: int | None = None, now: datetime | None = None) -> int:
-    """Mark a reading or an event entered in error: it stays visible, struck through, with the reason."""
+    """Mark a reading or an event entered in error: it stays visible, struck through, with the reason.
+
+    `expected_version` is the version of the reading or event as the author loaded it.
+    """
     now = _now(now)
     reason = _text("reason", reason, "Reason", 2000, required=True)
     model = {"reading": Reading, "event": Event}.get(target)
@@ -417,7 +419,8 @@ def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: in
         obj = s.get(model, target_id)
         if obj is None:
             raise NotFound(f"There is no {target} with id {target_id}.")
-        row = _open_session(s, actor, obj.session_id, expected_version)
+        row = _open_session(s, actor, obj.session_id)
+        versions.check(obj, expected_version, target)
         done = s.scalar(select(Amendment.id).where(Amendment.target == target, Amendment.target_id == target_id,
                                                    Amendment.kind == "entered_in_error"))
         if done is not None:
@@ -425,12 +428,14 @@ def mark_entered_in_error(db: Database, actor: Actor, target: str, target_id: in
         a = Amendment(session_id=row.id, target=target, target_id=target_id, kind="entered_in_error", changes={},
                       reason=reason, user_id=actor.user_id, at=now)
         s.add(a)
+        versions.bump(obj)
         audit.created(s, actor, a, session_id=row.id, action="entered_in_error", reason=reason)
         if target == "reading":
             for f in s.scalars(select(Flag).where(Flag.reading_id == target_id,
                                                   Flag.cleared_by_amendment_id.is_(None))):
                 before = audit.snapshot(f)
                 f.cleared_by_amendment_id = a.id
+                versions.bump(f)
                 audit.changed(s, actor, f, before, action="clear", reason="reading entered in error",
                               session_id=row.id)
         return a.id
@@ -496,13 +501,16 @@ def order_schedule(db: Database, actor: Actor, session_id: int, schedule: Schedu
 
 
 def acknowledge_flag(db: Database, actor: Actor, flag_id: int, action: str, action_text: str = "", *,
-                     now: datetime | None = None) -> int:
-    return acknowledge_flags(db, actor, [flag_id], action, action_text, now=now)[0]
+                     expected_version: int | None = None, now: datetime | None = None) -> int:
+    """The action taken for a flag; `expected_version` is the flag's version as the nurse saw it."""
+    versions_seen = None if expected_version is None else {flag_id: expected_version}
+    return acknowledge_flags(db, actor, [flag_id], action, action_text, versions_seen=versions_seen, now=now)[0]
 
 
 def acknowledge_flags(db: Database, actor: Actor, flag_ids: list[int], action: str, action_text: str = "", *,
-                      now: datetime | None = None) -> list[int]:
-    """One acknowledgement (one action) for several open flags of one reading: one audit row per flag."""
+                      versions_seen: dict[int, int] | None = None, now: datetime | None = None) -> list[int]:
+    """One acknowledgement (one action) for several open flags of one reading: one audit row per flag.
+    `versions_seen` holds each flag's version as the nurse saw it."""
     now = _now(now)
     if action not in ACK_ACTIONS:
         raise FieldError("action", "Choose the action taken: " + ", ".join(ACK_ACTIONS.values()) + ".")
@@ -522,12 +530,14 @@ def acknowledge_flags(db: Database, actor: Actor, flag_ids: list[int], action: s
         row = _open_session(s, actor, flags[0].session_id)
         ids = []
         for flag in flags:
+            versions.check(flag, (versions_seen or {}).get(flag.id), "flag")
             if s.scalar(select(FlagAcknowledgement.id).where(FlagAcknowledgement.flag_id == flag.id)) is not None:
                 raise RuleViolation("This flag is already acknowledged.")
             ack = FlagAcknowledgement(flag_id=flag.id, session_id=row.id, action=action,
                                       action_text=_text("action_text", action_text, "Action", 2000),
                                       user_id=actor.user_id, at=now)
             s.add(ack)
+            versions.bump(flag)
             audit.created(s, actor, ack, session_id=row.id, action="acknowledge")
             ids.append(ack.id)
         return ids

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from monitor_app.domain.names import compact_key, full_name, search_key
 from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import INDICATIONS, Status
+from monitor_app.domain.text import check_text
 from monitor_app.services.access import Actor
 from monitor_app.services.records import load_reading, load_record
 from monitor_app.storage.db import Database
@@ -49,6 +50,19 @@ def get_reading(db: Database, actor: Actor, reading_id: int) -> tuple[ReadingVie
     actor.require("read")
     with db.reader() as s:
         return load_reading(s, reading_id)
+
+
+def version_of(db: Database, actor: Actor, target: str, target_id: int) -> int:
+    """The current version of a reading, event or flag: what a refused change retries with."""
+    from monitor_app.domain.errors import NotFound
+    from monitor_app.storage.models import Event, Flag, Reading
+    actor.require("read")
+    model = {"reading": Reading, "event": Event, "flag": Flag}[target]
+    with db.reader() as s:
+        version = s.scalar(select(model.version).where(model.id == target_id))
+    if version is None:
+        raise NotFound(f"There is no {target} with id {target_id}.")
+    return version
 
 
 def _patient_view(p: Patient) -> PatientView:
@@ -93,6 +107,7 @@ def _name_matches(text: str, lite: bool):
 def search_patients(db: Database, actor: Actor, text: str, limit: int = 50) -> list[PatientView]:
     """Patients whose MRN or name matches the text (parameters, never SQL text)."""
     actor.require("read")
+    check_text("search", text, "Search text", max_len=200)
     with db.reader() as s:
         q = select(Patient)
         if text.strip():
@@ -158,7 +173,7 @@ def search_archive(db: Database, actor: Actor, query: ArchiveQuery, zone=timezon
                 Course.indication, User.full_name, InfusionSession.status, InfusionSession.has_critical)
          .join(Course, InfusionSession.course_id == Course.id).join(Patient, Course.patient_id == Patient.id)
          .join(User, InfusionSession.primary_nurse_id == User.id))
-    text = query.text.strip()
+    text = check_text("search", query.text, "Search text", max_len=200).strip()
     if text:
         # The few matching patients' courses first, then their sessions (not every session, newest first).
         courses = (select(Course.id).join(Patient, Course.patient_id == Patient.id)

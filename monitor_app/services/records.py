@@ -118,7 +118,7 @@ def load_record(db: Session, session_id: int, with_hash: bool = True) -> Session
     for f in ch["flags"]:
         flags_by_reading[f.reading_id].append(
             FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
-                     cleared=f.cleared_by_amendment_id is not None, ack=acks.get(f.id)))
+                     cleared=f.cleared_by_amendment_id is not None, ack=acks.get(f.id), version=f.version))
 
     readings = [_reading_view(r, times, names, by_target[("reading", r.id)], flags_by_reading[r.id])
                 for r in ch["readings"]]
@@ -128,7 +128,7 @@ def load_record(db: Session, session_id: int, with_hash: bool = True) -> Session
         corrections = by_target[("event", e.id)]
         error = next((a for a in corrections if a.kind == "entered_in_error"), None)
         events.append(EventView(e.id, n, e.at, e.recorded_at, e.kind, e.severity, e.note, e.details or {},
-                                names.get(e.recorded_by_id, "?"), error))
+                                names.get(e.recorded_by_id, "?"), error, version=e.version))
         if error is None and e.kind == "limits_changed":
             t_orders.append((e.at, Thresholds.from_dict(e.details["thresholds"])))
         if error is None and e.kind == "schedule_changed":
@@ -171,7 +171,7 @@ def _reading_view(r: Reading, times: SessionTimes, names: dict[int, str], correc
     return ReadingView(
         r.id, r.measured_at, r.recorded_at, names.get(r.recorded_by_id, "?"), original, current,
         phase_at(r.measured_at, times), minutes_from_start(r.measured_at, times.infusion_start),
-        [a for a in corrections if a.kind == "amendment"], error, flags)
+        [a for a in corrections if a.kind == "amendment"], error, flags, version=r.version)
 
 
 def load_reading(db: Session, reading_id: int) -> tuple[ReadingView, int]:
@@ -192,7 +192,7 @@ def load_reading(db: Session, reading_id: int) -> tuple[ReadingView, int]:
     corrections = [AmendmentView(a.id, a.target, a.target_id, a.kind, a.changes or {}, a.reason,
                                  names.get(a.user_id, "?"), a.at, a.addendum_id) for a in amendments]
     views = [FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
-                      cleared=f.cleared_by_amendment_id is not None,
+                      cleared=f.cleared_by_amendment_id is not None, version=f.version,
                       ack=None if f.id not in acks else AckView(acks[f.id].action, acks[f.id].action_text,
                                                                names.get(acks[f.id].user_id, "?"), acks[f.id].at))
              for f in flags]

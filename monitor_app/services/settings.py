@@ -11,8 +11,9 @@ from monitor_app.domain.discharge import SCALES
 from monitor_app.domain.errors import FieldError, NotFound, RuleViolation
 from monitor_app.domain.schedule import Schedule
 from monitor_app.domain.session import DEFAULT_CHECKLIST
+from monitor_app.domain.text import check_text
 from monitor_app.domain.thresholds import Thresholds
-from monitor_app.services import audit
+from monitor_app.services import audit, versions
 from monitor_app.services.access import SYSTEM, Actor
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import ClinicSettings, InfusionSession, MonitoringSchedule, ThresholdProfile
@@ -70,8 +71,15 @@ class ClinicDetails:
     logo_png: bytes | None = None
 
 
-def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: str = "") -> None:
+def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: str = "", *,
+                  expected_version: int | None = None) -> None:
+    """Change the clinic details; `expected_version` is ClinicSettings.version as the editor loaded it."""
     actor.require("clinic_settings")
+    check_text("name", details.name, "Clinic name", 200)
+    check_text("address", details.address, "Address")
+    check_text("timezone", details.timezone, "Time zone", 64)
+    for item in details.checklist_items:
+        check_text("checklist_items", item, "Checklist item", 200)
     if not details.name.strip():
         raise FieldError("name", "Clinic name must not be empty.")
     if details.page_size not in PAGE_SIZES:
@@ -88,6 +96,8 @@ def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: st
             raise FieldError("timezone", f"Unknown time zone {details.timezone!r} (e.g. Europe/London).") from None
     with db.transaction() as s:
         cs = get_settings(s)
+        versions.check(cs, expected_version, "clinic's settings")
+        versions.bump(cs)
         before = audit.snapshot(cs)
         cs.name, cs.address, cs.page_size = details.name.strip(), details.address.strip(), details.page_size
         cs.timezone, cs.inactivity_lock_min = details.timezone, details.inactivity_lock_min
@@ -119,7 +129,7 @@ def list_profiles(db: Database, include_retired: bool = False) -> list[tuple[int
 
 
 def _unique_name(s: Session, model, name: str, own_id: int | None = None) -> str:
-    name = name.strip()
+    name = check_text("name", name, "Name").strip()
     if not name:
         raise FieldError("name", "Name must not be empty.")
     if len(name) > 120:
@@ -131,8 +141,11 @@ def _unique_name(s: Session, model, name: str, own_id: int | None = None) -> str
 
 
 def save_profile(db: Database, actor: Actor, thresholds: Thresholds, profile_id: int | None = None,
-                 reason: str = "") -> int:
-    """Create (no id) or edit a profile. Sessions keep the copy frozen at their start."""
+                 reason: str = "", *, expected_version: int | None = None) -> int:
+    """Create (no id) or edit a profile. Sessions keep the copy frozen at their start.
+
+    `expected_version` is the profile's version as the editor loaded it (version_of).
+    """
     actor.require("configure_monitoring")
     thresholds.validate()
     with db.transaction() as s:
@@ -144,17 +157,20 @@ def save_profile(db: Database, actor: Actor, thresholds: Thresholds, profile_id:
             audit.created(s, actor, p, reason=reason)
         else:
             p = profile_for(s, profile_id)
+            versions.check(p, expected_version, "threshold profile")
             before = audit.snapshot(p)
             p.name, p.limits = name, data
             audit.changed(s, actor, p, before, reason=reason)
         return p.id
 
 
-def retire_profile(db: Database, actor: Actor, profile_id: int, reason: str = "") -> None:
+def retire_profile(db: Database, actor: Actor, profile_id: int, reason: str = "", *,
+                   expected_version: int | None = None) -> None:
     """Profiles are never deleted (sessions refer to them); a retired one is no longer offered."""
     actor.require("configure_monitoring")
     with db.transaction() as s:
         p = profile_for(s, profile_id)
+        versions.check(p, expected_version, "threshold profile")
         if get_settings(s).default_profile_id == p.id:
             raise RuleViolation("The clinic default profile cannot be retired; choose another default first.")
         before = audit.snapshot(p)
@@ -167,6 +183,7 @@ def set_default_profile(db: Database, actor: Actor, profile_id: int) -> None:
     with db.transaction() as s:
         p = profile_for(s, profile_id)
         cs = get_settings(s)
+        versions.bump(cs)
         before = audit.snapshot(cs)
         cs.default_profile_id = p.id
         audit.changed(s, actor, cs, before, action="set_default_profile")
@@ -198,7 +215,7 @@ def list_schedules(db: Database, include_retired: bool = False) -> list[tuple[in
 
 
 def save_schedule(db: Database, actor: Actor, schedule: Schedule, schedule_id: int | None = None,
-                  reason: str = "") -> int:
+                  reason: str = "", *, expected_version: int | None = None) -> int:
     actor.require("configure_monitoring")
     schedule.validate()
     with db.transaction() as s:
@@ -210,16 +227,19 @@ def save_schedule(db: Database, actor: Actor, schedule: Schedule, schedule_id: i
             audit.created(s, actor, m, reason=reason)
         else:
             m = schedule_for(s, schedule_id)
+            versions.check(m, expected_version, "monitoring schedule")
             before = audit.snapshot(m)
             m.name, m.settings = name, data
             audit.changed(s, actor, m, before, reason=reason)
         return m.id
 
 
-def retire_schedule(db: Database, actor: Actor, schedule_id: int, reason: str = "") -> None:
+def retire_schedule(db: Database, actor: Actor, schedule_id: int, reason: str = "", *,
+                    expected_version: int | None = None) -> None:
     actor.require("configure_monitoring")
     with db.transaction() as s:
         m = schedule_for(s, schedule_id)
+        versions.check(m, expected_version, "monitoring schedule")
         if get_settings(s).default_schedule_id == m.id:
             raise RuleViolation("The clinic default schedule cannot be retired; choose another default first.")
         before = audit.snapshot(m)
@@ -232,6 +252,18 @@ def set_default_schedule(db: Database, actor: Actor, schedule_id: int) -> None:
     with db.transaction() as s:
         m = schedule_for(s, schedule_id)
         cs = get_settings(s)
+        versions.bump(cs)
         before = audit.snapshot(cs)
         cs.default_schedule_id = m.id
         audit.changed(s, actor, cs, before, action="set_default_schedule")
+
+
+_VERSIONED = {"clinic": ClinicSettings, "profile": ThresholdProfile, "schedule": MonitoringSchedule}
+
+
+def versions_of(db: Database, kind: str) -> dict[int, int]:
+    """Id -> version of every clinic setting of one kind ("clinic", "profile" or "schedule"): an editor loads
+    them with the records it shows and passes the one it edits back as `expected_version`."""
+    model = _VERSIONED[kind]
+    with db.reader() as s:
+        return dict(s.execute(select(model.id, model.version)).all())

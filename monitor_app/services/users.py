@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
-from monitor_app.services import audit
+from monitor_app.domain.text import check_text
+from monitor_app.services import audit, versions
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import ClinicSettings, User
@@ -64,6 +65,7 @@ def set_lockout_policy(db: Database, actor: Actor, failures: int, minutes: int, 
 
 
 def _check_password_rules(password: str) -> None:
+    check_text("password", password, "Password", 1000)
     if len(password) < MIN_PASSWORD:
         raise FieldError("password", f"Password must be at least {MIN_PASSWORD} characters.")
 
@@ -71,6 +73,9 @@ def _check_password_rules(password: str) -> None:
 def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Role | str, password: str,
              credentials: str = "") -> int:
     actor.require("manage_users")
+    check_text("username", username, "User name")
+    check_text("full_name", full_name, "Full name", 200)
+    check_text("credentials", credentials, "Credentials", 64)
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise FieldError("username", "User name must be 1-64 characters without spaces.")
@@ -105,20 +110,27 @@ def _get(s: Session, username: str) -> User:
     return user
 
 
-def disable_user(db: Database, actor: Actor, username: str, reason: str = "") -> None:
+def disable_user(db: Database, actor: Actor, username: str, reason: str = "", *,
+                 expected_version: int | None = None) -> None:
+    """`expected_version` is User.version as the administrator's screen loaded it (sign-ins do not change it)."""
     actor.require("manage_users")
     with db.transaction() as s:
         user = _get(s, username)
+        versions.check(user, expected_version, "user account")
+        versions.bump(user)
         before = audit.snapshot(user)
         user.active = False
         audit.changed(s, actor, user, before, action="disable", reason=reason)
 
 
-def reset_password(db: Database, actor: Actor, username: str, new_password: str) -> None:
+def reset_password(db: Database, actor: Actor, username: str, new_password: str, *,
+                   expected_version: int | None = None) -> None:
     actor.require("manage_users")
     _check_password_rules(new_password)
     with db.transaction() as s:
         user = _get(s, username)
+        versions.check(user, expected_version, "user account")
+        versions.bump(user)
         before = audit.snapshot(user)
         user.password_hash = _hasher.hash(new_password)
         user.failed_logins = 0
@@ -129,7 +141,7 @@ def reset_password(db: Database, actor: Actor, username: str, new_password: str)
 def _matches(user: User, password: str) -> bool:
     try:
         return _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -202,6 +214,7 @@ def unlock_user(db: Database, actor: Actor, username: str) -> None:
 def sign_in(db: Database, username: str, password: str, now: datetime | None = None) -> Actor:
     """Check the password, write the login to the audit trail, and return the actor (bound to `db`)."""
     now = now or datetime.now(timezone.utc)
+    check_text("username", username, "User name", 64)  # before the lookup and the audit row of a failure
     try:
         with db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))

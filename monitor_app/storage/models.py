@@ -55,6 +55,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by services.versions on each change
 
 
 class ClinicSettings(Base):
@@ -74,6 +75,7 @@ class ClinicSettings(Base):
     # Lock-out after wrong passwords (SPEC 9): this many in a row lock the account for this many minutes.
     lockout_failures: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     lockout_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ThresholdProfile(Base):
@@ -191,6 +193,7 @@ class Reading(Base):
     pain_nrs: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (Index("ix_readings_session_measured", "session_id", "measured_at"),)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by each correction of the reading
 
 
 class Amendment(Base):
@@ -220,6 +223,7 @@ class Event(Base):
     severity: Mapped[str] = mapped_column(String(16), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped when marked entered in error
 
 
 class Flag(Base):
@@ -235,6 +239,7 @@ class Flag(Base):
     created_at: Mapped[datetime]
     # Set when a correction of the reading (amendment or entered in error) made the flag no longer apply.
     cleared_by_amendment_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by its acknowledgement or clearing
 
 
 class FlagAcknowledgement(Base):
@@ -304,6 +309,15 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class ArchiveIdentity(Base):
+    """The archive's own id (one row): the data directory remembers it, so a replaced archive is noticed."""
+
+    __tablename__ = "archive_identity"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    archive_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime]
 
 
 # Tables whose every row is tracked by the audit trail (verify replays them), by audit entity name.

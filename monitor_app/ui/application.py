@@ -70,13 +70,15 @@ def open_archive(database_url: str | None, data_dir: str | None):
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
     from monitor_app.services.settings import bootstrap, read_settings
-    from monitor_app.storage.db import daily_backup, open_database, resolve_url
+    from monitor_app.storage.db import archive_state, daily_backup, open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
     try:
         setup_logging(directory)
     except OSError as exc:  # an unwritable data folder must not stop the clinic; the archive check follows
         print(f"Chairside: cannot write the log in {directory}: {exc.strerror}", file=sys.stderr)
-    db = open_database(database_url, data_dir)
+    # A new archive only in a data directory that never held one (the first-run set-up); a missing one is an
+    # error that names the file and the newest backup.
+    db = open_database(database_url, data_dir, create=archive_state(database_url, data_dir) == "fresh")
     bootstrap(db)
     try:
         made = daily_backup(db)

@@ -5,7 +5,6 @@ import logging
 import os
 import sys
 import threading
-import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, 
                                QVBoxLayout)
 
 from monitor_app import __version__
+from monitor_app.logs import safe_error_text, safe_traceback
 
 log = logging.getLogger("monitor_app.ui.errors")
 
@@ -85,11 +85,15 @@ _bridge: _Bridge | None = None
 
 
 def report(exc_type, exc, tb, where: str = "") -> None:
-    """Log an uncaught error (no patient data: types and stack only) and show the dialog when enabled."""
+    """Log an uncaught error (no patient data: types and stack only) and show the dialog when enabled.
+
+    An error's message may hold what was typed or the SQL with its values, so neither the log nor the dialog
+    shows it: logs.safe_traceback keeps the stack and the error's type and cause.
+    """
     details = f"Chairside {__version__}, Python {sys.version.split()[0]}\n{where}\n" + \
-        "".join(traceback.format_exception(exc_type, exc, tb))
+        safe_traceback(exc_type, exc, tb)
     log.error("uncaught error%s:\n%s", f" in {where}" if where else "", details)
-    summary = f"{exc_type.__name__}: {exc}"
+    summary = safe_error_text(exc)
     if _bridge is not None and QApplication.instance() is not None:
         _bridge.raised.emit(summary, details)
     else:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from monitor_app.domain.clock import fmt_time
-from monitor_app.domain.errors import FieldError
+from monitor_app.domain.errors import ConcurrentEdit, FieldError
 from monitor_app.domain.record import ReadingView
 from monitor_app.domain.vitals import VITAL_FIELDS, format_bp, parse_vitals
-from monitor_app.services import clinical
+from monitor_app.services import clinical, queries
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import FormDialog, text_of
 
@@ -60,8 +60,16 @@ class AmendDialog(FormDialog):
 
     def submit(self) -> None:
         changes = changes_from(self.reading, self.texts())
-        clinical.amend_reading(self.ctx.db, self.ctx.signed_in, self.reading.id, changes, text_of(self.reason),
-                               expected_version=self.expected_version, now=self.ctx.now())
+        try:
+            clinical.amend_reading(self.ctx.db, self.ctx.signed_in, self.reading.id, changes, text_of(self.reason),
+                                   expected_version=self.expected_version, now=self.ctx.now())
+        except ConcurrentEdit:
+            # The reading as it now stands, for the nurse to check; what was typed stays for the retry.
+            self.reading, _ = queries.get_reading(self.ctx.db, self.ctx.signed_in, self.reading.id)
+            self.expected_version = self.reading.version
+            self.set_intro(f"Correct the reading of <b>{reading_summary(self.reading, self.ctx.zone)}</b> "
+                           "(as it now stands). The original value stays visible, struck through.")
+            raise
 
 
 class EnteredInErrorDialog(FormDialog):
@@ -75,6 +83,11 @@ class EnteredInErrorDialog(FormDialog):
         self.ok_button.setText("Mark entered in error")
 
     def submit(self) -> None:
-        clinical.mark_entered_in_error(self.ctx.db, self.ctx.signed_in, self.target, self.target_id,
-                                       text_of(self.reason), expected_version=self.expected_version,
-                                       now=self.ctx.now())
+        try:
+            clinical.mark_entered_in_error(self.ctx.db, self.ctx.signed_in, self.target, self.target_id,
+                                           text_of(self.reason), expected_version=self.expected_version,
+                                           now=self.ctx.now())
+        except ConcurrentEdit:
+            self.expected_version = queries.version_of(self.ctx.db, self.ctx.signed_in, self.target,
+                                                       self.target_id)
+            raise

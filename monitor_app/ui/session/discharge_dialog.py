@@ -5,9 +5,9 @@ from PySide6.QtWidgets import QButtonGroup, QCheckBox, QGridLayout, QLabel, QRad
 
 from monitor_app.domain.clock import fmt_time, parse_clock_time
 from monitor_app.domain.discharge import DISCHARGE_AT, SCALES, percent_change, prefill
-from monitor_app.domain.errors import FieldError
+from monitor_app.domain.errors import ConcurrentEdit, FieldError
 from monitor_app.domain.record import SessionRecord
-from monitor_app.services import clinical
+from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.domain.thresholds import Level
@@ -187,8 +187,15 @@ class DischargeDialog(FormDialog):
                 raise FieldError(key, f"Score {label} (0-2).")
         now = self.ctx.now()
         at = parse_clock_time(self.time.text(), now, self.ctx.zone) if self.time.text().strip() else now
-        clinical.discharge(self.ctx.db, self.ctx.signed_in, self.record.id, scale=self.scale, items=scores,
-                           escort_present=self.escort_present.isChecked(), escort_name=self.escort_name.text(),
-                           instructions_given=self.instructions.isChecked(), early_reason=text_of(self.early_reason),
-                           at=at, expected_version=self.record.version, now=now,
-                           prefilled={k: p.score for k, p in self.prefilled.items()})
+        try:
+            clinical.discharge(self.ctx.db, self.ctx.signed_in, self.record.id, scale=self.scale, items=scores,
+                               escort_present=self.escort_present.isChecked(), escort_name=self.escort_name.text(),
+                               instructions_given=self.instructions.isChecked(),
+                               early_reason=text_of(self.early_reason), at=at,
+                               expected_version=self.record.version, now=now,
+                               prefilled={k: p.score for k, p in self.prefilled.items()})
+        except ConcurrentEdit:
+            # The session as it now stands (the scores typed stay): the retry is checked against it.
+            self.record = queries.get_record(self.ctx.db, self.ctx.signed_in, self.record.id, with_hash=False)
+            self._update()
+            raise

@@ -179,6 +179,6 @@ class EventsPanel(QWidget):
         e = self.events[row]
         if e.error is not None:
             return
-        if EnteredInErrorDialog(self.ctx, "event", e.id, f"{e.number}. {e.summary}", self.version, self).exec():
+        if EnteredInErrorDialog(self.ctx, "event", e.id, f"{e.number}. {e.summary}", e.version, self).exec():
             self.changed.emit()
         self.dialog_closed.emit()

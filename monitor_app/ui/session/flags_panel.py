@@ -13,7 +13,8 @@ from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import FlagView, ReadingView, SessionRecord
 from monitor_app.domain.session import ACK_ACTIONS
 from monitor_app.domain.thresholds import Level
-from monitor_app.services import clinical
+from monitor_app.domain.errors import ConcurrentEdit
+from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.common import FormDialog, sized_font
@@ -45,6 +46,7 @@ class AcknowledgeDialog(FormDialog):
         what = f"All {len(flags)} open flags of the reading at {fmt_time(measured_at, ctx.zone)}:" \
             if len(flags) > 1 else "Open flag:"
         self.set_intro(f"{what}<br>{lines}")
+        self.versions_seen = {f.id: f.version for f in flags}
         self.action = self.add_field("action", "Action taken:", QComboBox())
         for key, label in ACK_ACTIONS.items():
             self.action.addItem(label, key)
@@ -52,8 +54,15 @@ class AcknowledgeDialog(FormDialog):
         self.ok_button.setText("Acknowledge all" if len(flags) > 1 else "Acknowledge")
 
     def submit(self) -> None:
-        clinical.acknowledge_flags(self.ctx.db, self.ctx.signed_in, [f.id for f in self.flags],
-                                   self.action.currentData(), self.action_text.text(), now=self.ctx.now())
+        try:
+            clinical.acknowledge_flags(self.ctx.db, self.ctx.signed_in, [f.id for f in self.flags],
+                                       self.action.currentData(), self.action_text.text(),
+                                       versions_seen=self.versions_seen, now=self.ctx.now())
+        except ConcurrentEdit:
+            # Another workstation changed a flag meanwhile: the retry is checked against the flags as they now are.
+            self.versions_seen = {f.id: queries.version_of(self.ctx.db, self.ctx.signed_in, "flag", f.id)
+                                  for f in self.flags}
+            raise
 
 
 class FlagsPanel(QWidget):

@@ -471,14 +471,14 @@ class SessionScreen(QWidget):
         r = self._reading(reading_id)
         if not self.live or r is None or r.entered_in_error:
             return
-        AmendDialog(self.ctx, r, self.record.version, self).exec()
+        AmendDialog(self.ctx, r, r.version, self).exec()
         self.done_action()
 
     def mark_error(self, reading_id: int | None) -> None:
         r = self._reading(reading_id)
         if not self.live or r is None or r.entered_in_error:
             return
-        EnteredInErrorDialog(self.ctx, "reading", r.id, reading_summary(r, self.ctx.zone), self.record.version,
+        EnteredInErrorDialog(self.ctx, "reading", r.id, reading_summary(r, self.ctx.zone), r.version,
                              self).exec()
         self.done_action()
 

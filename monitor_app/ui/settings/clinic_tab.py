@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QCompleter, QFileDialog, QFormLayout, 
                                QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from monitor_app.domain.discharge import SCALES, scale_name
-from monitor_app.domain.errors import ChairsideError, FieldError
+from monitor_app.domain.errors import ChairsideError, ConcurrentEdit, FieldError
 from monitor_app.services import settings as clinic
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
@@ -114,6 +114,7 @@ class ClinicTab(QWidget):
 
     def load(self) -> None:
         cs = clinic.read_settings(self.ctx.db)
+        self.version = cs.version
         self.name.setText(cs.name)
         self.address.setPlainText(cs.address or "")
         self.page_size.setCurrentText(cs.page_size)
@@ -168,7 +169,13 @@ class ClinicTab(QWidget):
         self.fields.clear()
         self.message.clear_message()
         try:
-            clinic.update_clinic(self.ctx.db, self.ctx.signed_in, self.details())
+            clinic.update_clinic(self.ctx.db, self.ctx.signed_in, self.details(),
+                                 expected_version=getattr(self, "version", None))
+        except ConcurrentEdit as exc:
+            # What was typed stays; the retry is checked against the settings as they now stand.
+            self.version = clinic.read_settings(self.ctx.db).version
+            self.message.show_error(str(exc))
+            return False
         except FieldError as exc:
             if not self.fields.show(exc):
                 self.message.show_error(exc.message)

@@ -260,6 +260,7 @@ class ProfilesTab(CatalogueTab):
         self.state_changed()
 
     def load_entries(self) -> list[Entry]:
+        self.versions = clinic.versions_of(self.ctx.db, "profile")  # loaded with the entries, passed back
         return [Entry(pid, t.name, t, preset, retired)
                 for pid, t, preset, retired in clinic.list_profiles(self.ctx.db, include_retired=True)]
 
@@ -283,10 +284,12 @@ class ProfilesTab(CatalogueTab):
                           preinfusion_diastolic_max=value.preinfusion_diastolic_max)
 
     def service_save(self, value: Thresholds, entry_id: int | None, reason: str) -> int:
-        return clinic.save_profile(self.ctx.db, self.ctx.signed_in, value, entry_id, reason=reason)
+        return clinic.save_profile(self.ctx.db, self.ctx.signed_in, value, entry_id, reason=reason,
+                                   expected_version=self.versions.get(entry_id))
 
     def service_retire(self, entry_id: int) -> None:
-        clinic.retire_profile(self.ctx.db, self.ctx.signed_in, entry_id)
+        clinic.retire_profile(self.ctx.db, self.ctx.signed_in, entry_id,
+                              expected_version=self.versions.get(entry_id))
 
     def service_default(self, entry_id: int) -> None:
         clinic.set_default_profile(self.ctx.db, self.ctx.signed_in, entry_id)

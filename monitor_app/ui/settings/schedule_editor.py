@@ -132,6 +132,7 @@ class SchedulesTab(CatalogueTab):
         self.schedule_editor.edited.connect(self.state_changed)
 
     def load_entries(self) -> list[Entry]:
+        self.versions = clinic.versions_of(self.ctx.db, "schedule")  # loaded with the entries, passed back
         return [Entry(sid, sc.name, sc, preset, retired)
                 for sid, sc, preset, retired in clinic.list_schedules(self.ctx.db, include_retired=True)]
 
@@ -152,10 +153,12 @@ class SchedulesTab(CatalogueTab):
         return value.with_changes(name=name)
 
     def service_save(self, value: Schedule, entry_id: int | None, reason: str) -> int:
-        return clinic.save_schedule(self.ctx.db, self.ctx.signed_in, value, entry_id, reason=reason)
+        return clinic.save_schedule(self.ctx.db, self.ctx.signed_in, value, entry_id, reason=reason,
+                                    expected_version=self.versions.get(entry_id))
 
     def service_retire(self, entry_id: int) -> None:
-        clinic.retire_schedule(self.ctx.db, self.ctx.signed_in, entry_id)
+        clinic.retire_schedule(self.ctx.db, self.ctx.signed_in, entry_id,
+                               expected_version=self.versions.get(entry_id))
 
     def service_default(self, entry_id: int) -> None:
         clinic.set_default_schedule(self.ctx.db, self.ctx.signed_in, entry_id)

@@ -124,9 +124,11 @@ class UsersTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
+        self.versions: dict[str, int] = {}
         try:
-            rows = [UserRow(u.username, u.full_name, u.credentials, Role(u.role), u.active)
-                    for u in users.list_users(self.ctx.db, self.ctx.signed_in)]
+            found = users.list_users(self.ctx.db, self.ctx.signed_in)
+            self.versions = {u.username: u.version for u in found}  # passed back with a change of the user
+            rows = [UserRow(u.username, u.full_name, u.credentials, Role(u.role), u.active) for u in found]
         except ChairsideError as exc:
             self.message.show_error(str(exc))
             rows = []
@@ -177,7 +179,8 @@ class UsersTab(QWidget):
         reason, ok = QInputDialog.getText(self, "Disable user", f"Disable {row.full_name} ({row.username})? "
                                                               "Reason (kept in the audit trail):")
         if ok:
-            self._attempt(lambda: users.disable_user(self.ctx.db, self.ctx.signed_in, row.username, reason.strip()),
+            self._attempt(lambda: users.disable_user(self.ctx.db, self.ctx.signed_in, row.username, reason.strip(),
+                                                             expected_version=self.versions.get(row.username)),
                           f"User {row.username!r} disabled.")
 
     def reset_selected(self) -> None:
@@ -188,7 +191,8 @@ class UsersTab(QWidget):
         dialog = ResetPasswordDialog(row, self)
         if dialog.exec() == QDialog.Accepted:
             self._attempt(lambda: users.reset_password(self.ctx.db, self.ctx.signed_in, row.username,
-                                                       dialog.password.text()),
+                                                       dialog.password.text(),
+                                                       expected_version=self.versions.get(row.username)),
                           f"Password of {row.username!r} reset; the account is unlocked.")
 
 

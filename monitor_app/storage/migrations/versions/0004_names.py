@@ -6,7 +6,7 @@ Revises: 0001
 from alembic import op
 import sqlalchemy as sa
 
-from monitor_app.domain.names import compact_key, search_key
+from monitor_app.domain.names import name_keys
 
 revision = '0004'
 down_revision = '0003'
@@ -28,9 +28,7 @@ def upgrade() -> None:
                         sa.column('full_key_reversed', sa.String))
     rows = conn.execute(sa.select(patients.c.id, patients.c.family_name, patients.c.given_name)).all()
     for pid, family, given in rows:
-        conn.execute(patients.update().where(patients.c.id == pid).values(
-            family_key=search_key(family), given_key=search_key(given),
-            full_key=compact_key(f"{family}{given}"), full_key_reversed=compact_key(f"{given}{family}")))
+        conn.execute(patients.update().where(patients.c.id == pid).values(**name_keys(family, given)))
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_patients_full_key'), ['full_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_full_key_reversed'), ['full_key_reversed'], unique=False)
