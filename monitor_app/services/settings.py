@@ -72,6 +72,21 @@ class ClinicDetails:
 
 def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: str = "") -> None:
     actor.require("clinic_settings")
+    check_clinic_details(details)
+    with db.transaction() as s:
+        cs = get_settings(s)
+        before = audit.snapshot(cs)
+        cs.name, cs.address, cs.page_size = details.name.strip(), details.address.strip(), details.page_size
+        cs.timezone, cs.inactivity_lock_min = details.timezone, details.inactivity_lock_min
+        cs.discharge_scale = details.discharge_scale
+        cs.checklist_items = [c.strip() for c in details.checklist_items if c.strip()]
+        if details.logo_png is not None:
+            cs.logo_png = details.logo_png or None
+        audit.changed(s, actor, cs, before, reason=reason)
+
+
+def check_clinic_details(details: ClinicDetails) -> None:
+    """Refuse clinic details that cannot be saved, naming the field (also before a new archive is made)."""
     if not details.name.strip():
         raise FieldError("name", "Clinic name must not be empty.")
     if details.page_size not in PAGE_SIZES:
@@ -86,16 +101,6 @@ def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: st
             ZoneInfo(details.timezone)
         except Exception:
             raise FieldError("timezone", f"Unknown time zone {details.timezone!r} (e.g. Europe/London).") from None
-    with db.transaction() as s:
-        cs = get_settings(s)
-        before = audit.snapshot(cs)
-        cs.name, cs.address, cs.page_size = details.name.strip(), details.address.strip(), details.page_size
-        cs.timezone, cs.inactivity_lock_min = details.timezone, details.inactivity_lock_min
-        cs.discharge_scale = details.discharge_scale
-        cs.checklist_items = [c.strip() for c in details.checklist_items if c.strip()]
-        if details.logo_png is not None:
-            cs.logo_png = details.logo_png or None
-        audit.changed(s, actor, cs, before, reason=reason)
 
 
 # --------------------------------------------------------------------------------------- threshold profiles

@@ -209,3 +209,43 @@ def copy_file(src: Path, dst: Path) -> None:
 def ping(db: Database) -> None:
     with db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def is_fresh_install(database_url: str | None, data_dir: str | os.PathLike | None) -> bool:
+    """True on a workstation where no Chairside archive ever was: the first-run wizard may make one.
+
+    SQLite: the archive file does not exist and the data directory holds no archive (no database file, no
+    backup), so an archive that went missing is never taken for a first run. PostgreSQL: the server database
+    has no Chairside tables (it is reached; an unreachable server raises DatabaseError).
+    """
+    url, directory = resolve_url(database_url, data_dir)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"Database URL is not valid: {url.split('@')[-1]}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return True
+        path = Path(parsed.database)
+        leftovers = [path, path.with_name(path.name + "-wal"), directory / DB_FILENAME]
+        if any(p.exists() for p in leftovers):
+            return False
+        backups = directory / "backups"
+        return not (backups.is_dir() and any(backups.glob("*.sqlite")))
+    from sqlalchemy import inspect
+    from monitor_app.storage.models import Base
+    engine = None
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 10}
+                               if parsed.get_backend_name() == "postgresql" else {})
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+    except Exception as exc:
+        log.info("database not reachable: %s: %s", type(exc).__name__, exc)
+        raise DatabaseError(f"The database server cannot be reached ({type(exc).__name__}); check the "
+                            f"database URL and that the server is running.") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return not (tables & (set(Base.metadata.tables) | {"alembic_version"}))
+

@@ -87,6 +87,22 @@ def open_archive(database_url: str | None, data_dir: str | None):
     return db, read_settings(db)
 
 
+def open_unless_fresh(database_url: str | None, data_dir: str | None):
+    """(db, settings) as open_archive gives; None where no archive ever was (the first run)."""
+    from monitor_app.storage.db import is_fresh_install
+    if is_fresh_install(database_url, data_dir):
+        return None
+    return open_archive(database_url, data_dir)
+
+
+def is_demo_clinic(settings) -> bool:
+    from monitor_app.services.demo import DEMO_CLINIC_NAME
+    return settings is not None and settings.name == DEMO_CLINIC_NAME
+
+
+DEMO_MARK = "DEMO CLINIC — not for patient data"
+
+
 def describe_open_error(exc: BaseException) -> str:
     """The archive could not be opened: one sentence for the nurse, the details in the log."""
     from monitor_app.domain.errors import ChairsideError
@@ -110,6 +126,7 @@ class Shell(QObject):
         self.main_window = None
         self.signin = SignInWindow()
         self.signin.signed_in.connect(self.enter)
+        self.wizard = None
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
@@ -120,13 +137,39 @@ class Shell(QObject):
         if self.on_first_window is not None:
             self.on_first_window()
         from monitor_app.ui.widgets import run_in_background
-        run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
                           self._archive_failed)
 
     def _archive_opened(self, result) -> None:
+        if result is None:
+            self.show_first_run()
+            return
         self.db, self.settings = result
         log.info("Chairside %s started", __version__)
         self.signin.set_database(self.db, self.settings.name)
+        if is_demo_clinic(self.settings):
+            self.signin.setWindowTitle(f"Chairside: sign in — {DEMO_MARK}")
+
+    def show_first_run(self) -> None:
+        """No archive was ever here: the set-up wizard instead of a sign-in nobody could pass."""
+        from monitor_app.ui.first_run import FirstRunWizard
+        log.info("no archive yet: first-run set-up")
+        self.wizard = FirstRunWizard(self.database_url, self.data_dir)
+        self.wizard.completed.connect(self._set_up)
+        self.wizard.rejected.connect(QApplication.instance().quit)
+        self.wizard.show()
+        self.signin.hide()
+
+    def _set_up(self, username: str) -> None:
+        """The archive exists now: open it as at every start, with the administrator's name already typed."""
+        from monitor_app.ui.widgets import run_in_background
+        self.wizard.deleteLater()
+        self.wizard = None
+        self.signin.username.setText(username)
+        self.signin.show()
+        self.signin.password.setFocus()
+        run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
 
     def _archive_failed(self, exc: Exception) -> None:
         log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)
