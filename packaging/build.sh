@@ -14,7 +14,7 @@ STARTED=$(date +%s)
 
 python_cmd() {
   for p in python3.13 python3.12 python3.11 python3; do
-    if command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    if command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       echo "$p"; return
     fi
   done

@@ -41,26 +41,34 @@ def _licence(md) -> str:
     return field.splitlines()[0][:80] if field else "see the distribution's licence file"
 
 
-def _requirement_name(requirement: str) -> str | None:
-    """The distribution a requirement names, or None when it is only for an extra (tests, building)."""
-    if "extra ==" in requirement:
-        return None
-    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
-    return match.group(0) if match else None
+def _needed(requirements: list[str], extras: set[str]) -> list[tuple[str, set[str]]]:
+    """(name, extras asked for) of each requirement that applies here: its marker evaluated for this machine
+    and the extras asked for (psycopg[binary]), never the test or build extras."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    needed = []
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in (extras or {""})):
+            continue
+        needed.append((req.name, set(req.extras)))
+    return needed
 
 
 def libraries() -> list[Library]:
     """Every library Chairside runs on, its own requirements and theirs, from the installed metadata."""
     seen: dict[str, Library] = {}
     try:
-        pending = [n for n in map(_requirement_name, metadata.requires(DISTRIBUTION) or []) if n]
+        pending = _needed(metadata.requires(DISTRIBUTION) or [], set())
     except metadata.PackageNotFoundError:
         log.warning("no metadata for %s: the About box lists no libraries", DISTRIBUTION)
         return []
     while pending:
-        name = pending.pop()
+        name, extras = pending.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
+        if key in seen and not extras:
             continue
         try:
             dist = metadata.distribution(name)
@@ -69,8 +77,8 @@ def libraries() -> list[Library]:
         md = dist.metadata
         home = md.get("Home-page") or next((u.split(",", 1)[-1].strip() for u in md.get_all("Project-URL") or []),
                                            "")
-        seen[key] = Library(md["Name"], dist.version, _licence(md), home)
-        pending += [n for n in map(_requirement_name, dist.requires or []) if n]
+        seen[key] = Library(md["Name"].replace("_", "-"), dist.version, _licence(md), home)
+        pending += _needed(dist.requires or [], extras)
     return sorted(seen.values(), key=lambda lib: lib.name.lower())
 
 

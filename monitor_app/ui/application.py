@@ -70,7 +70,8 @@ def open_archive(database_url: str | None, data_dir: str | None):
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
     from monitor_app.services.settings import bootstrap, read_settings
-    from monitor_app.storage.db import daily_backup, open_database, resolve_url
+    from monitor_app.services.backup_status import run_daily
+    from monitor_app.storage.db import open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
     try:
         setup_logging(directory)
@@ -78,12 +79,7 @@ def open_archive(database_url: str | None, data_dir: str | None):
         print(f"Chairside: cannot write the log in {directory}: {exc.strerror}", file=sys.stderr)
     db = open_database(database_url, data_dir)
     bootstrap(db)
-    try:
-        made = daily_backup(db)
-        if made:
-            log.info("daily backup written to %s", made)
-    except OSError as exc:
-        log.warning("daily backup failed: %s", exc)
+    run_daily(db)  # a failure is shown on the floor and in settings, and logged
     return db, read_settings(db)
 
 
@@ -130,15 +126,17 @@ class Shell(QObject):
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
+        from monitor_app.ui.widgets import run_in_background
+        # The archive opens (SQLAlchemy imported, schema checked) while Qt, outside Python, makes and paints
+        # the sign-in window.
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
         self.signin.show()
         QTimer.singleShot(0, self._first_window_shown)
 
     def _first_window_shown(self) -> None:
         if self.on_first_window is not None:
             self.on_first_window()
-        from monitor_app.ui.widgets import run_in_background
-        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
-                          self._archive_failed)
 
     def _archive_opened(self, result) -> None:
         if result is None:

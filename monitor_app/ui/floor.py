@@ -209,6 +209,9 @@ class FloorView(QWidget):
         outer.addLayout(head)
         self.message = MessageLine()
         outer.addWidget(self.message)
+        self.backup_notice = MessageLine()  # a failed backup is seen where everyone looks, not only in the log
+        self.backup_notice.setObjectName("backupNotice")
+        outer.addWidget(self.backup_notice)
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -248,12 +251,23 @@ class FloorView(QWidget):
         self.poll_timer.start()
         self.retime_timer.start()
         self.reload()
+        self.show_backup_problem()
+
+    def show_backup_problem(self) -> None:
+        from monitor_app.services.backup_status import failure
+        problem = failure(self.ctx.db)
+        if problem and problem not in self.backup_notice.text():
+            self.backup_notice.show_error(f"Backup failed. {problem} Tell the administrator (Settings, Backups "
+                                          f"has Back up now).")
+        elif not problem and not self.backup_notice.isHidden():
+            self.backup_notice.clear_message()
 
     # -- data
     def poll(self) -> None:
         """Reload only when something was written since the last look (cheap: one indexed max())."""
         if not self.isVisible():
             return
+        self.show_backup_problem()
         from monitor_app.services.queries import change_marker
         try:
             marker = change_marker(self.ctx.db)

@@ -357,7 +357,9 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         from monitor_app.ui.about import AboutDialog
-        AboutDialog(self.ctx.db, self).exec()
+        dialog = AboutDialog(self.ctx.db, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose, True)
+        dialog.open()
 
     # ---------------------------------------------------------------------------------------- lock, sign out
     @property
