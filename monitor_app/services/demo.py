@@ -22,8 +22,6 @@ ACCOUNTS = [
     ("audrey", "audrey-demo-pass", "auditor", "Audrey Mbeki", "CPHQ"),
     ("admin", "admin-demo-pass", "administrator", "Sam Admin", ""),
 ]
-# The clinic name marks a demo archive: every screen says so (the main window's banner and title, the sign-in).
-DEMO_CLINIC_NAME = "Chairside demo clinic"
 ALDRETE_OK = dict(activity=2, respiration=2, circulation=2, consciousness=2, oxygen=1)
 
 
@@ -90,7 +88,7 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
                                 "(use --data-dir with a new folder).")
     cs = settings.read_settings(db)
     settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
-        name=DEMO_CLINIC_NAME, address="A demonstration archive: invented patients, no real data.",
+        name=settings.DEMO_CLINIC_NAME, address="A demonstration archive: invented patients, no real data.",
         page_size=cs.page_size, timezone=cs.timezone, inactivity_lock_min=cs.inactivity_lock_min,
         discharge_scale=cs.discharge_scale, checklist_items=tuple(cs.checklist_items)), reason="demo clinic")
     for username, password, role, name, cred in ACCOUNTS:

@@ -19,6 +19,8 @@ from monitor_app.storage.models import ClinicSettings, InfusionSession, Monitori
 
 SETTINGS_ID = 1
 PAGE_SIZES = ("A4", "Letter")
+# The clinic name `demo` gives its archive: every screen of a demo archive then says that it is one.
+DEMO_CLINIC_NAME = "Chairside demo clinic"
 
 
 def bootstrap(db: Database) -> None:

@@ -92,7 +92,7 @@ def open_unless_fresh(database_url: str | None, data_dir: str | None):
 
 
 def is_demo_clinic(settings) -> bool:
-    from monitor_app.services.demo import DEMO_CLINIC_NAME
+    from monitor_app.services.settings import DEMO_CLINIC_NAME
     return settings is not None and settings.name == DEMO_CLINIC_NAME
 
 
