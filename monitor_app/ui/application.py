@@ -91,12 +91,18 @@ def open_unless_fresh(database_url: str | None, data_dir: str | None):
     return open_archive(database_url, data_dir)
 
 
+def load_home_screens() -> None:
+    import monitor_app.services.queries  # noqa: F401
+    import monitor_app.ui.floor  # noqa: F401
+    import monitor_app.ui.main_window  # noqa: F401
+
+
 def is_demo_clinic(settings) -> bool:
     from monitor_app.services.settings import DEMO_CLINIC_NAME
     return settings is not None and settings.name == DEMO_CLINIC_NAME
 
 
-DEMO_MARK = "DEMO CLINIC — not for patient data"
+DEMO_MARK = "DEMO CLINIC \u2014 not for patient data"
 
 
 def describe_open_error(exc: BaseException) -> str:
@@ -146,7 +152,10 @@ class Shell(QObject):
         log.info("Chairside %s started", __version__)
         self.signin.set_database(self.db, self.settings.name)
         if is_demo_clinic(self.settings):
-            self.signin.setWindowTitle(f"Chairside: sign in — {DEMO_MARK}")
+            self.signin.setWindowTitle(f"Chairside: sign in \u2014 {DEMO_MARK}")
+        # The main window and the floor are imported now, while the nurse types the password or while it is
+        # checked (Argon2 runs outside Python's lock), not after the password is accepted.
+        QTimer.singleShot(0, load_home_screens)
 
     def show_first_run(self) -> None:
         """No archive was ever here: the set-up wizard instead of a sign-in nobody could pass."""

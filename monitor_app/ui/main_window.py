@@ -184,11 +184,11 @@ class MainWindow(QMainWindow):
         from monitor_app.ui.application import DEMO_MARK, is_demo_clinic
         if not is_demo_clinic(self.ctx.settings):
             return
-        self.setWindowTitle(f"{self.windowTitle()} — {DEMO_MARK}")
+        self.setWindowTitle(f"{self.windowTitle()} \u2014 {DEMO_MARK}")
         bar = QToolBar("Demo")
         bar.setObjectName("demoBanner")
         bar.setMovable(False)
-        label = QLabel(f"⚠ {DEMO_MARK}: invented patients and users for a look around. For a clinic, start "
+        label = QLabel(f"\u26a0 {DEMO_MARK}: invented patients and users for a look around. For a clinic, start "
                        f"Chairside with a new data folder to set up your own archive.")
         label.setObjectName("demoMark")
         label.setStyleSheet("background: #fde9c4; color: #6b4700; font-weight: 600; padding: 4px 10px;")
