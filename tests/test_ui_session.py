@@ -558,3 +558,48 @@ def test_discharge_prefills_from_the_record_and_records_the_items_changed(chairs
     screen = user.page
     assert not screen.entry.isEnabled() or not screen.entry_box.isVisible()
     assert user.button("Late entry").isVisible()
+
+
+# ------------------------------------------------------------------------------------------ co-signature
+def test_cosign_lists_the_exceptions_a_reviewer_must_see(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, checklist=False)
+    reading(db, nurse, sid, t0, 3, bp="130/80", hr=70, spo2=98)
+    clinical.start_infusion(db, nurse, sid, checklist_reason="Consent on paper", at=t0 + timedelta(minutes=5),
+                            now=t0 + timedelta(minutes=5))
+    late = clinical.record_reading(db, nurse, sid, Vitals(140, 85, 80, 97), measured_at=t0 + timedelta(minutes=15),
+                                   now=t0 + timedelta(minutes=30))
+    crit = reading(db, nurse, sid, t0, 31, bp="186/104", hr=96, spo2=97)
+    flag = next(f for f in queries.get_record(db, nurse, sid).flags if f.reading_id == crit and f.level == Level.CRITICAL)
+    clinical.acknowledge_flags(db, nurse, [flag.id], "clinician_notified", "Dr. Reyes",
+                               now=t0 + timedelta(minutes=32))
+    wrong = reading(db, nurse, sid, t0, 35, bp="150/90")
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong chair", now=t0 + timedelta(minutes=36))
+    clinical.amend_reading(db, nurse, late, {"systolic": 142}, "Misread",
+                           now=t0 + timedelta(minutes=37))
+    clinical.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=45), now=t0 + timedelta(minutes=45))
+    reading(db, nurse, sid, t0, 50, bp="132/82", hr=72, spo2=98)
+    clinical.discharge(db, nurse, sid, scale="aldrete", items=dict(activity=2, respiration=2, circulation=2,
+                       consciousness=2, oxygen=2), escort_present=True, escort_name="Sam",
+                       instructions_given=True, early_reason="Escort must leave", at=t0 + timedelta(minutes=55),
+                       now=t0 + timedelta(minutes=55))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=t0 + timedelta(minutes=56))
+    clock.at(t0, 120)
+    user = signed_in(chairside, db, clock, username="charge")
+    user.click("awaiting co-signature")
+    seen = {}
+
+    def look(d):
+        seen["text"] = d.visible_text()
+        d.fill("Password", PASSWORDS["charge"])
+        d.click("Co-sign")
+    with user.expect_dialog(look):
+        user.click("Co-sign")
+    text = seen["text"]
+    for words in ("Late entry: reading of", "Amended: reading of", "systolic 140 \u2192 142", "Misread",
+                  "Entered in error: reading of", "Wrong chair",
+                  "Started with checklist items not done", "Consent on paper",
+                  "Early discharge at", "Escort must leave",
+                  "Critical SYS 186 at", "Clinician notified: Dr. Reyes"):
+        assert words in text, words
+    assert queries.get_record(db, actors["charge"], sid).status == Status.REVIEWED
