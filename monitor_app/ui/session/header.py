@@ -5,7 +5,7 @@ from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
@@ -78,6 +78,7 @@ class SessionHeader(QWidget):
         row = QHBoxLayout()
         row.setSpacing(6)
         row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
         for name, label, key in BUTTONS:
             b = QPushButton(f"{label}  {key}")
             b.setFont(sized_font(ctx, 1, bold=True))
@@ -96,17 +97,25 @@ class SessionHeader(QWidget):
             self.buttons[name].setFixedWidth(width)
         self.actions = QWidget()
         self.actions.setLayout(row)
+        # Only the actions of the phase are shown, right-aligned in an area as wide as the widest phase needs
+        # (Pause or Resume with Stop): the header keeps its size and place in every phase.
+        b = self.buttons
+        self.actions.setFixedWidth(max(b["start"].width(), b["pause"].width() + 6 + b["stop"].width(),
+                                       b["discharge"].width()))
+        self.actions.setFixedHeight(max(x.height() for x in b.values()))
 
-        left = QVBoxLayout()
-        left.setSpacing(2)
-        left.addWidget(self.name)
-        left.addWidget(self.details)
         self.due = DueClock(ctx)
-        middle = QVBoxLayout()
-        middle.setSpacing(2)
-        middle.addWidget(self.phase)
-        middle.addWidget(self.elapsed)
-        middle.addWidget(self.due)
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.name, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.details, 1, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.actions, 0, Qt.AlignmentFlag.AlignVCenter)
+        status = QHBoxLayout()
+        status.setSpacing(12)
+        status.addWidget(self.phase)
+        status.addWidget(self.elapsed)
+        status.addWidget(self.due)
+        status.addStretch(1)
         # While any critical flag is open, a strip across the header names it: the loudest thing on the screen.
         self.critical = QLabel()
         self.critical.setObjectName("criticalStrip")
@@ -120,16 +129,15 @@ class SessionHeader(QWidget):
         self.critical.setSizePolicy(policy)
         self.critical.setFixedHeight(self.critical.sizeHint().height())
         self.critical.hide()
-        grid = QGridLayout(self)
+        grid = QVBoxLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addLayout(left, 0, 0)
-        grid.addLayout(middle, 0, 1)
-        grid.addWidget(self.actions, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        grid.addWidget(self.critical, 1, 0, 1, 3)
+        grid.setSpacing(4)
+        grid.addLayout(top)
+        grid.addLayout(status)
+        grid.addWidget(self.critical)
         # Shown or hidden only once it has a parent: a parentless widget shown would be a window of its own,
         # and taking it away again would leave no window active (the nurse's keys would go nowhere).
         self.actions.setVisible(editable)
-        grid.setColumnStretch(0, 1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def set_record(self, record: SessionRecord, now: datetime) -> None:
@@ -162,8 +170,7 @@ class SessionHeader(QWidget):
         }
         for name, b in self.buttons.items():
             b.setEnabled(self.editable and not record.locked and enabled[name])
-        self.buttons["pause"].setVisible(phase != Phase.PAUSED)
-        self.buttons["resume"].setVisible(phase == Phase.PAUSED)
+            b.setVisible(enabled[name])
         self.show_critical(record)
 
     def show_critical(self, record: SessionRecord) -> None:
@@ -176,8 +183,8 @@ class SessionHeader(QWidget):
         measured = {r.id: r.measured_at for r in record.readings}
         parts = [f"{short_flag(f)} at {fmt_time(measured.get(f.reading_id), self.ctx.zone)}" for f in open_critical]
         n = len(open_critical)
-        text = (f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: " + ", ".join(parts)
-                + " \u2014 acknowledge in Flags")
+        named = ", ".join(parts[:3]) + (f" and {n - 3} more" if n > 3 else "")  # one line, never clipped
+        text = f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: {named} \u2014 acknowledge in Flags"
         self.critical.setText(text)
         self.critical.setToolTip(text)
         self.critical.show()
