@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 2000       # how often the floor asks whether anything was written anywhere
 RETIME_MS = 15000    # how often elapsed and due times are re-rendered
-CARD_EMS = 25  # card width in line heights, so large type widens the cards instead of clipping them
+CARD_EMS = 20  # the narrowest card in line heights: large type widens the cards instead of clipping them
 
 
 def card_width(widget: QWidget) -> int:

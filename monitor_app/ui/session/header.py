@@ -67,8 +67,9 @@ class SessionHeader(QWidget):
         self.phase.setAccessibleName("Phase")
         self.phase.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.phase.setStyleSheet("padding: 4px 12px;")
-        hold_size(self.phase, max((f"{sym} {text}" for text, _c, sym in PHASE_STYLE.values()),
-                                  key=lambda t: self.phase.fontMetrics().horizontalAdvance(t)))
+        self._longest_phase = max((f"{sym} {text}" for text, _c, sym in PHASE_STYLE.values()), key=len)
+        hold_size(self.phase, self._longest_phase)
+        self._wall = False
         self.elapsed = QLabel()
         self.elapsed.setFont(sized_font(ctx, 1))
         self.elapsed.setAccessibleName("Elapsed time")
@@ -140,6 +141,27 @@ class SessionHeader(QWidget):
         self.actions.setVisible(editable)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
+    def resizeEvent(self, event):  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        # On a wide screen (1920 and more) the phase and the next-due clock are read from across the room:
+        # about 30 px high letters, readable at 2 metres.
+        wall = event.size().width() >= 1700
+        if wall != self._wall:
+            self._wall = wall
+            self.set_wall_size(wall)
+
+    def set_wall_size(self, wall: bool) -> None:
+        step = 9 if wall else 2
+        for label, longest in ((self.phase, self._longest_phase), (self.due, self.due.longest)):
+            label.setFont(sized_font(self.ctx, step, bold=True))
+            label.setMinimumSize(0, 0)
+            label.setMaximumSize(16777215, 16777215)
+            hold_size(label, longest)
+        self.elapsed.setFont(sized_font(self.ctx, 5 if wall else 1))
+        self.elapsed.setMinimumSize(0, 0)
+        self.elapsed.setMaximumSize(16777215, 16777215)
+        hold_size(self.elapsed, "888 of 888 min infused")
+
     def set_record(self, record: SessionRecord, now: datetime) -> None:
         p = record.patient
         self.name.setText(f"{p.name}")
@@ -206,7 +228,8 @@ class DueClock(QLabel):
         self.overdue = False
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet(self.STYLE)  # its padding, before the size is taken
-        hold_size(self, f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it")
+        self.longest = f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it"
+        hold_size(self, self.longest)
 
     def setStyleSheet(self, sheet: str) -> None:
         # Re-applying a style sheet re-polishes and re-lays out the label: only when the look changes.
