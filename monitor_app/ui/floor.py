@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import math
 import logging
 from datetime import datetime
 
@@ -411,7 +412,8 @@ class FloorView(QWidget):
         widened to share the width, its type growing with it (read from across the room on a large screen)."""
         available = self.width() - 64
         base = card_width(self)
-        columns = max(1, available // (base + 16))
+        # No more columns than a square grid needs: a few chairs get big cards, readable across the room.
+        columns = max(1, min(available // (base + 16), math.ceil(math.sqrt(max(1, len(self.tiles))))))
         width = max(base, (available - 16 * (columns - 1)) // columns)
         if columns == self._columns and width == getattr(self, "_tile_width", 0) \
                 and all(self.grid.indexOf(c) >= 0 for c in self.tiles):

@@ -28,6 +28,10 @@ BUTTONS = (("start", "Start infusion", "F5"), ("pause", "Pause", "F6"), ("resume
            ("stop", "Stop infusion", "F7"), ("discharge", "Discharge\u2026", "F8"))
 
 
+STRIP_CRITICAL = (f"QLabel#criticalStrip {{ background: {theme.VERMILION}; color: white; padding: 4px 10px; "
+                  "border-radius: 4px; }")
+STRIP_CALM = (f"QLabel#criticalStrip {{ background: {theme.PANEL}; color: {theme.MUTED}; padding: 4px 10px; "
+              "border-radius: 4px; font-weight: normal; }")
 SHORT = {"systolic": "SYS", "diastolic": "DIA", "heart_rate": "HR", "spo2": "SpO2", "resp_rate": "RR"}
 
 
@@ -122,14 +126,15 @@ class SessionHeader(QWidget):
         self.critical.setObjectName("criticalStrip")
         self.critical.setAccessibleName("Open critical flags")
         self.critical.setFont(sized_font(ctx, 1, bold=True))
-        self.critical.setStyleSheet(f"QLabel#criticalStrip {{ background: {theme.VERMILION}; color: white; "
-                                    "padding: 4px 10px; border-radius: 4px; }")
+        self.critical.setStyleSheet(STRIP_CRITICAL)
+        self._strip_critical = True
         self.critical.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         policy = self.critical.sizePolicy()
         policy.setRetainSizeWhenHidden(True)  # the header keeps its height whether or not a flag is open
         self.critical.setSizePolicy(policy)
+        self.critical.setText(f"{theme.CRITICAL_SYMBOL} Critical")
         self.critical.setFixedHeight(self.critical.sizeHint().height())
-        self.critical.hide()
+        self.critical.setText("")
         grid = QVBoxLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
@@ -199,8 +204,10 @@ class SessionHeader(QWidget):
         """The strip naming every open critical flag (symbol, value, time), or nothing while none is open."""
         open_critical = record.open_critical_flags
         if not open_critical:
-            self.critical.hide()
-            self.critical.setText("")
+            self.critical.setText("\u2713 No open critical flags")
+            self.critical.setToolTip("")
+            self.critical.setProperty("critical", False)
+            self._style_strip(False)
             return
         measured = {r.id: r.measured_at for r in record.readings}
         parts = [f"{short_flag(f)} at {fmt_time(measured.get(f.reading_id), self.ctx.zone)}" for f in open_critical]
@@ -209,7 +216,13 @@ class SessionHeader(QWidget):
         text = f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: {named} \u2014 acknowledge in Flags"
         self.critical.setText(text)
         self.critical.setToolTip(text)
-        self.critical.show()
+        self._style_strip(True)
+
+    def _style_strip(self, critical: bool) -> None:
+        if critical == self._strip_critical:
+            return
+        self._strip_critical = critical
+        self.critical.setStyleSheet(STRIP_CRITICAL if critical else STRIP_CALM)
 
     def update_time(self, record: SessionRecord, now: datetime) -> None:
         self.elapsed.setText(elapsed_text(record, now))
