@@ -678,3 +678,20 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     user.press("F7")
     assert screen.record.phase == Phase.RECOVERY
     assert user.focus is screen.entry.edits["bp"] and screen.header.geometry() == before
+
+
+def test_large_type_applies_at_once_to_an_open_session_screen(chairside, db, actors, t0, clock):
+    from monitor_app.ui import theme
+    new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    screen = open_from_floor(user)
+    user.type("128/8")  # half-typed when the nurse turns large type on
+    before = screen.entry.edits["bp"].font().pointSize()
+    user.press("Ctrl+Shift+L")
+    screen = user.page
+    assert screen.entry.edits["bp"].font().pointSize() > before
+    assert screen.header.name.font().pointSize() >= theme.LARGE_POINT_SIZE + 6
+    assert screen.entry.edits["bp"].text() == "128/8" and cursor_in_bp(user)
+    assert not clipped(user.main), clipped(user.main)
+    user.press("Ctrl+Shift+L")
+    assert user.page.entry.edits["bp"].font().pointSize() == before
