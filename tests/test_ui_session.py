@@ -16,7 +16,7 @@ from monitor_app.services import clinical, queries
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.floor import SessionCard
 from tests.conftest import PASSWORDS
-from tests.driver import Screen, chairside  # noqa: F401  (the fixture)
+from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
 
 READING = "128/82\t74\t97\n"
 
@@ -231,7 +231,7 @@ def test_space_and_enter_after_a_reading_never_change_the_infusion(chairside, db
     user.type(READING)  # the baseline
     user.type(" \n \n\t \n\t\t \n")
     assert screen.record.phase == Phase.PRE_INFUSION
-    assert user.dialog is not None and QApplication.activeModalWidget() is None
+    assert front_dialog() is None  # no confirmation was asked for either
 
     clinical.start_infusion(db, nurse, sid, now=clock.t)
     clock.at(t0, 15)
