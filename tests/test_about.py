@@ -3,25 +3,14 @@ and the not-a-medical-device statement; and the demo clinic saying on every scre
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QTextBrowser
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QTextBrowser
 
 import monitor_app
-from monitor_app.services import users
+from driver import User
+from monitor_app.services import settings, users
 from monitor_app.services.demo import create_demo
 from monitor_app.storage.db import DB_FILENAME, open_database
-from monitor_app.ui import errors
-from monitor_app.ui.context import UiContext
-from monitor_app.ui.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def quiet(monkeypatch, tmp_path):
-    errors.set_error_dialog_enabled(False)
-    import monitor_app.ui.main_window as mw
-    monkeypatch.setattr(mw, "app_settings", lambda: QSettings(str(tmp_path / "qt.ini"), QSettings.IniFormat))
-    yield
-    errors.set_error_dialog_enabled(True)
+from tests.conftest import make_users
 
 
 @pytest.fixture(scope="module")
@@ -32,27 +21,20 @@ def demo(tmp_path_factory):
     database.dispose()
 
 
-def main_window(qtbot, db, username, tmp_path) -> MainWindow:
-    ctx = UiContext(db, users.sign_in(db, username, f"{username}-demo-pass"))
-    ctx.reload_settings()
-    window = MainWindow(ctx, qsettings=QSettings(str(tmp_path / "win.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
-    return window
-
-
-def open_about(qtbot, window):
-    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key_H, Qt.AltModifier)  # the Help menu
-    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=3000)
-    qtbot.keyClick(QApplication.activePopupWidget(), Qt.Key_Return)  # its first entry: About Chairside
-    qtbot.waitUntil(lambda: window.findChild(QTextBrowser, "aboutText") is not None, timeout=5000)
-    return window.findChild(QTextBrowser, "aboutText").window()
+def at_main_window(qtbot, db, username, tmp_path) -> User:
+    return User.at_main_window(qtbot, db, users.sign_in(db, username, f"{username}-demo-pass"),
+                               tmp_path / f"workstation-{username}")
 
 
 def test_about_box_from_the_help_menu(qtbot, demo, tmp_path):
-    window = main_window(qtbot, demo, "nina", tmp_path)
-    about = open_about(qtbot, window)
+    user = at_main_window(qtbot, demo, "nina", tmp_path)
+    user.press("Alt+H")  # the Help menu
+    user.wait_until(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    entry = next(a for a in menu.actions() if a.text() == "About Chairside")
+    user.click_at(menu, menu.actionGeometry(entry).center())
+    user.wait_until(lambda: user.window.windowTitle() == "About Chairside")
+    about = user.window
     text = about.findChild(QTextBrowser, "aboutText").toPlainText()
     assert f"Chairside {monitor_app.__version__}" in text
     assert f"Archive: {demo.data_dir / DB_FILENAME}" in text
@@ -70,29 +52,25 @@ def test_about_box_from_the_help_menu(qtbot, demo, tmp_path):
     assert not {"pytest", "hypothesis", "pyinstaller"} & {line.lower() for line in lines}
     # The fonts of the printed record, with their licence text.
     assert "LICENSE-DejaVu.txt" in text and "Bitstream Vera" in text
-    qtbot.mouseClick(about.findChild(QDialogButtonBox).button(QDialogButtonBox.Close), Qt.LeftButton)
-    qtbot.waitUntil(lambda: not about.isVisible(), timeout=3000)
+    user.click("Close")
+    user.wait_until(lambda: all(w.windowTitle() != "About Chairside" for w in QApplication.topLevelWidgets()
+                                if w.isVisible()))
+    user.close()
 
 
 def test_the_demo_clinic_says_so(qtbot, demo, tmp_path):
     for username in ("nina", "audrey"):  # the floor, and the auditor's archive
-        window = main_window(qtbot, demo, username, tmp_path)
-        assert "DEMO CLINIC" in window.windowTitle()
-        banner = window.findChild(QLabel, "demoMark")
-        assert banner is not None and banner.isVisible() and "not for patient data" in banner.text()
-        window.close()
+        user = at_main_window(qtbot, demo, username, tmp_path)
+        assert "DEMO CLINIC" in user.main.windowTitle()
+        assert "DEMO CLINIC \u2014 not for patient data" in user.visible_text()
+        user.close()
 
 
 def test_a_real_clinic_has_no_demo_marker(qtbot, tmp_path):
-    from tests.conftest import make_users
-    from monitor_app.services import settings
     db = open_database(None, tmp_path / "data", create=True)
     settings.bootstrap(db)
     actors = make_users(db)
-    ctx = UiContext(db, actors["nurse"])
-    ctx.reload_settings()
-    window = MainWindow(ctx, qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
-    assert "DEMO" not in window.windowTitle() and window.findChild(QLabel, "demoMark") is None
+    user = User.at_main_window(qtbot, db, actors["nurse"], tmp_path / "workstation")
+    assert "DEMO" not in user.main.windowTitle() and "DEMO" not in user.visible_text()
+    user.close()
     db.dispose()

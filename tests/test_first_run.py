@@ -1,160 +1,119 @@
 """First run as a new clinic meets it: an empty data folder opens the set-up wizard, not a sign-in nobody can pass.
 
-The wizard is driven as a person does: keys into whatever has focus, the wizard's own buttons. Nothing exists on
-disk until its last button; then the administrator, with the password they chose, is the only user and signs in.
+The wizard is driven as a person does, through the user-level driver: keys into whatever has the cursor, the
+wizard's own buttons. Nothing exists on disk until its last button; then the administrator, with the password
+they chose, is the only user and signs in.
 """
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from conftest import POSTGRES_URL, postgres_server
+from driver import chairside  # noqa: F401 (the fixture)
 from monitor_app.domain.thresholds import NEWS2
 from monitor_app.services import first_run, settings
 from monitor_app.services.demo import create_demo
-from monitor_app.storage.db import DB_FILENAME, is_fresh_install, open_database
+from monitor_app.storage.db import DB_FILENAME, daily_backup, is_fresh_install, open_database
 from monitor_app.storage.models import ClinicSettings, ThresholdProfile, User
-from monitor_app.ui import errors
-from monitor_app.ui.application import Shell
 
 GOOD_PASSWORD = "quiet river morning"
 
 
-@pytest.fixture(autouse=True)
-def quiet(monkeypatch, tmp_path):
-    errors.set_error_dialog_enabled(False)
-    import monitor_app.ui.main_window as mw
-    monkeypatch.setattr(mw, "app_settings", lambda: QSettings(str(tmp_path / "qt.ini"), QSettings.IniFormat))
-    yield
-    errors.set_error_dialog_enabled(True)
+def wizard_of(user) -> QWizard:
+    user.wait_until(lambda: user.shell.wizard is not None and user.shell.wizard.isVisible(), timeout_ms=15000)
+    assert not user.shell.signin.isVisible()  # no sign-in that nobody could pass
+    return user.shell.wizard
 
 
-def focus():
-    return QApplication.focusWidget()
+def messages(page) -> list[str]:
+    return [lab.text() for lab in page.findChildren(QLabel) if lab.isVisible() and lab.text().startswith("\u26a0")]
 
 
-def type_keys(qtbot, text: str) -> None:
-    qtbot.keyClicks(focus(), text)
+def next_page(user, wizard) -> None:
+    user.click(wizard.button(QWizard.NextButton))
 
 
-def key(qtbot, k, modifier=Qt.NoModifier) -> None:
-    qtbot.keyClick(focus(), k, modifier)
+def fill_clinic(user, wizard) -> None:
+    assert user.focus is wizard.clinic.name  # the cursor starts in the clinic's name
+    user.type("Riverside Infusion Clinic\t12 Harbour Street\t")
+    user.press("Ctrl+A")
+    user.type("America/New_York\t")
+    user.press("L")  # Letter, chosen by its first letter as in any list
+    next_page(user, wizard)
 
 
-def replace_text(qtbot, text: str) -> None:
-    key(qtbot, Qt.Key_A, Qt.ControlModifier)
-    type_keys(qtbot, text)
+def fill_administrator(user, wizard, password: str, confirmation: str) -> None:
+    user.type(f"morgan\tMorgan Ellis\tRN\t{password}\t{confirmation}")
+    next_page(user, wizard)
 
 
-def press(qtbot, wizard: QWizard, which) -> None:
-    qtbot.mouseClick(wizard.button(which), Qt.LeftButton)
+def replace(user, typed: str) -> None:
+    user.press("Ctrl+A")
+    user.type(typed)
 
 
-def visible_messages(widget) -> list[str]:
-    return [lab.text() for lab in widget.findChildren(QLabel) if lab.isVisible() and lab.text().startswith("\u26a0")]
-
-
-def start(qtbot, database_url, data_dir) -> tuple[Shell, QWizard]:
-    shell = Shell(database_url, str(data_dir))
-    shell.start()
-    qtbot.waitUntil(lambda: shell.wizard is not None and shell.wizard.isVisible(), timeout=10000)
-    wizard = shell.wizard
-    qtbot.addWidget(shell.signin)
-    qtbot.waitUntil(wizard.isActiveWindow, timeout=3000)
-    assert not shell.signin.isVisible()
-    return shell, wizard
-
-
-def fill_clinic(qtbot, wizard) -> None:
-    assert focus() is wizard.clinic.name  # the cursor starts in the clinic's name
-    type_keys(qtbot, "Riverside Infusion Clinic")
-    key(qtbot, Qt.Key_Tab)
-    type_keys(qtbot, "12 Harbour Street")
-    key(qtbot, Qt.Key_Tab)
-    replace_text(qtbot, "America/New_York")
-    key(qtbot, Qt.Key_Tab)
-    key(qtbot, Qt.Key_L)  # Letter, chosen by its first letter as in any list
-    press(qtbot, wizard, QWizard.NextButton)
-
-
-def fill_administrator(qtbot, wizard, password: str, confirmation: str) -> None:
-    type_keys(qtbot, "morgan")
-    key(qtbot, Qt.Key_Tab)
-    type_keys(qtbot, "Morgan Ellis")
-    key(qtbot, Qt.Key_Tab)
-    type_keys(qtbot, "RN")
-    key(qtbot, Qt.Key_Tab)
-    type_keys(qtbot, password)
-    key(qtbot, Qt.Key_Tab)
-    type_keys(qtbot, confirmation)
-    press(qtbot, wizard, QWizard.NextButton)
-
-
-def sign_in_after(qtbot, shell, password: str):
-    qtbot.waitUntil(lambda: shell.wizard is None and shell.signin.isVisible(), timeout=10000)
-    qtbot.waitUntil(shell.signin.isActiveWindow, timeout=3000)
-    assert shell.signin.username.text() == "morgan"
-    assert focus() is shell.signin.password
-    type_keys(qtbot, password)
-    key(qtbot, Qt.Key_Return)
-    qtbot.waitUntil(lambda: shell.main_window is not None and shell.main_window.isVisible(), timeout=15000)
+def sign_in_after(user, password: str):
+    shell = user.shell
+    user.wait_until(lambda: shell.wizard is None and shell.signin.isVisible() and shell.db is not None,
+                    timeout_ms=15000)
+    assert shell.signin.username.text() == "morgan"  # already typed for the administrator
+    assert user.focus is shell.signin.password
+    user.type(password + "\n")
+    user.wait_until(lambda: shell.main_window is not None and shell.main_window.isVisible(), timeout_ms=15000)
     return shell.main_window
 
 
-def test_wizard_refuses_weak_and_mismatched_passwords_and_writes_nothing_until_the_end(qtbot, tmp_path):
+def test_wizard_refuses_weak_and_mismatched_passwords_and_writes_nothing_until_the_end(chairside, tmp_path):
     data = tmp_path / "data"
     archive = data / DB_FILENAME
-    shell, wizard = start(qtbot, None, data)
+    user = chairside(data)
+    wizard = wizard_of(user)
 
     # A clinic without a name or time zone cannot go on; the message names what is missing.
-    press(qtbot, wizard, QWizard.NextButton)
+    next_page(user, wizard)
     assert wizard.currentPage() is wizard.clinic
-    assert any("Clinic name" in m for m in visible_messages(wizard.clinic))
-    assert focus() is wizard.clinic.name
-    fill_clinic(qtbot, wizard)
+    assert any("Clinic name" in m for m in messages(wizard.clinic))
+    assert user.focus is wizard.clinic.name
+    fill_clinic(user, wizard)
     assert wizard.currentPage() is wizard.administrator
 
-    fill_administrator(qtbot, wizard, "short1", "short1")
+    fill_administrator(user, wizard, "short1", "short1")
     assert wizard.currentPage() is wizard.administrator
-    assert visible_messages(wizard.administrator) == ["\u26a0 Password must be at least 8 characters."]
-    assert focus() is wizard.administrator.password and wizard.administrator.username.text() == "morgan"
+    assert messages(wizard.administrator) == ["\u26a0 Password must be at least 8 characters."]
+    assert user.focus is wizard.administrator.password and wizard.administrator.username.text() == "morgan"
 
     for weak, message in (("Password1!", "too common"), ("aaaabbbbaaaa", "5 different characters"),
                           ("morgan", "at least 8")):
-        replace_text(qtbot, weak)
-        key(qtbot, Qt.Key_Tab)
-        replace_text(qtbot, weak)
-        press(qtbot, wizard, QWizard.NextButton)
+        replace(user, weak + "\t")
+        replace(user, weak)
+        next_page(user, wizard)
         assert wizard.currentPage() is wizard.administrator
-        assert any(message in m for m in visible_messages(wizard.administrator)), weak
-        assert focus() is wizard.administrator.password
-    assert focus() is wizard.administrator.password
-    replace_text(qtbot, GOOD_PASSWORD)
-    key(qtbot, Qt.Key_Tab)
-    replace_text(qtbot, GOOD_PASSWORD + "s")  # a slip in the confirmation
-    press(qtbot, wizard, QWizard.NextButton)
+        assert any(message in m for m in messages(wizard.administrator)), weak
+        assert user.focus is wizard.administrator.password
+    replace(user, GOOD_PASSWORD + "\t")
+    replace(user, GOOD_PASSWORD + "s")  # a slip in the confirmation
+    next_page(user, wizard)
     assert wizard.currentPage() is wizard.administrator
-    assert any("two passwords differ" in m for m in visible_messages(wizard.administrator))
-    assert focus() is wizard.administrator.confirmation
-    replace_text(qtbot, GOOD_PASSWORD)
-    press(qtbot, wizard, QWizard.NextButton)
+    assert any("two passwords differ" in m for m in messages(wizard.administrator))
+    assert user.focus is wizard.administrator.confirmation
+    replace(user, GOOD_PASSWORD)
+    next_page(user, wizard)
     assert wizard.currentPage() is wizard.monitoring
     assert not archive.exists() and is_fresh_install(None, data)  # nothing written before the last button
 
-    assert focus() is wizard.monitoring.profile
-    key(qtbot, Qt.Key_Down)  # the second preset: NEWS2 bands
-    press(qtbot, wizard, QWizard.FinishButton)
-    window = sign_in_after(qtbot, shell, GOOD_PASSWORD)
+    assert user.focus is wizard.monitoring.profile
+    user.press("Down")  # the second preset: NEWS2 bands
+    user.click(wizard.button(QWizard.FinishButton))
+    window = sign_in_after(user, GOOD_PASSWORD)
     assert archive.exists() and not is_fresh_install(None, data)
     assert window.ctx.signed_in.username == "morgan" and window.ctx.signed_in.role.value == "administrator"
 
-    with shell.db.reader() as s:
+    with user.shell.db.reader() as s:
         assert [(u.username, u.full_name, u.credentials, u.role) for u in s.scalars(select(User))] == [
             ("morgan", "Morgan Ellis", "RN", "administrator")]  # no other account, no default password
         cs = s.get(ClinicSettings, 1)
@@ -162,15 +121,14 @@ def test_wizard_refuses_weak_and_mismatched_passwords_and_writes_nothing_until_t
             "Riverside Infusion Clinic", "12 Harbour Street", "America/New_York", "Letter")
         assert s.get(ThresholdProfile, cs.default_profile_id).name == NEWS2.name
     window.close()
-    shell.shutdown()
 
 
-def test_cancelled_wizard_leaves_no_archive(qtbot, tmp_path):
+def test_cancelled_wizard_leaves_no_archive(chairside, tmp_path):
     data = tmp_path / "data"
-    shell, wizard = start(qtbot, None, data)
-    fill_clinic(qtbot, wizard)
-    with qtbot.waitSignal(QApplication.instance().aboutToQuit, timeout=100, raising=False):
-        press(qtbot, wizard, QWizard.CancelButton)
+    user = chairside(data)
+    wizard = wizard_of(user)
+    fill_clinic(user, wizard)
+    user.click(wizard.button(QWizard.CancelButton))
     assert not wizard.isVisible()
     assert not (data / DB_FILENAME).exists() and is_fresh_install(None, data)
 
@@ -179,7 +137,6 @@ def test_a_missing_archive_is_never_a_first_run(tmp_path):
     data = tmp_path / "data"
     db = open_database(None, data, create=True)
     settings.bootstrap(db)
-    from monitor_app.storage.db import daily_backup
     assert daily_backup(db) is not None
     db.dispose()
     (data / DB_FILENAME).unlink()
@@ -204,29 +161,31 @@ def test_set_up_refuses_where_an_archive_exists_and_leaves_it_alone(tmp_path):
 
 
 @pytest.mark.postgres
-def test_wizard_on_an_empty_postgresql_database(qtbot, tmp_path):
+def test_wizard_on_an_empty_postgresql_database(chairside, tmp_path, monkeypatch):
     server = postgres_server()
     name = f"chairside_t_{secrets.token_hex(6)}"
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    shell = None
+    monkeypatch.setenv("MONITOR_APP_DATABASE_URL", url)  # as a workstation of a clinic on one server
+    user = None
     try:
-        assert is_fresh_install(url, tmp_path / "data")
-        shell, wizard = start(qtbot, url, tmp_path / "data")
-        fill_clinic(qtbot, wizard)
-        fill_administrator(qtbot, wizard, GOOD_PASSWORD, GOOD_PASSWORD)
+        assert is_fresh_install(None, tmp_path / "data")
+        user = chairside(tmp_path / "data")
+        wizard = wizard_of(user)
+        fill_clinic(user, wizard)
+        fill_administrator(user, wizard, GOOD_PASSWORD, GOOD_PASSWORD)
         assert wizard.currentPage() is wizard.monitoring
-        assert is_fresh_install(url, tmp_path / "data")  # still no table on the server
-        press(qtbot, wizard, QWizard.FinishButton)
-        window = sign_in_after(qtbot, shell, GOOD_PASSWORD)
-        assert shell.db.engine.dialect.name == "postgresql" and not is_fresh_install(url, tmp_path / "data")
-        with shell.db.reader() as s:
+        assert is_fresh_install(None, tmp_path / "data")  # still no table on the server
+        user.click(wizard.button(QWizard.FinishButton))
+        window = sign_in_after(user, GOOD_PASSWORD)
+        assert user.shell.db.engine.dialect.name == "postgresql" and not is_fresh_install(None, tmp_path / "data")
+        with user.shell.db.reader() as s:
             assert [u.username for u in s.scalars(select(User))] == ["morgan"]
         window.close()
     finally:
-        if shell is not None:
-            shell.shutdown()
+        if user is not None:
+            user.close()
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
