@@ -123,16 +123,6 @@ def test_wizard_refuses_weak_and_mismatched_passwords_and_writes_nothing_until_t
     window.close()
 
 
-def test_cancelled_wizard_leaves_no_archive(chairside, tmp_path):
-    data = tmp_path / "data"
-    user = chairside(data)
-    wizard = wizard_of(user)
-    fill_clinic(user, wizard)
-    user.click(wizard.button(QWizard.CancelButton))
-    assert not wizard.isVisible()
-    assert not (data / DB_FILENAME).exists() and is_fresh_install(None, data)
-
-
 def test_a_missing_archive_is_never_a_first_run(tmp_path):
     data = tmp_path / "data"
     db = open_database(None, data, create=True)

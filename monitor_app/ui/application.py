@@ -164,9 +164,16 @@ class Shell(QObject):
         log.info("no archive yet: first-run set-up")
         self.wizard = FirstRunWizard(self.database_url, self.data_dir)
         self.wizard.completed.connect(self._set_up)
-        self.wizard.rejected.connect(QApplication.instance().quit)
+        self.wizard.rejected.connect(self._set_up_cancelled)
         self.wizard.show()
         self.signin.hide()
+
+    def _set_up_cancelled(self) -> None:
+        """Nothing was made; Chairside ends (the next start offers the wizard again)."""
+        log.info("first-run set-up cancelled; no archive made")
+        self.wizard.deleteLater()
+        self.wizard = None
+        QTimer.singleShot(0, lambda: QApplication.instance().exit(0))  # once the wizard is gone
 
     def _set_up(self, username: str) -> None:
         """The archive exists now: open it as at every start, with the administrator's name already typed."""

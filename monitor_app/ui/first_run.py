@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 
 from PySide6.QtCore import QTimeZone, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QComboBox, QCompleter, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout,
                                QWizard, QWizardPage)
 
 from monitor_app import DISCLAIMER
@@ -103,8 +103,7 @@ class ClinicPage(_Page):
         self.timezone.setInsertPolicy(QComboBox.NoInsert)
         zones = sorted(available_timezones())
         self.timezone.addItems(zones)
-        self.timezone.setCompleter(QCompleter(zones, self.timezone))
-        self.timezone.completer().setCaseSensitivity(Qt.CaseInsensitive)
+        self.timezone.completer().setCaseSensitivity(Qt.CaseInsensitive)  # the list's own completer
         self.timezone.setEditText(_machine_zone())
         self.page_size = QComboBox()
         self.page_size.setObjectName("pageSize")
