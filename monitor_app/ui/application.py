@@ -133,17 +133,17 @@ class Shell(QObject):
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
-        from monitor_app.ui.widgets import run_in_background
-        # The archive opens (SQLAlchemy imported, schema checked) while Qt, outside Python, makes and paints
-        # the sign-in window.
-        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
-                          self._archive_failed)
         self.signin.show()
         QTimer.singleShot(0, self._first_window_shown)
 
     def _first_window_shown(self) -> None:
         if self.on_first_window is not None:
             self.on_first_window()
+        from monitor_app.ui.widgets import run_in_background
+        # The archive opens in the background once the sign-in window is on screen; a data folder where no
+        # archive ever was gets the first-run wizard instead.
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
 
     def _archive_opened(self, result) -> None:
         if result is None:
