@@ -11,7 +11,8 @@ the machine's noise hits them alike; one untimed round first warms the disk cach
 - floor view: `app` signs in as the demo nurse through the real sign-in window (user name and password set in
   its fields and `submit()` called, as Enter does, at once when it is first on screen: the archive opens in
   the background meanwhile) and stops when the main window, whose home is the floor, is on screen with its
-  cards read from the archive (the demo has 3 active sessions; checked). `bare stack` imports PySide6,
+  cards read from the archive (the demo has 3 active sessions; checked), without pyqtgraph imported (checked: the
+  charting library is loaded when a chart is first shown). `bare stack` imports PySide6,
   pyqtgraph and SQLAlchemy with its ORM (what the application's storage is built on), runs one query through
   an ORM session on the same SQLite file (every systolic value) and shows one pyqtgraph plot of it, maximised
   like the main window. Budget: app / bare stack (medians) within 1.2. The same stack with SQLAlchemy core
@@ -115,7 +116,8 @@ def on_screen(window):
     elif name == "MainWindow":
         floor = window.floor
         finish(window=name, cards=len(floor.cards) if floor else -1,
-               floor_shown=floor is not None and floor.isVisible() and window.workspace.currentWidget() is floor)
+               floor_shown=floor is not None and floor.isVisible() and window.workspace.currentWidget() is floor,
+               charting_loaded="pyqtgraph" in sys.modules)
 
 from monitor_app.app import main
 main(["--data-dir", sys.argv[1]])
@@ -219,6 +221,8 @@ def start_budgets(runs: int, demo: Path, env: dict) -> None:
     bad = [i for i in floor if i.get("cards") != DEMO_ACTIVE or not i.get("floor_shown")]
     if bad:
         raise SystemExit(f"the floor view was not shown with {DEMO_ACTIVE} cards: {bad[0]}")
+    if any(i.get("charting_loaded") for i in floor):
+        raise SystemExit("pyqtgraph was imported on the way to the floor view: it belongs to the first chart")
 
     print()
     med = {name: report(name, times[name])["median_ms"] for name in names}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from monitor_app.services import clinical, queries
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.floor import SessionCard
 from tests.conftest import PASSWORDS
-from tests.driver import Screen, chairside  # noqa: F401  (the fixture)
+from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
 
 READING = "128/82\t74\t97\n"
 
@@ -192,7 +193,7 @@ def test_one_acknowledgement_for_every_flag_of_a_reading_then_back_in_bp(chairsi
     items = [screen.flags.list.item(i).text() for i in range(screen.flags.list.count())]
     assert len(items) == 4 and all("Clinician notified: Dr. Reyes informed" in t and "Nurse Tester" in t
                                    for t in items)
-    assert not strip.isVisible()
+    assert strip.text() == "\u2713 No open critical flags"
     user.type(READING)
     assert values(db, nurse, sid)[-1] == (128, 82, 74, 97)
 
@@ -230,7 +231,7 @@ def test_space_and_enter_after_a_reading_never_change_the_infusion(chairside, db
     user.type(READING)  # the baseline
     user.type(" \n \n\t \n\t\t \n")
     assert screen.record.phase == Phase.PRE_INFUSION
-    assert user.dialog is not None and QApplication.activeModalWidget() is None
+    assert front_dialog() is None  # no confirmation was asked for either
 
     clinical.start_infusion(db, nurse, sid, now=clock.t)
     clock.at(t0, 15)
@@ -558,3 +559,139 @@ def test_discharge_prefills_from_the_record_and_records_the_items_changed(chairs
     screen = user.page
     assert not screen.entry.isEnabled() or not screen.entry_box.isVisible()
     assert user.button("Late entry").isVisible()
+
+
+# ------------------------------------------------------------------------------------------ co-signature
+def test_cosign_lists_the_exceptions_a_reviewer_must_see(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, checklist=False)
+    reading(db, nurse, sid, t0, 3, bp="130/80", hr=70, spo2=98)
+    clinical.start_infusion(db, nurse, sid, checklist_reason="Consent on paper", at=t0 + timedelta(minutes=5),
+                            now=t0 + timedelta(minutes=5))
+    late = clinical.record_reading(db, nurse, sid, Vitals(140, 85, 80, 97), measured_at=t0 + timedelta(minutes=15),
+                                   now=t0 + timedelta(minutes=30))
+    crit = reading(db, nurse, sid, t0, 31, bp="186/104", hr=96, spo2=97)
+    flag = next(f for f in queries.get_record(db, nurse, sid).flags if f.reading_id == crit and f.level == Level.CRITICAL)
+    clinical.acknowledge_flags(db, nurse, [flag.id], "clinician_notified", "Dr. Reyes",
+                               now=t0 + timedelta(minutes=32))
+    wrong = reading(db, nurse, sid, t0, 35, bp="150/90")
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong chair", now=t0 + timedelta(minutes=36))
+    clinical.amend_reading(db, nurse, late, {"systolic": 142}, "Misread",
+                           now=t0 + timedelta(minutes=37))
+    clinical.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=45), now=t0 + timedelta(minutes=45))
+    reading(db, nurse, sid, t0, 50, bp="132/82", hr=72, spo2=98)
+    clinical.discharge(db, nurse, sid, scale="aldrete", items=dict(activity=2, respiration=2, circulation=2,
+                       consciousness=2, oxygen=2), escort_present=True, escort_name="Sam",
+                       instructions_given=True, early_reason="Escort must leave", at=t0 + timedelta(minutes=55),
+                       now=t0 + timedelta(minutes=55))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=t0 + timedelta(minutes=56))
+    clock.at(t0, 120)
+    user = signed_in(chairside, db, clock, username="charge")
+    user.click("awaiting co-signature")
+    seen = {}
+
+    def look(d):
+        seen["text"] = d.visible_text()
+        d.fill("Password", PASSWORDS["charge"])
+        d.click("Co-sign")
+    with user.expect_dialog(look):
+        user.click("Co-sign")
+    text = seen["text"]
+    for words in ("Late entry: reading of", "Amended: reading of", "systolic 140 \u2192 142", "Misread",
+                  "Entered in error: reading of", "Wrong chair",
+                  "Started with checklist items not done", "Consent on paper",
+                  "Early discharge at", "Escort must leave",
+                  "Critical SYS 186 at", "Clinician notified: Dr. Reyes"):
+        assert words in text, words
+    assert queries.get_record(db, actors["charge"], sid).status == Status.REVIEWED
+
+
+# ------------------------------------------------------------------------------------------ fits the screen
+TITLE_BAR = 32  # a desktop's window title bar (with a margin), which the offscreen platform does not draw
+
+
+def clipped(root) -> list[str]:
+    """Every visible label, button and table header of `root` whose text needs more room than it is given,
+    or that is cut by a parent or covered: what a person would see elided, clipped or overlapping."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QHeaderView, QLabel
+    problems = []
+    for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton):
+        if not w.isVisible() or not w.text():
+            continue
+        if any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root)):
+            continue  # inside a list or table: scrolled, not clipped
+        need = w.sizeHint()
+        if isinstance(w, QLabel) and w.wordWrap():
+            if w.heightForWidth(w.width()) > w.height() + 1:
+                problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {w.heightForWidth(w.width())} px "
+                                f"high, has {w.height()}")
+        elif need.width() > w.width() + 1 or (not isinstance(w, QLabel) and need.height() > w.height() + 1):
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {need.width()}x{need.height()}, "
+                            f"has {w.width()}x{w.height()}")
+        if w.visibleRegion().boundingRect().size() != w.rect().size():
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: cut or covered "
+                            f"({w.visibleRegion().boundingRect().size().toTuple()} of {w.size().toTuple()})")
+    for header in root.findChildren(QHeaderView):
+        if not header.isVisible() or header.orientation() != Qt.Orientation.Horizontal:
+            continue
+        model = header.model()
+        for i in range(header.count()):
+            if header.isSectionHidden(i):
+                continue
+            text = str(model.headerData(i, Qt.Orientation.Horizontal))
+            need = header.fontMetrics().horizontalAdvance(text) + 12
+            if header.sectionSize(i) < need:
+                problems.append(f"table header {text!r}: needs {need} px, has {header.sectionSize(i)}")
+    return problems
+
+
+def _ancestors(w, root):
+    p = w.parentWidget()
+    while p is not None and p is not root:
+        yield p
+        p = p.parentWidget()
+
+
+@pytest.mark.parametrize("size, large", [((1280, 800), True), ((1366, 768), False), ((1280, 800), False),
+                                         ((1366, 768), True)])
+def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clock, size, large):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, allergies="Penicillin")
+    reading(db, nurse, sid, t0, 3, bp="130/84", hr=74, spo2=98)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=5), now=t0 + timedelta(minutes=5))
+    for m, bp in ((15, "142/88"), (25, "151/92"), (35, "184/112")):
+        reading(db, nurse, sid, t0, m, bp=bp, hr=96, spo2=96)
+    clock.at(t0, 37)
+    user = signed_in(chairside, db, clock, large_type=large, size=(size[0], size[1] - TITLE_BAR))
+    screen = open_from_floor(user)
+    assert "2 critical flags open" in screen.header.critical.text()
+    problems = clipped(user.main)
+    assert not problems, "\n".join(problems)
+    # At least six readings in view (four in large type), and a chart of readable height.
+    rows = screen.table.verticalHeader().defaultSectionSize()
+    assert screen.table.viewport().height() >= (4 if large else 6) * rows
+    assert screen.chart.height() >= 180
+    # The header keeps its size and place in every phase.
+    before = screen.header.geometry()
+    clock.at(t0, 50)
+    user.press("F7")
+    user.press("F7")
+    assert screen.record.phase == Phase.RECOVERY
+    assert user.focus is screen.entry.edits["bp"] and screen.header.geometry() == before
+
+
+def test_large_type_applies_at_once_to_an_open_session_screen(chairside, db, actors, t0, clock):
+    from monitor_app.ui import theme
+    new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    screen = open_from_floor(user)
+    user.type("128/8")  # half-typed when the nurse turns large type on
+    before = screen.entry.edits["bp"].font().pointSize()
+    user.press("Ctrl+Shift+L")
+    screen = user.page
+    assert screen.entry.edits["bp"].font().pointSize() > before
+    assert screen.header.name.font().pointSize() >= theme.LARGE_POINT_SIZE + 6
+    assert screen.entry.edits["bp"].text() == "128/8" and cursor_in_bp(user)
+    assert not clipped(user.main), clipped(user.main)
+    user.press("Ctrl+Shift+L")
+    assert user.page.entry.edits["bp"].font().pointSize() == before

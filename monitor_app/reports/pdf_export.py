@@ -113,9 +113,9 @@ def _worker_export(job: tuple[Actor, int, str, bool]) -> tuple[int, str | None, 
 
 
 def _context():
-    # fork where there is one: the entry scripts do not guard against being re-imported by spawn.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # "spawn": a fresh interpreter (the entry points are guarded, and the packaged program calls
+    # freeze_support), never a copy of a process whose other threads may hold locks.
+    return multiprocessing.get_context("spawn")
 
 
 class _Progress:
@@ -150,9 +150,10 @@ def export_many(db: Database, actor: Actor, session_ids: list[int], out_dir, app
     actor.require("export")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    parallel_from = 2 if jobs else PARALLEL_FROM  # workers asked for by --jobs are used for any batch
     jobs = jobs or os.cpu_count() or 1
     written, failures = [], []
-    if jobs > 1 and len(session_ids) >= PARALLEL_FROM:
+    if jobs > 1 and len(session_ids) >= parallel_from:
         work = [(actor, sid, str(out_dir), appendix) for sid in session_ids]
         with _context().Pool(min(jobs, len(session_ids)), _worker_start, (db.url, str(db.data_dir))) as pool:
             for sid, path, error in pool.imap_unordered(_worker_export, work, chunksize=4):

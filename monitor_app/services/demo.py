@@ -87,6 +87,11 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
         if s.scalar(select(Patient.id).limit(1)) is not None:
             raise RuleViolation("This archive already holds patients; the demo needs an empty archive "
                                 "(use --data-dir with a new folder).")
+    cs = settings.read_settings(db)
+    settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
+        name=settings.DEMO_CLINIC_NAME, address="A demonstration archive: invented patients, no real data.",
+        page_size=cs.page_size, timezone=cs.timezone, inactivity_lock_min=cs.inactivity_lock_min,
+        discharge_scale=cs.discharge_scale, checklist_items=tuple(cs.checklist_items)), reason="demo clinic")
     for username, password, role, name, cred in ACCOUNTS:
         users.add_user(db, SYSTEM, username, name, role, password, cred)
     passwords = {a[0]: a[1] for a in ACCOUNTS}

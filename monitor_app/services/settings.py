@@ -20,6 +20,8 @@ from monitor_app.storage.models import ClinicSettings, InfusionSession, Monitori
 
 SETTINGS_ID = 1
 PAGE_SIZES = ("A4", "Letter")
+# The clinic name `demo` gives its archive: every screen of a demo archive then says that it is one.
+DEMO_CLINIC_NAME = "Chairside demo clinic"
 
 
 def bootstrap(db: Database) -> None:
@@ -75,6 +77,23 @@ def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: st
                   expected_version: int | None = None) -> None:
     """Change the clinic details; `expected_version` is ClinicSettings.version as the editor loaded it."""
     actor.require("clinic_settings")
+    check_clinic_details(details)
+    with db.transaction() as s:
+        cs = get_settings(s)
+        versions.check(cs, expected_version, "clinic's settings")
+        versions.bump(cs)
+        before = audit.snapshot(cs)
+        cs.name, cs.address, cs.page_size = details.name.strip(), details.address.strip(), details.page_size
+        cs.timezone, cs.inactivity_lock_min = details.timezone, details.inactivity_lock_min
+        cs.discharge_scale = details.discharge_scale
+        cs.checklist_items = [c.strip() for c in details.checklist_items if c.strip()]
+        if details.logo_png is not None:
+            cs.logo_png = details.logo_png or None
+        audit.changed(s, actor, cs, before, reason=reason)
+
+
+def check_clinic_details(details: ClinicDetails) -> None:
+    """Refuse clinic details that cannot be saved, naming the field (also before a new archive is made)."""
     check_text("name", details.name, "Clinic name", 200)
     check_text("address", details.address, "Address")
     check_text("timezone", details.timezone, "Time zone", 64)
@@ -94,18 +113,6 @@ def update_clinic(db: Database, actor: Actor, details: ClinicDetails, reason: st
             ZoneInfo(details.timezone)
         except Exception:
             raise FieldError("timezone", f"Unknown time zone {details.timezone!r} (e.g. Europe/London).") from None
-    with db.transaction() as s:
-        cs = get_settings(s)
-        versions.check(cs, expected_version, "clinic's settings")
-        versions.bump(cs)
-        before = audit.snapshot(cs)
-        cs.name, cs.address, cs.page_size = details.name.strip(), details.address.strip(), details.page_size
-        cs.timezone, cs.inactivity_lock_min = details.timezone, details.inactivity_lock_min
-        cs.discharge_scale = details.discharge_scale
-        cs.checklist_items = [c.strip() for c in details.checklist_items if c.strip()]
-        if details.logo_png is not None:
-            cs.logo_png = details.logo_png or None
-        audit.changed(s, actor, cs, before, reason=reason)
 
 
 # --------------------------------------------------------------------------------------- threshold profiles

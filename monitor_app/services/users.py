@@ -64,15 +64,37 @@ def set_lockout_policy(db: Database, actor: Actor, failures: int, minutes: int, 
         audit.changed(s, actor, row, before, reason=reason or "lock-out changed")
 
 
-def _check_password_rules(password: str) -> None:
+MAX_PASSWORD = 128
+MIN_DISTINCT = 5
+# Passwords at the top of every leaked-password list, and the words anyone would try first at a clinic. A
+# password is refused when it is one of these with digits or punctuation added around it ("Password1!").
+COMMON_PASSWORDS = frozenset("""
+password passw0rd qwerty qwertyuiop azerty letmein welcome admin administrator changeme secret iloveyou
+monkey dragon football baseball sunshine princess abc123 abcdef abcdefgh 123456789 1234567890 12345678 11111111
+87654321 00000000 trustno1 master superman batman login chairside ketamine clinic nurse doctor hospital
+infusion default
+""".split())
+
+
+def check_password_rules(password: str, username: str = "") -> None:
+    """The strength rules of every password (new user, reset, first administrator), each with its message."""
     check_text("password", password, "Password", 1000)
     if len(password) < MIN_PASSWORD:
         raise FieldError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise FieldError("password", f"Password must be at most {MAX_PASSWORD} characters.")
+    if username.strip() and password.strip().casefold() == username.strip().casefold():
+        raise FieldError("password", "Password must not be the user name.")
+    if len(set(password)) < MIN_DISTINCT:
+        raise FieldError("password", f"Password must use at least {MIN_DISTINCT} different characters.")
+    core = password.casefold().strip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    if password.casefold() in COMMON_PASSWORDS or core in COMMON_PASSWORDS:
+        raise FieldError("password", "Password is too common (it is among the first any attacker tries); "
+                                     "choose another.")
 
 
-def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Role | str, password: str,
-             credentials: str = "") -> int:
-    actor.require("manage_users")
+def check_new_account(username: str, full_name: str, credentials: str = "") -> str:
+    """The user name as stored, or a FieldError naming the field."""
     check_text("username", username, "User name")
     check_text("full_name", full_name, "Full name", 200)
     check_text("credentials", credentials, "Credentials", 64)
@@ -81,11 +103,18 @@ def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Ro
         raise FieldError("username", "User name must be 1-64 characters without spaces.")
     if not full_name.strip():
         raise FieldError("full_name", "Full name must not be empty.")
+    return username
+
+
+def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Role | str, password: str,
+             credentials: str = "") -> int:
+    actor.require("manage_users")
+    username = check_new_account(username, full_name, credentials)
     try:
         role = Role(role)
     except ValueError:
         raise FieldError("role", "Role must be one of: " + ", ".join(r.value for r in Role) + ".") from None
-    _check_password_rules(password)
+    check_password_rules(password, username)
     with db.transaction() as s:
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise FieldError("username", f"User name {username!r} is taken.")
@@ -126,7 +155,7 @@ def disable_user(db: Database, actor: Actor, username: str, reason: str = "", *,
 def reset_password(db: Database, actor: Actor, username: str, new_password: str, *,
                    expected_version: int | None = None) -> None:
     actor.require("manage_users")
-    _check_password_rules(new_password)
+    check_password_rules(new_password, username)
     with db.transaction() as s:
         user = _get(s, username)
         versions.check(user, expected_version, "user account")

@@ -428,24 +428,39 @@ def remember_archive(db: Database) -> None:
 
 def archive_state(database_url: str | None, data_dir: str | os.PathLike | None) -> str:
     """For the first-run set-up: "fresh" (no archive was ever here: set one up), "present" (open it), or
-    "missing" (this data directory held an archive that is gone or empty: offer the backups, never a new one)."""
+    "missing" (an archive was here and is gone or empty: offer the backups, never a new one).
+
+    SQLite: an archive was here when the data directory remembers one, or still holds its write-ahead log or a
+    backup. PostgreSQL: the server database has Chairside's tables; an unreachable server is an error, never a
+    first run.
+    """
     url, directory = resolve_url(database_url, data_dir)
     remembered = remembered_archive_id(directory, url)
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"Database URL is not valid: {url.split('@')[-1]}") from None
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
-        exists = path is None or (path.exists() and path.stat().st_size > 0)
-    else:
-        try:
-            probe = create_engine(url, connect_args={"connect_timeout": 10})
-            try:
-                with probe.connect() as conn:
-                    from sqlalchemy import inspect as sa_inspect
-                    exists = sa_inspect(conn).has_table("alembic_version")
-            finally:
-                probe.dispose()
-        except Exception:
-            return "missing" if remembered else "fresh"
+        if path is None or (path.exists() and path.stat().st_size > 0):
+            return "present"
+        backups = directory / "backups"
+        traces = (path.exists() or path.with_name(path.name + "-wal").exists()
+                  or (backups.is_dir() and any(backups.glob("*.sqlite"))))
+        return "missing" if remembered or traces else "fresh"
+    probe = None
+    try:
+        probe = create_engine(url, connect_args={"connect_timeout": 10})
+        with probe.connect() as conn:
+            from sqlalchemy import inspect as sa_inspect
+            exists = sa_inspect(conn).has_table("alembic_version")
+    except Exception as exc:
+        log.info("database not reachable: %s", type(exc).__name__)
+        raise DatabaseError("The database server cannot be reached; check the database URL and that the server "
+                            "is running.") from None
+    finally:
+        if probe is not None:
+            probe.dispose()
     if exists:
         return "present"
     return "missing" if remembered else "fresh"
@@ -658,3 +673,4 @@ def copy_file(src: Path, dst: Path) -> None:
 def ping(db: Database) -> None:
     with db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+

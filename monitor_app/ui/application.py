@@ -70,23 +70,41 @@ def open_archive(database_url: str | None, data_dir: str | None):
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
     from monitor_app.services.settings import bootstrap, read_settings
-    from monitor_app.storage.db import archive_state, daily_backup, open_database, resolve_url
+    from monitor_app.services.backup_status import run_daily
+    from monitor_app.storage.db import open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
     try:
         setup_logging(directory)
     except OSError as exc:  # an unwritable data folder must not stop the clinic; the archive check follows
         print(f"Chairside: cannot write the log in {directory}: {exc.strerror}", file=sys.stderr)
-    # A new archive only in a data directory that never held one (the first-run set-up); a missing one is an
-    # error that names the file and the newest backup.
-    db = open_database(database_url, data_dir, create=archive_state(database_url, data_dir) == "fresh")
+    # Never a new archive here (only the first-run set-up makes one): a missing one is an error that names the
+    # file and the newest backup.
+    db = open_database(database_url, data_dir, create=False)
     bootstrap(db)
-    try:
-        made = daily_backup(db)
-        if made:
-            log.info("daily backup written to %s", made)
-    except OSError as exc:
-        log.warning("daily backup failed: %s", exc)
+    run_daily(db)  # a failure is shown on the floor and in settings, and logged
     return db, read_settings(db)
+
+
+def open_unless_fresh(database_url: str | None, data_dir: str | None):
+    """(db, settings) as open_archive gives; None where no archive ever was (the first run)."""
+    from monitor_app.storage.db import archive_state
+    if archive_state(database_url, data_dir) == "fresh":
+        return None
+    return open_archive(database_url, data_dir)
+
+
+def load_home_screens() -> None:
+    import monitor_app.services.queries  # noqa: F401
+    import monitor_app.ui.floor  # noqa: F401
+    import monitor_app.ui.main_window  # noqa: F401
+
+
+def is_demo_clinic(settings) -> bool:
+    from monitor_app.services.settings import DEMO_CLINIC_NAME
+    return settings is not None and settings.name == DEMO_CLINIC_NAME
+
+
+DEMO_MARK = "DEMO CLINIC \u2014 not for patient data"
 
 
 def describe_open_error(exc: BaseException) -> str:
@@ -113,6 +131,7 @@ class Shell(QObject):
         self.main_window = None
         self.signin = SignInWindow()
         self.signin.signed_in.connect(self.enter)
+        self.wizard = None
         self.on_first_window: Callable[[], None] | None = None
 
     def start(self) -> None:
@@ -123,14 +142,52 @@ class Shell(QObject):
         if self.on_first_window is not None:
             self.on_first_window()
         from monitor_app.ui.widgets import run_in_background
-        run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
+        # The archive opens in the background once the sign-in window is on screen; a data folder where no
+        # archive ever was gets the first-run wizard instead.
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
                           self._archive_failed)
         install_fonts()  # while the archive opens: no name is shown before the main window
 
     def _archive_opened(self, result) -> None:
+        if result is None:
+            self.show_first_run()
+            return
         self.db, self.settings = result
         log.info("Chairside %s started", __version__)
         self.signin.set_database(self.db, self.settings.name)
+        if is_demo_clinic(self.settings):
+            self.signin.setWindowTitle(f"Chairside: sign in \u2014 {DEMO_MARK}")
+        # The main window and the floor are imported now, while the nurse types the password or while it is
+        # checked (Argon2 runs outside Python's lock), not after the password is accepted.
+        QTimer.singleShot(0, load_home_screens)
+
+    def show_first_run(self) -> None:
+        """No archive was ever here: the set-up wizard instead of a sign-in nobody could pass."""
+        from monitor_app.ui.first_run import FirstRunWizard
+        log.info("no archive yet: first-run set-up")
+        self.wizard = FirstRunWizard(self.database_url, self.data_dir)
+        self.wizard.completed.connect(self._set_up)
+        self.wizard.rejected.connect(self._set_up_cancelled)
+        self.wizard.show()
+        self.signin.hide()
+
+    def _set_up_cancelled(self) -> None:
+        """Nothing was made; Chairside ends (the next start offers the wizard again)."""
+        log.info("first-run set-up cancelled; no archive made")
+        self.wizard.deleteLater()
+        self.wizard = None
+        QTimer.singleShot(0, lambda: QApplication.instance().exit(0))  # once the wizard is gone
+
+    def _set_up(self, username: str) -> None:
+        """The archive exists now: open it as at every start, with the administrator's name already typed."""
+        from monitor_app.ui.widgets import run_in_background
+        self.wizard.deleteLater()
+        self.wizard = None
+        self.signin.username.setText(username)
+        self.signin.show()
+        self.signin.password.setFocus()
+        run_in_background(lambda: open_archive(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
 
     def _archive_failed(self, exc: Exception) -> None:
         log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)

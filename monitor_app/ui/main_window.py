@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSizePolicy, QStackedWidget,
                                QToolBar, QVBoxLayout, QWidget)
 
-from monitor_app import DISCLAIMER, __version__
+from monitor_app import DISCLAIMER
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.domain.session import Role
 from monitor_app.ui import theme
@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
 
+        self._mark_demo()
         if self.floor is None:
             self.show_archive()  # an auditor's home is the archive
 
@@ -181,6 +182,24 @@ class MainWindow(QMainWindow):
         self.status_user = QLabel(f"Signed in: {self.ctx.signed_in.display}")
         self.status_user.setStyleSheet(f"color: {theme.MUTED}; padding: 0 6px;")
         sb.addPermanentWidget(self.status_user)
+
+    def _mark_demo(self) -> None:
+        """A demo archive says so on every screen: a banner over the workspace and the window title."""
+        from monitor_app.ui.application import DEMO_MARK, is_demo_clinic
+        if not is_demo_clinic(self.ctx.settings):
+            return
+        self.setWindowTitle(f"{self.windowTitle()} \u2014 {DEMO_MARK}")
+        bar = QToolBar("Demo")
+        bar.setObjectName("demoBanner")
+        bar.setMovable(False)
+        label = QLabel(f"\u26a0 {DEMO_MARK}: invented patients and users for a look around. For a clinic, start "
+                       f"Chairside with a new data folder to set up your own archive.")
+        label.setObjectName("demoMark")
+        label.setStyleSheet("background: #fde9c4; color: #6b4700; font-weight: 600; padding: 4px 10px;")
+        bar.addWidget(label)
+        self.addToolBarBreak(Qt.TopToolBarArea)
+        self.addToolBar(Qt.TopToolBarArea, bar)
+        self.demo_banner = bar
 
     # ------------------------------------------------------------------------------------------ navigation
     def show_page(self, page: QWidget) -> None:
@@ -419,16 +438,41 @@ class MainWindow(QMainWindow):
         self.ctx.large_type = bool(large)
         self.qsettings.setValue("view/large_type", bool(large))
         apply_type_size(bool(large))
+        self._rebuild_session_screens()
+
+    def _rebuild_session_screens(self) -> None:
+        """Large type on or off applies at once: open session screens are built again in the new size, with what
+        was typed in their entry kept and the one in front still in front."""
+        from monitor_app.ui.session.screen import SessionScreen
+        current = self.workspace.currentWidget()
+        front = None
+        for key, old in list(self.sessions.items()):
+            if not isinstance(old, SessionScreen):
+                continue
+            typed = old.entry.texts()
+            try:
+                new = SessionScreen(self.ctx, key[0], read_only=key[1])
+            except ChairsideError as exc:
+                log.warning("session screen not rebuilt: %s", exc)
+                continue
+            new.closed.connect(lambda k=key: self.close_session(k))
+            for field, text in typed.items():
+                new.entry.edits[field].setText(text)
+            self.workspace.insertWidget(self.workspace.indexOf(old), new)
+            self.sessions[key] = new
+            if old is current:
+                front = new
+                self.workspace.setCurrentWidget(new)
+            self.workspace.removeWidget(old)
+            old.deleteLater()
+        if front is not None:
+            self.focus_page()
 
     def show_about(self) -> None:
-        clinic = self.ctx.settings.name if self.ctx.settings else ""
-        QMessageBox.about(self, "About Chairside",
-                          f"<h3>Chairside {__version__}</h3>"
-                          f"<p>Documentation of ketamine infusion sessions at the chair.</p>"
-                          f"<p><b>Documentation only - not a medical device.</b> Chairside never connects to a "
-                          f"monitor or a pump, never diagnoses and never recommends treatment; its flags and "
-                          f"reminders are documentation aids.</p>"
-                          f"<p>{clinic}</p>")
+        from monitor_app.ui.about import AboutDialog
+        dialog = AboutDialog(self.ctx.db, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose, True)
+        dialog.open()
 
     # ---------------------------------------------------------------------------------------- lock, sign out
     @property

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QT
 from monitor_app.domain.thresholds import PRESET_NOTE
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
+from monitor_app.ui.settings.backup_tab import BackupTab
 from monitor_app.ui.settings.clinic_tab import ClinicTab
 from monitor_app.ui.settings.profile_editor import ProfilesTab
 from monitor_app.ui.settings.schedule_editor import SchedulesTab
@@ -28,6 +29,8 @@ class SettingsWindow(QDialog):
         self.tabs.addTab(self.schedules, "Monitoring schedules")
         self.tabs.addTab(self.clinic, "Clinic details")
         self.tabs.addTab(self.users, "Users")
+        self.backups = BackupTab(ctx)
+        self.tabs.addTab(self.backups, "Backups")
         note = QLabel(f"Alert limits and schedules are documentation aids. Presets are an {PRESET_NOTE[0].lower()}"
                       f"{PRESET_NOTE[1:]} Every change is kept in the audit trail with its before and after.")
         note.setWordWrap(True)
