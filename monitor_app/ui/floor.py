@@ -71,6 +71,7 @@ class SessionCard(QFrame):
         self.ctx = ctx
         self.record = record
         self.setObjectName("card")
+        self.point_size = 0.0  # set by the floor: the type grows with the card (0: the application's)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setCursor(Qt.PointingHandCursor)
         self.setFixedWidth(card_width(self))
@@ -162,7 +163,9 @@ class SessionCard(QFrame):
             border, width, background = theme.ORANGE, 3, theme.PAPER
         else:
             border, width, background = "#cfd6dd", 1, theme.PAPER
-        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px; }}"
+        size = f" font-size: {self.point_size:.1f}pt;" if self.point_size else ""
+        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px;"
+                 f"{size} }}"
                  f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
                  f"outline: none; background: #eaf3fb; }}")
         if sheet != self.styleSheet():
@@ -171,6 +174,16 @@ class SessionCard(QFrame):
                                + (f", {n_crit} critical flags open" if n_crit else "")
                                + (", reading overdue" if overdue else ""))
 
+
+    def set_point_size(self, points: float) -> None:
+        """The card's type (a style sheet's font size: the card's own sheet would override a set font)."""
+        if abs(points - self.point_size) < 0.05:
+            return
+        self.point_size = points
+        chair_font = QFont(self.chair.font())
+        chair_font.setPointSizeF(points * 17 / 11)
+        self.chair.setFont(chair_font)
+        self.render(self.ctx.now())
 
     def _elapsed_text(self, now: datetime) -> str:
         rec = self.record
@@ -234,6 +247,13 @@ class FreeChairCard(QFrame):
         box.addWidget(self.state)
         box.addStretch(1)
         self.setAccessibleName(f"Chair {chair}, free")
+
+    def set_point_size(self, points: float) -> None:
+        self.setStyleSheet("QFrame#freeCard { background: transparent; border: 2px dashed #cfd6dd; "
+                           f"border-radius: 10px; font-size: {points:.1f}pt; }}")
+        chair_font = QFont(self.chair.font())
+        chair_font.setPointSizeF(points * 17 / 11)
+        self.chair.setFont(chair_font)
 
 
 def chair_key(chair: str | None):
@@ -421,13 +441,12 @@ class FloorView(QWidget):
         self._columns = columns
         self._tile_width = width
         scale = min(1.5, width / base)
-        font = QFont(self.font())
-        font.setPointSizeF(max(1.0, self.font().pointSizeF()) * scale)
+        points = max(1.0, self.font().pointSizeF()) * scale
         for tile in self.tiles:
             self.grid.removeWidget(tile)
         for i, tile in enumerate(self.tiles):
             tile.setFixedWidth(width)
-            tile.setFont(font)
+            tile.set_point_size(points)
             self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignTop)
         for i in range(len(self.cards) - 1):
             QWidget.setTabOrder(self.cards[i], self.cards[i + 1])
