@@ -81,6 +81,7 @@ class SessionCard(QFrame):
         box.setSpacing(6)
         top = QHBoxLayout()
         self.chair = heading("", 17)
+        self.chair.setObjectName("chairTitle")
         self.phase = QLabel()
         self.phase.setAlignment(Qt.AlignCenter)
         top.addWidget(self.chair)
@@ -163,9 +164,10 @@ class SessionCard(QFrame):
             border, width, background = theme.ORANGE, 3, theme.PAPER
         else:
             border, width, background = "#cfd6dd", 1, theme.PAPER
-        size = f" font-size: {self.point_size:.1f}pt;" if self.point_size else ""
-        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px;"
-                 f"{size} }}"
+        size = (f" QFrame#card QLabel {{ font-size: {self.point_size:.1f}pt; }} QFrame#card QLabel#chairTitle "
+                f"{{ font-size: {self.point_size * 17 / 11:.1f}pt; font-weight: 600; }}") if self.point_size else ""
+        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px; }}"
+                 f"{size}"
                  f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
                  f"outline: none; background: #eaf3fb; }}")
         if sheet != self.styleSheet():
@@ -180,9 +182,6 @@ class SessionCard(QFrame):
         if abs(points - self.point_size) < 0.05:
             return
         self.point_size = points
-        chair_font = QFont(self.chair.font())
-        chair_font.setPointSizeF(points * 17 / 11)
-        self.chair.setFont(chair_font)
         self.render(self.ctx.now())
 
     def _elapsed_text(self, now: datetime) -> str:
@@ -240,6 +239,7 @@ class FreeChairCard(QFrame):
         box = QVBoxLayout(self)
         box.setContentsMargins(18, 14, 18, 14)
         self.chair = heading(f"Chair {chair}", 17)
+        self.chair.setObjectName("chairTitle")
         self.chair.setStyleSheet(f"color: {theme.MUTED};")
         box.addWidget(self.chair)
         self.state = QLabel("Free")
@@ -250,10 +250,9 @@ class FreeChairCard(QFrame):
 
     def set_point_size(self, points: float) -> None:
         self.setStyleSheet("QFrame#freeCard { background: transparent; border: 2px dashed #cfd6dd; "
-                           f"border-radius: 10px; font-size: {points:.1f}pt; }}")
-        chair_font = QFont(self.chair.font())
-        chair_font.setPointSizeF(points * 17 / 11)
-        self.chair.setFont(chair_font)
+                           f"border-radius: 10px; }} QFrame#freeCard QLabel {{ font-size: {points:.1f}pt; }} "
+                           f"QFrame#freeCard QLabel#chairTitle {{ font-size: {points * 17 / 11:.1f}pt; "
+                           "font-weight: 600; }")
 
 
 def chair_key(chair: str | None):
