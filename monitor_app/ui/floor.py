@@ -440,8 +440,9 @@ class FloorView(QWidget):
         self._tile_width = width
         scale = min(1.5, width / base)
         base_points = max(1.0, self.font().pointSizeF())
-        # Grows with the card, to half as large again as ordinary type (large type included, so it still fits).
-        points = max(base_points, min(base_points * scale, theme.BASE_POINT_SIZE * 1.5))
+        # Grows with the card, to half as large again as ordinary type.
+        points = max(base_points, min(base_points * scale, theme.BASE_POINT_SIZE * 1.5)) \
+            if base_points <= theme.BASE_POINT_SIZE else base_points  # large type is large enough
         for tile in self.tiles:
             self.grid.removeWidget(tile)
         for i, tile in enumerate(self.tiles):
