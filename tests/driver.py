@@ -238,6 +238,7 @@ class Screen:
         """Click the field a label names and type `text` into it (after selecting what it holds)."""
         field = self.field(label)
         self.click(field)
+        settle()
         assert QApplication.focusWidget() is field or field.isAncestorOf(QApplication.focusWidget()), \
             f"clicking {label!r} did not put the cursor in it"
         if replace:

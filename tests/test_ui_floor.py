@@ -88,11 +88,12 @@ def test_cards_fill_the_width_and_their_type_grows_with_the_screen(chairside, db
     user = chairside(db.data_dir, clock=Clock(t0 + timedelta(minutes=5)), size=(1280, 776))
     user.sign_in("nurse", PASSWORDS["nurse"])
     floor = user.page
-    small = (floor.cards[0].width(), floor.cards[0].font().pointSizeF())
+    small = (floor.cards[0].width(), floor.cards[0].elapsed.font().pointSizeF())
     user.resize_window(1920, 1056)
     user.wait_until(lambda: floor.cards[0].width() != small[0])
-    large = (floor.cards[0].width(), floor.cards[0].font().pointSizeF())
-    assert large[1] >= small[1]
+    large = (floor.cards[0].width(), floor.cards[0].elapsed.font().pointSizeF())
+    from monitor_app.ui import theme
+    assert large[1] >= small[1] and large[1] > theme.BASE_POINT_SIZE * 1.2  # a few chairs: big cards, big type
     row = [c for c in floor.cards if c.y() == floor.cards[0].y()]
     used = row[-1].geometry().right() - row[0].geometry().left()
     assert used > floor.width() * 0.8  # the cards fill the width, not a column on the left

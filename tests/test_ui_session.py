@@ -631,6 +631,17 @@ def clipped(root) -> list[str]:
         if w.visibleRegion().boundingRect().size() != w.rect().size():
             problems.append(f"{type(w).__name__} {w.text()[:60]!r}: cut or covered "
                             f"({w.visibleRegion().boundingRect().size().toTuple()} of {w.size().toTuple()})")
+    # Text drawn over other text: labels and buttons of one parent must not overlap.
+    shown = [w for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton)
+             if w.isVisible() and w.text() and not any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root))]
+    by_parent = {}
+    for w in shown:
+        by_parent.setdefault(id(w.parentWidget()), []).append(w)
+    for group in by_parent.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.geometry().intersects(b.geometry()):
+                    problems.append(f"{a.text()[:40]!r} and {b.text()[:40]!r} overlap")
     for header in root.findChildren(QHeaderView):
         if not header.isVisible() or header.orientation() != Qt.Orientation.Horizontal:
             continue

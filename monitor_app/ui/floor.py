@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
 
@@ -71,6 +70,7 @@ class SessionCard(QFrame):
         self.ctx = ctx
         self.record = record
         self.setObjectName("card")
+        self.point_size = 0.0  # set by the floor: the type grows with the card (0: the application's)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setCursor(Qt.PointingHandCursor)
         self.setFixedWidth(card_width(self))
@@ -80,6 +80,7 @@ class SessionCard(QFrame):
         box.setSpacing(6)
         top = QHBoxLayout()
         self.chair = heading("", 17)
+        self.chair.setObjectName("chairTitle")
         self.phase = QLabel()
         self.phase.setAlignment(Qt.AlignCenter)
         top.addWidget(self.chair)
@@ -162,7 +163,10 @@ class SessionCard(QFrame):
             border, width, background = theme.ORANGE, 3, theme.PAPER
         else:
             border, width, background = "#cfd6dd", 1, theme.PAPER
+        size = (f" QFrame#card QLabel {{ font-size: {self.point_size:.1f}pt; }} QFrame#card QLabel#chairTitle "
+                f"{{ font-size: {self.point_size * 17 / 11:.1f}pt; font-weight: 600; }}") if self.point_size else ""
         sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px; }}"
+                 f"{size}"
                  f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
                  f"outline: none; background: #eaf3fb; }}")
         if sheet != self.styleSheet():
@@ -171,6 +175,13 @@ class SessionCard(QFrame):
                                + (f", {n_crit} critical flags open" if n_crit else "")
                                + (", reading overdue" if overdue else ""))
 
+
+    def set_point_size(self, points: float) -> None:
+        """The card's type (a style sheet's font size: the card's own sheet would override a set font)."""
+        if abs(points - self.point_size) < 0.05:
+            return
+        self.point_size = points
+        self.render(self.ctx.now())
 
     def _elapsed_text(self, now: datetime) -> str:
         rec = self.record
@@ -227,6 +238,7 @@ class FreeChairCard(QFrame):
         box = QVBoxLayout(self)
         box.setContentsMargins(18, 14, 18, 14)
         self.chair = heading(f"Chair {chair}", 17)
+        self.chair.setObjectName("chairTitle")
         self.chair.setStyleSheet(f"color: {theme.MUTED};")
         box.addWidget(self.chair)
         self.state = QLabel("Free")
@@ -234,6 +246,12 @@ class FreeChairCard(QFrame):
         box.addWidget(self.state)
         box.addStretch(1)
         self.setAccessibleName(f"Chair {chair}, free")
+
+    def set_point_size(self, points: float) -> None:
+        self.setStyleSheet("QFrame#freeCard { background: transparent; border: 2px dashed #cfd6dd; "
+                           f"border-radius: 10px; }} QFrame#freeCard QLabel {{ font-size: {points:.1f}pt; }} "
+                           f"QFrame#freeCard QLabel#chairTitle {{ font-size: {points * 17 / 11:.1f}pt; "
+                           "font-weight: 600; }")
 
 
 def chair_key(chair: str | None):
@@ -444,13 +462,15 @@ class FloorView(QWidget):
         self._columns = columns
         self._tile_width = width
         scale = min(1.5, width / base)
-        font = QFont(self.font())
-        font.setPointSizeF(max(1.0, self.font().pointSizeF()) * scale)
+        base_points = max(1.0, self.font().pointSizeF())
+        # Grows with the card, to half as large again as ordinary type.
+        points = max(base_points, min(base_points * scale, theme.BASE_POINT_SIZE * 1.5)) \
+            if base_points <= theme.BASE_POINT_SIZE else base_points  # large type is large enough
         for tile in self.tiles:
             self.grid.removeWidget(tile)
         for i, tile in enumerate(self.tiles):
             tile.setFixedWidth(width)
-            tile.setFont(font)
+            tile.set_point_size(points)
             self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignTop)
         for i in range(len(self.cards) - 1):
             QWidget.setTabOrder(self.cards[i], self.cards[i + 1])

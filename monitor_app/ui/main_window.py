@@ -226,6 +226,12 @@ class MainWindow(QMainWindow):
         does (nor the offscreen platform): without this, the nurse's next keys would go nowhere.
         """
         closed, self._focus_window = self._focus_window, window
+        modal = QApplication.activeModalWidget()
+        if window is self.windowHandle() and modal is not None and modal.isVisible():
+            # This window was activated under an open dialog (a closing drop-down can do that): the keyboard
+            # belongs to the dialog, which blocks this window anyway.
+            QTimer.singleShot(0, modal.activateWindow)
+            return
         if closed is None or window is not None and window is not self.windowHandle():
             return
         if closed is self.windowHandle() or not self.isVisible():

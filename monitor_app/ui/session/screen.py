@@ -176,7 +176,8 @@ class SessionScreen(QWidget):
         self.events.quick.setMinimumHeight(self.events.quick.sizeHint().height())
         for lst in (self.flags.list, self.events.list):
             lst.setMinimumHeight(lst.fontMetrics().height() * 2 + 10)
-        width = max(350, self.events.quick.sizeHint().width() + 8)
+        width = max(350, self.events.quick.sizeHint().width() + 8,
+                    self.flags.title.width() + self.flags.ack_button.sizeHint().width() + 16)
         right.setMinimumWidth(width)  # the quick event buttons keep their whole labels
         right.setMaximumWidth(width + 120)
         self.side = right
