@@ -77,7 +77,7 @@ def fill(db):
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def archive(request, tmp_path_factory):
     if request.param == "sqlite":
-        db = open_database(None, tmp_path_factory.mktemp("search") / "data")
+        db = open_database(None, tmp_path_factory.mktemp("search") / "data", create=True)
         settings.bootstrap(db)
         yield db, fill(db)
         db.dispose()
@@ -88,7 +88,8 @@ def archive(request, tmp_path_factory):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db = None
     try:
-        db = open_database(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), None)
+        db = open_database(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
+                           tmp_path_factory.mktemp("pg-data"), create=True)
         settings.bootstrap(db)
         yield db, fill(db)
     finally:
@@ -129,11 +130,11 @@ def test_the_migration_gives_existing_patients_the_new_keys(tmp_path):
     whole-name search finds the patient."""
     from alembic import command
     from monitor_app.storage.migrate import alembic_config
-    db = open_database(None, tmp_path / "data")
+    db = open_database(None, tmp_path / "data", create=True)
     settings.bootstrap(db)
     nurse = make_users(db)["nurse"]
     c.create_patient(db, nurse, mrn="OLD-1", family_name="Nguyễn", given_name="Zoë")
-    command.downgrade(alembic_config(db), "0001")
+    command.downgrade(alembic_config(db), "0003")  # the schema before the names keys
     path = db.sqlite_path
     db.dispose()
     con = sqlite3.connect(path)  # the keys as the previous version wrote them: case-folded only

@@ -25,7 +25,7 @@ def no_error_dialog(monkeypatch, tmp_path):
 
 @pytest.fixture
 def demo(tmp_path):
-    database = open_database(None, tmp_path / "demo")
+    database = open_database(None, tmp_path / "demo", create=True)
     create_demo(database)
     yield database
     database.dispose()
