@@ -32,7 +32,7 @@ cd "$work"
 export QT_QPA_PLATFORM=offscreen
 unset MONITOR_APP_DATABASE_URL TZ 2>/dev/null || true
 "$python" -m mutmut run --max-children "${MUTMUT_MAX_CHILDREN:-2}" >mutmut-run.log 2>&1 || {
-    tail -40 mutmut-run.log >&2; exit 1; }
+    tail -c 3000 mutmut-run.log >&2; exit 1; }
 "$python" - <<'PY'
 import json, subprocess, sys
 from collections import Counter
