@@ -1,369 +1,605 @@
-"""The chairside session screen driven as a nurse drives it: keyboard entry, shortcuts, dialogs, the database after."""
+"""The chairside session screen driven as a nurse drives it, from the sign-in window: keys, clicks, dialogs
+answered through their buttons, and the database afterwards."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
-from monitor_app.domain.clock import fmt_time
-from monitor_app.domain.session import Status
+from monitor_app.domain.session import Phase, Status
 from monitor_app.domain.thresholds import Level
 from monitor_app.domain.vitals import Vitals
 from monitor_app.services import clinical, queries
-from monitor_app.ui.context import UiContext
-from monitor_app.ui.session.chart import BandSegment
-from monitor_app.ui.session.readings_model import COLUMN_INDEX, HtmlRole
-from monitor_app.ui.session.screen import SessionScreen
+from monitor_app.storage.models import AuditEvent
+from monitor_app.ui.floor import SessionCard
 from tests.conftest import PASSWORDS
+from tests.driver import Screen, chairside  # noqa: F401  (the fixture)
+
+READING = "128/82\t74\t97\n"
 
 
 class Clock:
+    """The clinic's "now", moved on by the test."""
+
     def __init__(self, t):
         self.t = t
 
     def __call__(self):
         return self.t
 
+    def at(self, t0, minutes):
+        self.t = t0 + timedelta(minutes=minutes)
+
 
 @pytest.fixture
-def session(db, actors, t0):
-    nurse = actors["nurse"]
-    pid = clinical.create_patient(db, nurse, mrn="S-100", family_name="Nguyễn", given_name="Zoë", weight_kg=64)
+def clock(t0):
+    return Clock(t0 + timedelta(minutes=5))
+
+
+def new_session(db, nurse, t0, *, mrn="S-100", chair="3", checklist=True, medicines=(), allergies=""):
+    pid = clinical.create_patient(db, nurse, mrn=mrn, family_name="Nguyễn", given_name="Zoë", weight_kg=64,
+                                  allergies=allergies)
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression")
-    return clinical.create_session(db, nurse, course_id=cid, chair="3", arrival_at=t0, now=t0)
+    items = {item: checklist for item in ("Consent current", "Fasting per protocol", "Escort confirmed",
+                                          "No-driving advice given")}
+    return clinical.create_session(db, nurse, course_id=cid, chair=chair, arrival_at=t0, now=t0, checklist=items,
+                                   concomitant_medicines=list(medicines))
 
 
-def open_screen(qtbot, db, actor, session_id, clock, read_only=False):
-    ctx = UiContext(db, actor)
-    ctx.reload_settings()
-    ctx.clock = clock
-    screen = SessionScreen(ctx, session_id, read_only=read_only)
-    screen.timer.stop()  # the test moves time itself
-    qtbot.addWidget(screen)
-    screen.resize(1280, 800)
-    screen.show()
-    qtbot.waitExposed(screen)
-    screen.activateWindow()  # keyboard focus needs the active window, as at the chair
-    qtbot.waitUntil(screen.isActiveWindow, timeout=3000)
-    screen.entry.focus_bp()
-    return screen
+def reading(db, nurse, sid, t0, minutes, bp="128/82", hr=72, spo2=98):
+    s, d = (int(x) for x in bp.split("/"))
+    return clinical.record_reading(db, nurse, sid, Vitals(s, d, hr, spo2), measured_at=t0 + timedelta(minutes=minutes),
+                                   now=t0 + timedelta(minutes=minutes))
 
 
-def type_keys(qtbot, keys: str) -> None:
-    """Type into whatever has the focus: text, Tab (\\t) and Enter (\\n), as on a keyboard."""
-    for ch in keys:
-        target = QApplication.focusWidget()
-        assert target is not None, "nothing has the keyboard focus"
-        if ch == "\t":
-            qtbot.keyClick(target, Qt.Key.Key_Tab)
-        elif ch == "\n":
-            qtbot.keyClick(target, Qt.Key.Key_Return)
-        else:
-            qtbot.keyClicks(target, ch)
+def values(db, actor, sid):
+    rec = queries.get_record(db, actor, sid)
+    return [(r.current.systolic, r.current.diastolic, r.current.heart_rate, r.current.spo2) for r in rec.readings]
 
 
-def press(qtbot, screen, key) -> None:
-    """A function key, pressed wherever the focus is, with the screen the active window again (the offscreen
-    platform does not hand activation back when a dialog closes, as a desktop does)."""
-    screen.activateWindow()
-    qtbot.waitUntil(screen.isActiveWindow, timeout=3000)
-    qtbot.keyClick(QApplication.focusWidget() or screen, key)
+def signed_in(chairside, db, clock, username="nurse", **kw):
+    user = chairside(db.data_dir, clock=clock, **kw)
+    user.sign_in(username, PASSWORDS[username])
+    return user
 
 
-def on_next_dialog(act):
-    """Do `act(dialog)` on the next modal dialog as soon as it is shown; close it if `act` left it open."""
-    def check():
-        w = QApplication.activeModalWidget()
-        if w is None:
-            QTimer.singleShot(10, check)
-            return
-        try:
-            act(w)
-        finally:
-            if w.isVisible():
-                w.reject()
-    QTimer.singleShot(0, check)
+def open_from_floor(user, chair="3"):
+    """Arrow keys to the chair's card, Enter: the session screen."""
+    user.wait_until(lambda: isinstance(user.focus, SessionCard))
+    for _ in range(10):
+        if user.focus.record.chair == chair:
+            break
+        user.press("Right")
+    assert user.focus.record.chair == chair
+    user.press("Return")
+    return user.page
 
 
-def ok(dialog):
-    dialog.ok_button.click()
-    assert not dialog.error.isVisible(), dialog.error.text()
+def cursor_in_bp(user) -> bool:
+    page = user.page
+    return hasattr(page, "entry") and user.focus is page.entry.edits["bp"]
 
 
-def test_a_whole_session_by_keyboard(qtbot, db, actors, t0, session):
+# ------------------------------------------------------------------------------------------ keyboard contract
+def test_first_reading_from_the_floor_typed_at_once(chairside, db, actors, t0, clock):
+    sid = new_session(db, actors["nurse"], t0)
+    user = chairside(db.data_dir, clock=clock)
+    before = Screen.keystrokes
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    assert isinstance(user.focus, SessionCard), f"after sign-in the cursor is on {user.focus!r}"
+    at_floor = Screen.keystrokes
+    user.press("Return")
+    user.type(READING)
+    assert values(db, actors["nurse"], sid) == [(128, 82, 74, 97)]
+    assert user.page.entry.confirmation.text().startswith("\u2713 Saved")
+    assert cursor_in_bp(user)
+    # Enter on the card and the reading's 13 keys; the sign-in before it is the user name, Enter, password, Enter.
+    assert Screen.keystrokes - at_floor == 14
+    assert at_floor - before == len("nurse") + 1 + len(PASSWORDS["nurse"]) + 1
+
+
+def test_arrow_keys_move_between_floor_cards(chairside, db, actors, t0, clock):
     nurse = actors["nurse"]
-    clock = Clock(t0 + timedelta(minutes=5))
-    screen = open_screen(qtbot, db, nurse, session, clock)
-    entry = screen.entry
-    assert QApplication.focusWidget() is entry.edits["bp"]
+    new_session(db, nurse, t0, mrn="S-1", chair="1")
+    second = new_session(db, nurse, t0, mrn="S-2", chair="2")
+    user = signed_in(chairside, db, clock)
+    assert user.focus.record.chair == "1"
+    user.press("Right")
+    assert user.focus.record.chair == "2"
+    user.press("Return")
+    user.type("131/79\t70\t99\n")
+    assert values(db, nurse, second) == [(131, 79, 70, 99)]
 
-    # Baseline, typed: digits, one separator per field, Enter.
-    type_keys(qtbot, "128/82\t72\t98\n")
-    assert entry.confirmation.text().startswith(f"\u2713 Saved {fmt_time(clock.t, screen.ctx.zone)}")
-    assert all(e.text() == "" for e in entry.edits.values())
-    assert QApplication.focusWidget() is entry.edits["bp"]
-    assert screen.model.rowCount() == 1
 
-    # Start with the keyboard shortcut.
-    clock.t = t0 + timedelta(minutes=10)
-    press(qtbot, screen, Qt.Key.Key_F5)
-    assert screen.record.infusion_start_at == clock.t
-    assert not screen.header.buttons["start"].isEnabled() and screen.header.buttons["stop"].isEnabled()
+def test_after_new_session_the_cursor_is_in_bp(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    pid = clinical.create_patient(db, nurse, mrn="S-300", family_name="Ngata", given_name="Aroha", weight_kg=70)
+    clinical.create_course(db, nurse, patient_id=pid, indication="depression")
+    user = signed_in(chairside, db, clock)
+    user.press("Ctrl+N")
+    user.type("S-300\n")  # the one patient found is chosen
+    user.fill("Chair", "4")
+    user.press("Ctrl+Return")
+    user.wait_until(lambda: hasattr(user.page, "entry"))
+    assert cursor_in_bp(user), f"the cursor is on {user.focus!r}"
+    user.type(READING)
+    sid = user.page.session_id
+    assert values(db, nurse, sid) == [(128, 82, 74, 97)]
 
-    typed = [(20, "142/88", 80, 98), (30, "186/104", 96, 97), (40, "150/92", 84, 97), (50, "140/86", 78, 98)]
-    for minute, bp, hr, spo2 in typed:
-        clock.t = t0 + timedelta(minutes=minute)
-        type_keys(qtbot, f"{bp}\t{hr}\t{spo2}\n")
-        assert entry.confirmation.text().startswith("\u2713 Saved"), entry.error.text()
-    assert screen.model.rowCount() == 5
-    # The critical reading is flagged at once: table (colour and symbol), open flags list, chart.
-    bp_cell = screen.model.index(2, COLUMN_INDEX["bp"])
-    assert bp_cell.data() == "\u25c6 186/104"
-    assert bp_cell.data(Qt.ItemDataRole.BackgroundRole) is not None
-    assert "critical" in screen.flags.title.text()
-    assert any(p == "systolic" and lv == Level.CRITICAL for p, lv, _x, _y in screen.chart.flagged_points())
 
-    # Acknowledge the critical systolic flag: clinician notified.
-    clock.t = t0 + timedelta(minutes=31)
-    systolic_row = next(i for i, (f, _at) in enumerate(screen.flags.flags) if f.parameter == "systolic")
-    screen.flags.list.setCurrentRow(systolic_row)
-
-    def acknowledge(d):
-        d.action.setCurrentIndex(d.action.findData("clinician_notified"))
-        qtbot.keyClicks(d.action_text, "Dr. Reyes informed")
-        ok(d)
-    on_next_dialog(acknowledge)
-    qtbot.mouseClick(screen.flags.ack_button, Qt.MouseButton.LeftButton)
-
-    # A side effect from the quick buttons.
-    clock.t = t0 + timedelta(minutes=33)
+def test_after_the_event_dialog_the_cursor_is_back_in_bp(chairside, db, actors, t0, clock):
+    sid = new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
 
     def nausea(d):
-        qtbot.mouseClick(d.severity_buttons["moderate"], Qt.MouseButton.LeftButton)
-        d.note.setFocus()
-        qtbot.keyClicks(d.note, "settled")
-        ok(d)
-    on_next_dialog(nausea)
-    qtbot.mouseClick(screen.events.quick_buttons["nausea"], Qt.MouseButton.LeftButton)
-    assert screen.events.list.count() == 1
-    assert screen.chart.event_marks == [(1, pytest.approx(23.0))]
+        d.click("moderate")
+        d.fill("Note", "settled with rest")
+        d.click("Record event")
+    with user.expect_dialog(nausea):
+        user.click("Nausea")
+    assert cursor_in_bp(user), f"the cursor is on {user.focus!r}"
+    user.type(READING)
+    rec = queries.get_record(db, actors["nurse"], sid)
+    assert [(e.kind, e.severity, e.note) for e in rec.events] == [("nausea", "moderate", "settled with rest")]
+    assert values(db, actors["nurse"], sid) == [(128, 82, 74, 97)]
 
-    # Stop (after the planned 40 minutes: a confirmation), recovery readings, discharge with F8.
-    clock.t = t0 + timedelta(minutes=52)
-    on_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
-    press(qtbot, screen, Qt.Key.Key_F7)
-    assert screen.record.infusion_end_at == clock.t
-    clock.t = t0 + timedelta(minutes=67)
-    screen.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is screen.entry.edits["bp"], timeout=3000)
-    type_keys(qtbot, "132/84\t74\t98\n")
-    typed.append((67, "132/84", 74, 98))
-    assert screen.due.text().startswith("\u25d4 Next reading due")
-
-    clock.t = t0 + timedelta(minutes=85)
-
-    def discharge(d):
-        for group in d.groups.values():
-            qtbot.mouseClick(group.button(2), Qt.MouseButton.LeftButton)
-        assert "10 of 10" in d.total.text()
-        qtbot.keyClick(d.escort_present, Qt.Key.Key_Space)
-        qtbot.keyClicks(d.escort_name, "Sam Ngata")
-        qtbot.keyClick(d.instructions, Qt.Key.Key_Space)
-        assert "ended" in d.observation.text()
-        ok(d)
-    on_next_dialog(discharge)
-    press(qtbot, screen, Qt.Key.Key_F8)
-    assert screen.record.status == Status.AWAITING_SIGNATURE
-
-    # Sign with the password.
-    clock.t = t0 + timedelta(minutes=90)
-
-    def sign(d):
-        assert d.ok_button.isEnabled(), d.missing.text()
-        qtbot.keyClicks(d.password, PASSWORDS["nurse"])
-        ok(d)
-    on_next_dialog(sign)
-    qtbot.mouseClick(screen.sign_button, Qt.MouseButton.LeftButton)
-
-    # The database holds exactly what was typed and done.
-    rec = queries.get_record(db, nurse, session)
-    values = [(r.current.systolic, r.current.diastolic, r.current.heart_rate, r.current.spo2) for r in rec.readings]
-    expected = [(128, 82, 72, 98)] + [(int(bp.split("/")[0]), int(bp.split("/")[1]), hr, spo2)
-                                      for _m, bp, hr, spo2 in typed]
-    assert values == expected
-    assert [r.measured_at for r in rec.readings] == [t0 + timedelta(minutes=m) for m in (5, 20, 30, 40, 50, 67)]
-    critical = [f for f in rec.flags if f.level == Level.CRITICAL]
-    assert {(f.parameter, f.value) for f in critical} == {("systolic", 186)}
-    ack = critical[0].ack
-    assert ack is not None and ack.action == "clinician_notified" and ack.action_text == "Dr. Reyes informed"
-    assert [(e.kind, e.severity, e.note) for e in rec.events] == [("nausea", "moderate", "settled")]
-    assert rec.discharge.total == 10 and rec.discharge.escort_name == "Sam Ngata" and rec.discharge.observation_met
-    assert [(s.meaning, s.printed_name) for s in rec.signatures] == [("Authored", "Nurse Tester")]
-    assert rec.status == Status.SIGNED
-
-    # The chart plots exactly those values, at minutes from the start, against the session's limits.
-    chart = screen.chart
-    minutes = [-5, 10, 20, 30, 40, 57]
-    assert chart.series_points("systolic") == [(m, v[0]) for m, v in zip(minutes, expected)]
-    assert chart.series_points("diastolic") == [(m, v[1]) for m, v in zip(minutes, expected)]
-    assert chart.series_points("heart_rate") == [(m, v[2]) for m, v in zip(minutes, expected)]
-    assert chart.series_points("spo2") == [(m, v[3]) for m, v in zip(minutes, expected)]
-    left, right = chart.x_range
-    limits = rec.thresholds
-    for p in ("systolic", "diastolic", "heart_rate", "spo2"):
-        L = limits.for_parameter(p)
-        wanted = []
-        if L.low_critical is not None:
-            wanted.append(BandSegment(p, Level.CRITICAL, left, right, None, L.low_critical))
-        if L.low_warning is not None:
-            wanted.append(BandSegment(p, Level.WARNING, left, right, L.low_critical, L.low_warning))
-        if L.high_warning is not None:
-            wanted.append(BandSegment(p, Level.WARNING, left, right, L.high_warning, L.high_critical))
-        if L.high_critical is not None:
-            wanted.append(BandSegment(p, Level.CRITICAL, left, right, L.high_critical, None))
-        assert [b for b in chart.bands if b.parameter == p] == wanted
-    assert BandSegment("systolic", Level.CRITICAL, left, right, 180, None) in chart.bands
-
-    # Signed: locked on screen, the signature shown.
-    assert not screen.entry_box.isVisible()
-    assert "Authored" in screen.signatures.body.text() and "Nurse Tester" in screen.signatures.body.text()
+    # A dialog cancelled brings the cursor back too.
+    with user.expect_dialog(lambda d: d.click("Cancel")):
+        user.click("Vomiting")
+    assert cursor_in_bp(user)
 
 
-@pytest.mark.parametrize("fields, field, words", [
-    ({"bp": "300/310"}, "bp", ["Diastolic BP", "20-200"]),
-    ({"bp": "12O/80"}, "bp", ["Systolic BP", "40-300"]),
-    ({"bp": "120/"}, "bp", ["systolic/diastolic", "40-300", "20-200"]),
-    ({"bp": "120/80", "spo2": "101"}, "spo2", ["SpO2", "50-100"]),
-    ({"time": "FUTURE", "bp": "120/80"}, "time", ["Time", "2 minutes in the future"]),
-])
-def test_refused_entries_keep_the_text_and_save_nothing(qtbot, db, actors, t0, session, fields, field, words):
-    clock = Clock(t0 + timedelta(minutes=5))
-    screen = open_screen(qtbot, db, actors["nurse"], session, clock)
-    entry = screen.entry
-    if fields.get("time") == "FUTURE":
-        fields = {**fields, "time": fmt_time(clock.t + timedelta(minutes=10), screen.ctx.zone)}
-    entry.edits["time"].setFocus()
-    order = ("time", "bp", "heart_rate", "spo2")
-    text = "\t".join(fields.get(k, "72" if k == "heart_rate" else "") for k in order) + "\n"
-    type_keys(qtbot, text)
-
-    assert entry.error.isVisible()
-    for w in words:
-        assert w in entry.error.text()
-    assert entry.bad_field == field
-    assert QApplication.focusWidget() is entry.edits[field]
-    assert "border" in entry.edits[field].styleSheet()
-    assert QApplication.activeModalWidget() is None  # inline, not a dialog over what was typed
-    for k in order:
-        assert entry.edits[k].text() == fields.get(k, "72" if k == "heart_rate" else "")
-    assert entry.confirmation.text() == ""
-    assert queries.get_record(db, actors["nurse"], session).readings == []
-    assert screen.model.rowCount() == 0
-
-    # Correcting the field and pressing Enter saves it.
-    edit = entry.edits[field]
-    edit.clear()
-    qtbot.keyClicks(edit, {"bp": "120/80", "spo2": "97", "time": ""}[field])
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert not entry.error.isVisible()
-    assert len(queries.get_record(db, actors["nurse"], session).readings) == 1
-
-
-def test_amend_and_entered_in_error_from_the_table(qtbot, db, actors, t0, session):
+def test_one_acknowledgement_for_every_flag_of_a_reading_then_back_in_bp(chairside, db, actors, t0, clock):
     nurse = actors["nurse"]
-    r1 = clinical.record_reading(db, nurse, session, Vitals(128, 82, 72, 98), measured_at=t0 + timedelta(minutes=3),
-                                 now=t0 + timedelta(minutes=3))
-    r2 = clinical.record_reading(db, nurse, session, Vitals(130, 80, 75, 97), measured_at=t0 + timedelta(minutes=6),
-                                 now=t0 + timedelta(minutes=20))  # typed in 14 minutes later: a late entry
-    clock = Clock(t0 + timedelta(minutes=21))
-    screen = open_screen(qtbot, db, nurse, session, clock)
-    table, model = screen.table, screen.model
-    assert model.index(1, COLUMN_INDEX["time"]).data().startswith("\u25f7")
-    assert "entered" in model.index(1, COLUMN_INDEX["time"]).data()
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 3)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=8), now=t0 + timedelta(minutes=8))
+    clock.at(t0, 20)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.type("192/114\t135\t91\n")
 
-    # Amend the first reading's BP.
-    rect = table.visualRect(model.index(0, COLUMN_INDEX["bp"]))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    # Loud: the save confirmation names the critical values, in the critical style; the header strip too.
+    assert screen.entry.confirmation.text().startswith("\u25c6 Saved")
+    assert "critical: SYS 192, DIA 114, HR 135, SpO2 91" in screen.entry.confirmation.text()
+    assert "white" in screen.entry.confirmation.styleSheet()
+    strip = screen.header.critical
+    assert strip.isVisible() and "4 critical flags open" in strip.text() and "SYS 192" in strip.text()
 
-    def amend(d):
-        assert d.fields["bp"].text() == "128/82"
-        d.fields["bp"].selectAll()
-        qtbot.keyClicks(d.fields["bp"], "138/82")
-        d.reason.setFocus()
-        qtbot.keyClicks(d.reason, "Misread the display")
-        ok(d)
-    on_next_dialog(amend)
-    qtbot.mouseClick(screen.amend_button, Qt.MouseButton.LeftButton)
-    cell = model.index(0, COLUMN_INDEX["bp"])
-    assert cell.data() == "\u270e 138/82 (was 128/82)"
-    assert "<s" in cell.data(HtmlRole) and "128/82" in cell.data(HtmlRole)
-    assert "Misread the display" in cell.data(Qt.ItemDataRole.ToolTipRole)
-    assert screen.chart.series_points("systolic")[0][1] == 138
+    clock.at(t0, 22)
 
-    # A reason is mandatory for entered in error; the dialog says so and stays open.
-    rect = table.visualRect(model.index(1, COLUMN_INDEX["bp"]))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    def acknowledge(d):
+        text = d.visible_text()
+        assert "All 4 open flags" in text and "192" in text and "135" in text
+        d.choose("Action taken", "Clinician notified")
+        d.fill("Details", "Dr. Reyes informed")
+        d.click("Acknowledge all")
+    with user.expect_dialog(acknowledge):
+        user.click("Acknowledge")
+    assert cursor_in_bp(user), f"the cursor is on {user.focus!r}"
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.open_flags == []
+    acks = [(f.parameter, f.ack.action, f.ack.action_text) for f in rec.flags]
+    assert sorted(acks) == sorted((p, "clinician_notified", "Dr. Reyes informed")
+                                  for p in ("systolic", "diastolic", "heart_rate", "spo2"))
+    with db.reader() as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.action == "acknowledge")).all()
+    assert len(rows) == 4  # one audit row per flag
+    # Acknowledged flags stay listed, greyed, with the action, who and when.
+    items = [screen.flags.list.item(i).text() for i in range(screen.flags.list.count())]
+    assert len(items) == 4 and all("Clinician notified: Dr. Reyes informed" in t and "Nurse Tester" in t
+                                   for t in items)
+    assert not strip.isVisible()
+    user.type(READING)
+    assert values(db, nurse, sid)[-1] == (128, 82, 74, 97)
+
+
+def test_after_unlock_the_cursor_is_in_bp(chairside, db, actors, t0, clock):
+    sid = new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
+    user.press("Ctrl+L")
+    assert user.main.locked
+    user.type(PASSWORDS["nurse"] + "\n")
+    assert not user.main.locked
+    assert cursor_in_bp(user), f"the cursor is on {user.focus!r}"
+    user.type(READING)
+    assert values(db, actors["nurse"], sid) == [(128, 82, 74, 97)]
+
+
+def test_digits_typed_elsewhere_on_the_screen_go_to_the_entry(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 2)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.click_cell(screen.table, 0, 1)  # the cursor on the readings table
+    assert user.focus is screen.table
+    user.type("130/80\t76\t98\n")
+    assert values(db, nurse, sid)[-1] == (130, 80, 76, 98)
+
+
+def test_space_and_enter_after_a_reading_never_change_the_infusion(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.type(READING)  # the baseline
+    user.type(" \n \n\t \n\t\t \n")
+    assert screen.record.phase == Phase.PRE_INFUSION
+    assert user.dialog is not None and QApplication.activeModalWidget() is None
+
+    clinical.start_infusion(db, nurse, sid, now=clock.t)
+    clock.at(t0, 15)
+    user.press("Ctrl+1")
+    screen = open_from_floor(user)
+    user.type("128/82 \t \n")
+    user.type(READING + " \n\t \n\t\t\t\t \n")
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.phase == Phase.INFUSION and rec.infusion_end_at is None
+    with db.reader() as s:
+        actions = set(s.scalars(select(AuditEvent.action)).all())
+    assert not actions & {"pause_infusion", "stop_infusion"}
+
+
+def test_pause_asks_in_a_bar_and_the_same_key_confirms(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 3)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=5), now=t0 + timedelta(minutes=5))
+    clock.at(t0, 12)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.press("F6")
+    bar = screen.confirm_bar
+    assert bar.isVisible() and "Pause the infusion at" in bar.text.text()
+    assert cursor_in_bp(user)
+    user.type(READING)  # a reading typed meanwhile is saved, and confirms nothing
+    assert queries.get_record(db, nurse, sid).phase == Phase.INFUSION
+    user.press("Escape")
+    assert not bar.isVisible()
+    user.press("F6")
+    user.press("F6")
+    assert queries.get_record(db, nurse, sid).phase == Phase.PAUSED
+    assert cursor_in_bp(user)
+    user.press("F6")
+    user.click("Resume infusion")  # the bar's own button
+    assert queries.get_record(db, nurse, sid).phase == Phase.INFUSION
+    assert cursor_in_bp(user)
+
+
+def test_header_buttons_are_outside_the_tab_chain(chairside, db, actors, t0, clock):
+    new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    seen = set()
+    for _ in range(40):
+        user.press("Tab")
+        seen.add(user.focus)
+    assert not seen & set(screen.header.buttons.values())
+
+
+# ------------------------------------------------------------------------------------------ start infusion
+def test_start_shows_what_the_record_holds_and_needs_a_reason_for_unticked_items(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, checklist=False, medicines=["Benzodiazepines"], allergies="Latex")
+    reading(db, nurse, sid, t0, 2)
+    clock.at(t0, 10)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
     seen = {}
 
-    def error(d):
-        d.ok_button.click()
-        seen["refusal"] = d.error.text()
-        d.reason.setFocus()
-        qtbot.keyClicks(d.reason, "Wrong chair")
-        ok(d)
-    on_next_dialog(error)
-    qtbot.mouseClick(screen.error_button, Qt.MouseButton.LeftButton)
-    assert "Reason is required" in seen["refusal"]
-    font = model.index(1, COLUMN_INDEX["bp"]).data(Qt.ItemDataRole.FontRole)
-    assert font.strikeOut()
-    assert "Wrong chair" in model.index(1, COLUMN_INDEX["comment"]).data()
-    assert len(screen.chart.series_points("systolic")) == 1
+    def review(d):
+        text = d.visible_text()
+        seen["text"] = text
+        d.click("Start infusion")
+        seen["refusal"] = d.widget.error.text()
+        d.fill("Reason to start with items not done", "Consent re-signed on paper, escort on the way")
+        d.click("Start infusion")
+    with user.expect_dialog(review):
+        user.press("F5")
+    text = seen["text"]
+    for words in ("Not done: Consent current, Fasting per protocol, Escort confirmed, No-driving advice given",
+                  "Benzodiazepines", "Latex", "64 kg", "128/82", "8 min ago"):
+        assert words in text, words
+    assert "Consent current" in seen["refusal"]
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.infusion_start_at == clock.t
+    ev = [e for e in rec.events if e.kind == "start_checklist_incomplete"]
+    assert len(ev) == 1 and ev[0].note == "Consent re-signed on paper, escort on the way"
+    assert ev[0].details["not_done"][0] == "Consent current"
+    assert cursor_in_bp(user)
 
-    rec = queries.get_record(db, nurse, session)
-    first, second = rec.readings
-    assert first.id == r1 and first.original.systolic == 128 and first.current.systolic == 138
-    assert first.amendments[0].reason == "Misread the display"
-    assert second.id == r2 and second.entered_in_error and second.error.reason == "Wrong chair"
 
-
-def test_read_only_shows_the_record_without_editing_controls(qtbot, db, actors, t0, session):
+def test_the_service_refuses_a_start_with_unticked_items_without_a_reason(db, actors, t0):
+    from monitor_app.domain.errors import FieldError
     nurse = actors["nurse"]
-    clinical.record_reading(db, nurse, session, Vitals(128, 82, 72, 98), measured_at=t0 + timedelta(minutes=3),
-                            now=t0 + timedelta(minutes=3))
-    screen = open_screen(qtbot, db, actors["auditor"], session, Clock(t0 + timedelta(minutes=10)))
-    assert screen.read_only
-    assert screen.model.rowCount() == 1
-    for w in (screen.entry_box, screen.header.actions, screen.flags.ack_button, screen.events.quick,
-              screen.amend_button, screen.error_button, screen.sign_button, screen.limits_button):
-        assert not w.isVisible()
-    assert screen.read_only_note.isVisible()
-    assert screen.chart.series_points("systolic") == [(-7.0, 128.0)]
+    sid = new_session(db, nurse, t0, checklist=False)
+    reading(db, nurse, sid, t0, 2)
+    with pytest.raises(FieldError) as refused:
+        clinical.start_infusion(db, nurse, sid, now=t0 + timedelta(minutes=5))
+    assert refused.value.field == "checklist_reason" and "Escort confirmed" in refused.value.message
+    assert queries.get_record(db, nurse, sid).infusion_start_at is None
 
 
-def test_start_above_the_preinfusion_limit_asks_for_the_authorising_clinician(qtbot, db, actors, t0):
+def test_start_above_the_preinfusion_limit_asks_for_the_authorising_clinician(chairside, db, actors, t0, clock):
     from dataclasses import replace
-    from monitor_app.services import settings
     from monitor_app.domain.thresholds import KETAMINE_DEFAULT
+    from monitor_app.services import settings
     nurse, charge = actors["nurse"], actors["charge"]
-    strict = replace(KETAMINE_DEFAULT, name="Strict start", preinfusion_systolic_max=150)
-    profile = settings.save_profile(db, charge, strict)
+    profile = settings.save_profile(db, charge, replace(KETAMINE_DEFAULT, name="Strict start",
+                                                        preinfusion_systolic_max=150))
     pid = clinical.create_patient(db, nurse, mrn="S-200", family_name="Żółć", given_name="Łukasz")
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="ocd")
-    sid = clinical.create_session(db, nurse, course_id=cid, profile_id=profile, arrival_at=t0, now=t0)
-    clinical.record_reading(db, nurse, sid, Vitals(162, 90, 80, 98), measured_at=t0 + timedelta(minutes=3),
-                            now=t0 + timedelta(minutes=3))
-    clock = Clock(t0 + timedelta(minutes=10))
-    screen = open_screen(qtbot, db, nurse, sid, clock)
+    items = {k: True for k in ("Consent current", "Fasting per protocol", "Escort confirmed",
+                               "No-driving advice given")}
+    sid = clinical.create_session(db, nurse, course_id=cid, profile_id=profile, chair="3", arrival_at=t0, now=t0,
+                                  checklist=items)
+    reading(db, nurse, sid, t0, 3, bp="162/90", hr=80)
+    clock.at(t0, 10)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
 
     def authorise(d):
-        qtbot.keyClicks(d.clinician, "Dr. Reyes")
-        d.note.setFocus()
-        qtbot.keyClicks(d.note, "Known hypertensive, proceed")
-        ok(d)
-    on_next_dialog(authorise)
-    press(qtbot, screen, Qt.Key.Key_F5)
+        d.fill("Authorising clinician", "Dr. Reyes")
+        d.fill("Clinician's note", "Known hypertensive, proceed")
+        d.click("Start infusion")
+    with user.expect_dialog(authorise):
+        user.press("F5")
     rec = queries.get_record(db, nurse, sid)
     assert rec.infusion_start_at == clock.t
     assert [(e.kind, e.details.get("clinician")) for e in rec.events] == [("start_authorised", "Dr. Reyes")]
+
+
+# ------------------------------------------------------------------------------------------ entry refusals
+@pytest.mark.parametrize("typed, field, words", [
+    ("300/310\t72\t\n", "bp", ["Diastolic BP", "20-200"]),
+    ("12O/80\t72\t\n", "bp", ["Systolic BP", "40-300"]),
+    ("120/\t72\t\n", "bp", ["systolic/diastolic", "40-300", "20-200"]),
+    ("120/80\t72\t101\n", "spo2", ["SpO2", "50-100"]),
+])
+def test_refused_entries_keep_the_text_and_save_nothing(chairside, db, actors, t0, clock, typed, field, words):
+    sid = new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.type(typed)
+    entry = screen.entry
+    assert entry.error.isVisible()
+    for w in words:
+        assert w in entry.error.text()
+    assert user.focus is entry.edits[field]
+    assert QApplication.activeModalWidget() is None  # inline, not a dialog over what was typed
+    bp, hr, spo2 = (typed.rstrip("\n").split("\t") + ["", "", ""])[:3]
+    assert (entry.edits["bp"].text(), entry.edits["heart_rate"].text(), entry.edits["spo2"].text()) == (bp, hr, spo2)
+    assert queries.get_record(db, actors["nurse"], sid).readings == []
+    # Corrected where the cursor is, and Enter saves.
+    user.press("Ctrl+A")
+    user.type({"bp": "120/80", "spo2": "97"}[field] + "\n")
+    assert not entry.error.isVisible()
+    assert len(queries.get_record(db, actors["nurse"], sid).readings) == 1
+
+
+# ------------------------------------------------------------------------------------------ corrections
+def test_amend_and_entered_in_error_from_the_table(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 3)
+    clinical.record_reading(db, nurse, sid, Vitals(130, 80, 75, 97), measured_at=t0 + timedelta(minutes=6),
+                            now=t0 + timedelta(minutes=20))  # typed in 14 minutes later: a late entry
+    clock.at(t0, 21)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    from monitor_app.ui.session.readings_model import COLUMN_INDEX
+    model = screen.model
+    assert model.index(1, COLUMN_INDEX["time"]).data().startswith("\u25f7")
+
+    user.click_cell(screen.table, 0, COLUMN_INDEX["bp"])
+
+    def amend(d):
+        assert d.field("BP").text() == "128/82"
+        d.fill("BP", "138/82")
+        d.fill("Reason", "Misread the display")
+        d.click("Amend")
+    with user.expect_dialog(amend):
+        user.click("Amend")
+    assert model.index(0, COLUMN_INDEX["bp"]).data() == "\u270e 138/82 (was 128/82)"
+    assert cursor_in_bp(user)
+
+    user.click_cell(screen.table, 1, COLUMN_INDEX["bp"])
+    seen = {}
+
+    def error(d):
+        d.click("Mark entered in error")
+        seen["refusal"] = d.widget.error.text()
+        d.fill("Reason", "Wrong chair")
+        d.click("Mark entered in error")
+    with user.expect_dialog(error):
+        user.click("Mark the selected reading entered in error")
+    assert "Reason is required" in seen["refusal"]
+    assert model.index(1, COLUMN_INDEX["bp"]).data(0x0006).strikeOut()  # FontRole
+    rec = queries.get_record(db, nurse, sid)
+    first, second = rec.readings
+    assert first.original.systolic == 128 and first.current.systolic == 138
+    assert first.amendments[0].reason == "Misread the display"
+    assert second.entered_in_error and second.error.reason == "Wrong chair"
+    assert cursor_in_bp(user)
+
+
+# ------------------------------------------------------------------------------------------ a whole session
+def test_a_whole_session_by_keyboard(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0)
+    user = signed_in(chairside, db, clock)
+    screen = open_from_floor(user)
+    user.type(READING)
+    clock.at(t0, 10)
+    with user.expect_dialog(lambda d: d.click("Start infusion")):
+        user.press("F5")
+    assert screen.record.infusion_start_at == clock.t
+    for minute, bp in ((20, "142/88"), (30, "150/92"), (50, "140/86")):
+        clock.at(t0, minute)
+        user.type(f"{bp}\t80\t98\n")
+        assert screen.entry.confirmation.text().startswith("\u2713 Saved"), screen.entry.error.text()
+    clock.at(t0, 52)
+    user.press("F7")
+    assert "Stop the infusion" in screen.confirm_bar.text.text()
+    user.press("F7")
+    assert screen.record.phase == Phase.RECOVERY
+    clock.at(t0, 67)
+    user.type("132/84\t74\t98\n")
+    clock.at(t0, 85)
+
+    def discharge(d):
+        text = d.visible_text()
+        assert "Minimum observation ended" in text
+        assert "From the record: 2 (BP against the baseline: systolic 132 vs 128 (+3 %)" in text
+        assert "From the record: 2 (last SpO2 98 %)" in text
+        for item in ("Activity: 2", "Respiration: 2", "Consciousness: 2"):
+            d.tick(item)
+        d.tick("Responsible adult escort present")
+        d.fill("Escort's name", "Sam Ngata")
+        d.tick("Discharge instructions given (no driving until the next day)")
+        d.click("Discharge")
+    with user.expect_dialog(discharge):
+        user.press("F8")
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.status == Status.AWAITING_SIGNATURE and rec.discharge.total == 10
+    clock.at(t0, 90)
+
+    def sign(d):
+        d.fill("Password", PASSWORDS["nurse"])
+        d.click("Sign")
+    with user.expect_dialog(sign):
+        user.click("Sign")
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.status == Status.SIGNED
+    assert values(db, nurse, sid) == [(128, 82, 74, 97), (142, 88, 80, 98), (150, 92, 80, 98),
+                                      (140, 86, 80, 98), (132, 84, 74, 98)]
+    assert not screen.entry_box.isVisible()
+
+
+# ------------------------------------------------------------------------------------------ discharge checks
+def recovery_session(db, nurse, t0, *, last_bp="192/114", last_hr=135, last_spo2=91):
+    sid = new_session(db, nurse, t0)
+    reading(db, nurse, sid, t0, 3, bp="130/80", hr=70, spo2=98)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=5), now=t0 + timedelta(minutes=5))
+    clinical.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=45), now=t0 + timedelta(minutes=45))
+    reading(db, nurse, sid, t0, 46, bp=last_bp, hr=last_hr, spo2=last_spo2)
+    return sid
+
+
+def test_discharge_is_blocked_by_an_open_critical_flag_and_shows_the_checks(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0)
+    clock.at(t0, 47)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
+    seen = {}
+
+    def look(d):
+        seen["text"] = d.visible_text()
+        seen["enabled"] = d.button("Discharge").isEnabled()
+        d.click("Cancel")
+    with user.expect_dialog(look):
+        user.press("F8")
+    text = seen["text"]
+    assert not seen["enabled"]
+    assert "4 critical flags open (SYS 192" in text and "acknowledge them before the discharge" in text
+    assert "Minimum observation ends at" in text  # 2 minutes into recovery
+    assert "BP 192/114 (+48 % / +42 %), HR 135 (+93 %), SpO2 91 %; baseline 130/80, HR 70, SpO2 98 %" in text
+    # Circulation from BP against the baseline: +48 % is 20-50 %, so 1, not "within 20 %".
+    assert "From the record: 1 (BP against the baseline" in text
+    assert queries.get_record(db, nurse, sid).discharged_at is None
+    assert cursor_in_bp(user)
+
+
+def test_the_service_refuses_discharge_while_a_critical_flag_is_open(db, actors, t0):
+    from monitor_app.domain.errors import RuleViolation
+    from tests.session_flow import ALDRETE_OK
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0)
+    with pytest.raises(RuleViolation) as refused:
+        clinical.discharge(db, nurse, sid, scale="aldrete", items=ALDRETE_OK, escort_present=True,
+                           escort_name="Sam", instructions_given=True, early_reason="patient insists",
+                           at=t0 + timedelta(minutes=90), now=t0 + timedelta(minutes=90))
+    assert "critical" in str(refused.value)
+    assert queries.get_record(db, nurse, sid).discharged_at is None
+
+
+def test_discharge_prefills_from_the_record_and_records_the_items_changed(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = recovery_session(db, nurse, t0, last_bp="170/100", last_hr=88, last_spo2=97)  # warnings only
+    clock.at(t0, 80)
+    user = signed_in(chairside, db, clock)
+    open_from_floor(user)
+
+    def discharge(d):
+        group = d.widget.groups
+        assert group["circulation"].checkedId() == 1  # systolic +31 %, diastolic +25 %
+        assert group["oxygen"].checkedId() == 2  # SpO2 97 %
+        assert group["activity"].checkedId() == -1  # the record does not answer it
+        for item in ("Activity: 2", "Respiration: 2", "Consciousness: 2", "Circulation: 2"):
+            d.tick(item)
+        d.tick("Responsible adult escort present")
+        d.fill("Escort's name", "Sam Ngata")
+        d.tick("Discharge instructions given (no driving until the next day)")
+        d.click("Discharge")
+    with user.expect_dialog(discharge):
+        user.press("F8")
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.discharge.items["circulation"] == 2 and rec.status == Status.AWAITING_SIGNATURE
+    with db.reader() as s:
+        row = s.scalars(select(AuditEvent).where(AuditEvent.entity == "discharge_assessment")).one()
+    assert row.reason == "Scored otherwise than the record suggested: Circulation 1 \u2192 2"
+    # Discharged: the entry line is closed, late entries go through their own action.
+    screen = user.page
+    assert not screen.entry.isEnabled() or not screen.entry_box.isVisible()
+    assert user.button("Late entry").isVisible()
+
+
+# ------------------------------------------------------------------------------------------ co-signature
+def test_cosign_lists_the_exceptions_a_reviewer_must_see(chairside, db, actors, t0, clock):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, checklist=False)
+    reading(db, nurse, sid, t0, 3, bp="130/80", hr=70, spo2=98)
+    clinical.start_infusion(db, nurse, sid, checklist_reason="Consent on paper", at=t0 + timedelta(minutes=5),
+                            now=t0 + timedelta(minutes=5))
+    late = clinical.record_reading(db, nurse, sid, Vitals(140, 85, 80, 97), measured_at=t0 + timedelta(minutes=15),
+                                   now=t0 + timedelta(minutes=30))
+    crit = reading(db, nurse, sid, t0, 31, bp="186/104", hr=96, spo2=97)
+    flag = next(f for f in queries.get_record(db, nurse, sid).flags if f.reading_id == crit and f.level == Level.CRITICAL)
+    clinical.acknowledge_flags(db, nurse, [flag.id], "clinician_notified", "Dr. Reyes",
+                               now=t0 + timedelta(minutes=32))
+    wrong = reading(db, nurse, sid, t0, 35, bp="150/90")
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong chair", now=t0 + timedelta(minutes=36))
+    clinical.amend_reading(db, nurse, late, {"systolic": 142}, "Misread",
+                           now=t0 + timedelta(minutes=37))
+    clinical.stop_infusion(db, nurse, sid, at=t0 + timedelta(minutes=45), now=t0 + timedelta(minutes=45))
+    reading(db, nurse, sid, t0, 50, bp="132/82", hr=72, spo2=98)
+    clinical.discharge(db, nurse, sid, scale="aldrete", items=dict(activity=2, respiration=2, circulation=2,
+                       consciousness=2, oxygen=2), escort_present=True, escort_name="Sam",
+                       instructions_given=True, early_reason="Escort must leave", at=t0 + timedelta(minutes=55),
+                       now=t0 + timedelta(minutes=55))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=t0 + timedelta(minutes=56))
+    clock.at(t0, 120)
+    user = signed_in(chairside, db, clock, username="charge")
+    user.click("awaiting co-signature")
+    seen = {}
+
+    def look(d):
+        seen["text"] = d.visible_text()
+        d.fill("Password", PASSWORDS["charge"])
+        d.click("Co-sign")
+    with user.expect_dialog(look):
+        user.click("Co-sign")
+    text = seen["text"]
+    for words in ("Late entry: reading of", "Amended: reading of", "systolic 140 \u2192 142", "Misread",
+                  "Entered in error: reading of", "Wrong chair",
+                  "Started with checklist items not done", "Consent on paper",
+                  "Early discharge at", "Escort must leave",
+                  "Critical SYS 186 at", "Clinician notified: Dr. Reyes"):
+        assert words in text, words
+    assert queries.get_record(db, actors["charge"], sid).status == Status.REVIEWED

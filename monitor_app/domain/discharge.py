@@ -54,3 +54,64 @@ class DischargeScore:
 
 def scale_name(scale: str) -> str:
     return SCALES[scale][0]
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """A score item the record already answers: the score and the values it comes from, in words."""
+
+    item: str
+    score: int
+    because: str
+
+
+def percent_change(value: float | None, baseline: float | None) -> float | None:
+    if value is None or not baseline:
+        return None
+    return (value - baseline) * 100.0 / baseline
+
+
+def _band(change: float, within: float, up_to: float) -> int:
+    """2 within `within` %, 1 up to `up_to` %, 0 beyond (the scales' grading against the baseline)."""
+    if change <= within:
+        return 2
+    return 1 if change <= up_to else 0
+
+
+def prefill(scale: str, *, baseline: dict[str, int | None], last: dict[str, int | None]) -> dict[str, Prefill]:
+    """The items of `scale` the record answers, from the baseline and the last recorded value of each parameter
+    (keys systolic, diastolic, heart_rate, spo2, moaas). A documentation aid: the nurse confirms or changes them."""
+    out: dict[str, Prefill] = {}
+    changes = {p: percent_change(last.get(p), baseline.get(p)) for p in ("systolic", "diastolic", "heart_rate")}
+    bp = [(p, c) for p, c in changes.items() if p != "heart_rate" and c is not None]
+
+    def words(pairs) -> str:
+        label = {"systolic": "systolic", "diastolic": "diastolic", "heart_rate": "heart rate"}
+        return ", ".join(f"{label[p]} {last[p]} vs {baseline[p]} ({c:+.0f} %)" for p, c in pairs)
+
+    if scale == "aldrete":
+        if bp:
+            worst = max(abs(c) for _p, c in bp)
+            out["circulation"] = Prefill("circulation", _band(worst, 20, 50), "BP against the baseline: " + words(bp))
+        spo2 = last.get("spo2")
+        if spo2 is not None:
+            score = 2 if spo2 > 92 else (1 if spo2 >= 90 else 0)
+            out["oxygen"] = Prefill("oxygen", score, f"last SpO2 {spo2} %")
+        moaas = last.get("moaas")
+        if moaas is not None:
+            score = 2 if moaas >= 5 else (1 if moaas >= 3 else 0)
+            out["consciousness"] = Prefill("consciousness", score, f"last MOAA/S {moaas}")
+    elif scale == "padss":
+        vitals = [(p, c) for p, c in changes.items() if c is not None]
+        if vitals:
+            worst = max(abs(c) for _p, c in vitals)
+            out["vital_signs"] = Prefill("vital_signs", _band(worst, 20, 40),
+                                         "BP and pulse against the baseline: " + words(vitals))
+    return out
+
+
+def changed_items(scale: str, prefilled: dict[str, int], scored: dict[str, int]) -> list[str]:
+    """The prefilled items the nurse scored otherwise, in words ("Circulation 0 \u2192 2"), for the record."""
+    items = SCALES[scale][1] if scale in SCALES else {}
+    return [f"{items[k][0] if k in items else k} {prefilled[k]} \u2192 {scored[k]}"
+            for k in prefilled if k in scored and scored[k] != prefilled[k]]

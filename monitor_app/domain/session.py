@@ -74,7 +74,8 @@ INTERVENTIONS = {
 }
 # Orders for this patient during a session (SPEC 4): they change what applies from their time on.
 ORDERS = {"limits_changed": "Limits changed (order)", "schedule_changed": "Schedule changed (order)",
-          "start_authorised": "Start authorised above pre-infusion limit"}
+          "start_authorised": "Start authorised above pre-infusion limit",
+          "start_checklist_incomplete": "Started with checklist items not done"}
 EVENT_KINDS = {**SIDE_EFFECTS, **INTERVENTIONS, **ORDERS}
 SEVERITIES = ("mild", "moderate", "severe")
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor_app.domain.discharge import DischargeScore, scale_name
+from monitor_app.domain.discharge import DischargeScore, changed_items, scale_name
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.record import in_force
@@ -215,14 +215,21 @@ def _baseline(s: Session, row: InfusionSession) -> tuple[Reading, dict] | None:
 
 
 def start_infusion(db: Database, actor: Actor, session_id: int, *, at: datetime | None = None,
-                   authorising_clinician: str = "", note: str = "", expected_version: int | None = None,
-                   now: datetime | None = None) -> None:
+                   authorising_clinician: str = "", note: str = "", checklist_reason: str = "",
+                   expected_version: int | None = None, now: datetime | None = None) -> None:
+    """Start the infusion; unticked checklist items need a reason (recorded as an event, naming them)."""
     now = _now(now)
     at = at or now
     with db.transaction() as s:
         row = _open_session(s, actor, session_id, expected_version)
         if row.infusion_start_at is not None:
             raise RuleViolation("The infusion has already started.")
+        unticked = [item for item, done in (row.checklist or {}).items() if not done]
+        if unticked:
+            why = _text("checklist_reason", checklist_reason, "Reason", 2000)
+            if not why:
+                raise FieldError("checklist_reason", "Checklist items not done: " + ", ".join(unticked)
+                                 + ". Give the reason to start anyway.")
         check_measured_at(at, now, row.arrival_at)
         base = _baseline(s, row)
         schedule = Schedule.from_dict(row.schedule)
@@ -240,6 +247,9 @@ def start_infusion(db: Database, actor: Actor, session_id: int, *, at: datetime 
                                  "The baseline is above the pre-infusion limit: name the authorising clinician "
                                  "and add a note to start.")
             _add_event(s, actor, row, "start_authorised", at, now, note=reason, details={"clinician": clinician})
+        if unticked:
+            _add_event(s, actor, row, "start_checklist_incomplete", at, now, note=why,
+                       details={"not_done": unticked})
         _update_session(s, actor, row, "start_infusion", infusion_start_at=at)
 
 
@@ -483,24 +493,40 @@ def order_schedule(db: Database, actor: Actor, session_id: int, schedule: Schedu
 
 def acknowledge_flag(db: Database, actor: Actor, flag_id: int, action: str, action_text: str = "", *,
                      now: datetime | None = None) -> int:
+    return acknowledge_flags(db, actor, [flag_id], action, action_text, now=now)[0]
+
+
+def acknowledge_flags(db: Database, actor: Actor, flag_ids: list[int], action: str, action_text: str = "", *,
+                      now: datetime | None = None) -> list[int]:
+    """One acknowledgement (one action) for several open flags of one reading: one audit row per flag."""
     now = _now(now)
     if action not in ACK_ACTIONS:
         raise FieldError("action", "Choose the action taken: " + ", ".join(ACK_ACTIONS.values()) + ".")
     if action == "other" and not (action_text or "").strip():
         raise FieldError("action_text", "Describe the action taken when it is 'Other'.")
+    if not flag_ids:
+        raise RuleViolation("Choose the flags to acknowledge.")
     with db.transaction() as s:
-        flag = s.get(Flag, flag_id)
-        if flag is None:
-            raise NotFound(f"There is no flag with id {flag_id}.")
-        row = _open_session(s, actor, flag.session_id)
-        if s.scalar(select(FlagAcknowledgement.id).where(FlagAcknowledgement.flag_id == flag_id)) is not None:
-            raise RuleViolation("This flag is already acknowledged.")
-        ack = FlagAcknowledgement(flag_id=flag_id, session_id=row.id, action=action,
-                                  action_text=_text("action_text", action_text, "Action", 2000),
-                                  user_id=actor.user_id, at=now)
-        s.add(ack)
-        audit.created(s, actor, ack, session_id=row.id, action="acknowledge")
-        return ack.id
+        flags = []
+        for flag_id in flag_ids:
+            flag = s.get(Flag, flag_id)
+            if flag is None:
+                raise NotFound(f"There is no flag with id {flag_id}.")
+            flags.append(flag)
+        if len({(f.session_id, f.reading_id) for f in flags}) > 1:
+            raise RuleViolation("One acknowledgement covers the flags of one reading only.")
+        row = _open_session(s, actor, flags[0].session_id)
+        ids = []
+        for flag in flags:
+            if s.scalar(select(FlagAcknowledgement.id).where(FlagAcknowledgement.flag_id == flag.id)) is not None:
+                raise RuleViolation("This flag is already acknowledged.")
+            ack = FlagAcknowledgement(flag_id=flag.id, session_id=row.id, action=action,
+                                      action_text=_text("action_text", action_text, "Action", 2000),
+                                      user_id=actor.user_id, at=now)
+            s.add(ack)
+            audit.created(s, actor, ack, session_id=row.id, action="acknowledge")
+            ids.append(ack.id)
+        return ids
 
 
 # ----------------------------------------------------------------------------------------------- discharge
@@ -508,8 +534,9 @@ def acknowledge_flag(db: Database, actor: Actor, flag_id: int, action: str, acti
 def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items: dict[str, int],
               escort_present: bool, escort_name: str = "", instructions_given: bool = False,
               early_reason: str = "", at: datetime | None = None, expected_version: int | None = None,
-              now: datetime | None = None) -> int:
-    """Assess and discharge: score at or above 9, an escort, instructions, and the minimum observation."""
+              now: datetime | None = None, prefilled: dict[str, int] | None = None) -> int:
+    """Assess and discharge: no open critical flag, score at or above 9, an escort, instructions, and the minimum
+    observation. `prefilled` are the scores the record suggested; items scored otherwise are recorded."""
     now = _now(now)
     at = at or now
     score = DischargeScore(scale, {k: v for k, v in items.items()}).validate()
@@ -520,6 +547,13 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
         if row.discharged_at is not None:
             raise RuleViolation("The patient is already discharged.")
         check_measured_at(at, now, row.infusion_end_at)
+        acked = select(FlagAcknowledgement.flag_id).where(FlagAcknowledgement.session_id == row.id)
+        open_critical = s.scalar(select(func.count()).select_from(Flag).where(
+            Flag.session_id == row.id, Flag.level == Level.CRITICAL.value, Flag.cleared_by_amendment_id.is_(None),
+            Flag.id.not_in(acked)))
+        if open_critical:
+            raise RuleViolation(f"{open_critical} critical flag{'s are' if open_critical > 1 else ' is'} not "
+                                "acknowledged: acknowledge them before the discharge.")
         if not score.meets_threshold:
             raise FieldError("score", f"{scale_name(scale)} total is {score.total}; discharge needs 9 or more. "
                                       "Reassess later.")
@@ -541,7 +575,9 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
                                 observation_met=met, early_reason="" if met else reason, assessed_at=now,
                                 assessed_by_id=actor.user_id)
         s.add(d)
-        audit.created(s, actor, d, session_id=row.id)
+        changed = changed_items(scale, prefilled or {}, dict(score.items))
+        audit.created(s, actor, d, session_id=row.id,
+                      reason=("Scored otherwise than the record suggested: " + "; ".join(changed)) if changed else "")
         _update_session(s, actor, row, "discharge", discharged_at=at, status=Status.AWAITING_SIGNATURE.value)
         return d.id
 

@@ -175,7 +175,8 @@ def create_demo(db: Database, now: datetime | None = None) -> list[tuple[str, st
     # Aroha: in recovery.
     t2 = now - timedelta(minutes=75)
     sid_a = c.create_session(db, tomas, course_id=aroha_course, chair="4", supervising_clinician="Dr. Felix Brandt",
-                             lot_number="KX2301", outcome_score_before=7, arrival_at=t2, now=t2)
+                             lot_number="KX2301", outcome_score_before=7, arrival_at=t2, now=t2,
+                             checklist={k: True for k in settings.read_settings(db).checklist_items})
     for m, bp, hr, spo2 in ((5, "118/76", 70, 99), (20, "126/80", 74, 98), (30, "132/84", 78, 98),
                             (40, "136/86", 80, 98), (50, "130/82", 76, 98), (65, "122/78", 72, 99)):
         if m == 20:

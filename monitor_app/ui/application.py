@@ -101,10 +101,11 @@ def describe_open_error(exc: BaseException) -> str:
 class Shell(QObject):
     """Sign-in, main window, lock and sign-out, wired together."""
 
-    def __init__(self, database_url: str | None, data_dir: str | None):
+    def __init__(self, database_url: str | None, data_dir: str | None, clock: Callable | None = None):
         super().__init__()
         from monitor_app.ui.signin import SignInWindow
         self.database_url, self.data_dir = database_url, data_dir
+        self.clock = clock  # "now" for every screen; the wall clock unless a caller passes its own
         self.db = None
         self.settings = None
         self.main_window = None
@@ -137,13 +138,17 @@ class Shell(QObject):
         from monitor_app.ui.main_window import MainWindow
         from monitor_app.ui.preferences import large_type_saved
         ctx = UiContext(self.db, actor)
+        if self.clock is not None:
+            ctx.clock = self.clock
         ctx.reload_settings()
         ctx.large_type = large_type_saved()
         self.main_window = MainWindow(ctx)
         self.main_window.setAttribute(Qt.WA_DeleteOnClose, True)
         self.main_window.signed_out.connect(self.leave)
-        self.main_window.show()
+        # The sign-in window goes first, then the main window comes up active: the nurse's next keys go to it.
         self.signin.hide()
+        self.main_window.show()
+        self.main_window.activateWindow()
         log.info("user id %s signed in", actor.user_id)
 
     def leave(self) -> None:

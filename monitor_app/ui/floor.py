@@ -62,6 +62,7 @@ class SessionCard(QFrame):
     """One chair at a glance; click or Enter opens its session screen."""
 
     activated = Signal(int)
+    move = Signal(object, int, int)  # this card, columns and rows to move the cursor by (arrow keys)
 
     def __init__(self, record: SessionRecord, ctx: UiContext, parent=None):
         super().__init__(parent)
@@ -181,6 +182,10 @@ class SessionCard(QFrame):
         if event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space):
             self.activated.emit(self.record.id)
             return
+        step = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}.get(event.key())
+        if step is not None and not event.modifiers() & ~Qt.KeypadModifier:
+            self.move.emit(self, *step)
+            return
         super().keyPressEvent(event)
 
 
@@ -290,23 +295,49 @@ class FloorView(QWidget):
         for card in self.cards:
             card.render(now)
 
+    def place_cursor(self) -> None:
+        """The floor shown: the cursor on the card it was on, else the first card (Enter opens it)."""
+        window = self.window()
+        if window is not None and window.isVisible() and not window.isActiveWindow() and self.isVisible():
+            window.activateWindow()
+        current = window.focusWidget() if window is not None else None
+        card = next((c for c in self.cards if c is current), None) or (self.cards[0] if self.cards else None)
+        if card is not None:
+            card.setFocus(Qt.OtherFocusReason)
+        else:
+            self.setFocus(Qt.OtherFocusReason)
+
+    def _move_cursor(self, card: "SessionCard", dx: int, dy: int) -> None:
+        if card not in self.cards:
+            return
+        columns = max(1, self._columns)
+        i = self.cards.index(card) + dx + dy * columns
+        if 0 <= i < len(self.cards):
+            self.cards[i].setFocus(Qt.TabFocusReason)
+
     def card_for(self, session_id: int) -> SessionCard | None:
         return next((c for c in self.cards if c.record.id == session_id), None)
 
     # -- layout
     def _show_cards(self, records: list[SessionRecord]) -> None:
-        focused = next((c.record.id for c in self.cards if c.hasFocus()), None)
+        window = self.window()
+        current = window.focusWidget() if window is not None else None
+        focused = next((c.record.id for c in self.cards if c is current), None)
+        lost = current is None or current is self or self.isAncestorOf(current)  # the cursor was on the floor
         for card in self.cards:
             card.setParent(None)
             card.deleteLater()
         self.cards = [SessionCard(r, self.ctx) for r in records]
         for card in self.cards:
             card.activated.connect(self.open_session)
+            card.move.connect(self._move_cursor)
         self.empty.setVisible(not self.cards)
         self._columns = 0
         self._place_cards()
         if focused is not None and (card := self.card_for(focused)) is not None:
             card.setFocus()
+        elif lost and self.isVisible() and self.cards:
+            self.cards[0].setFocus(Qt.OtherFocusReason)
 
     def _place_cards(self) -> None:
         columns = max(1, (self.width() - 64) // (card_width(self) + 16))

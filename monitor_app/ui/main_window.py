@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSizePolicy, QStackedWidget,
                                QToolBar, QVBoxLayout, QWidget)
@@ -63,6 +63,9 @@ class MainWindow(QMainWindow):
         self.course_pages: dict[int, QWidget] = {}
         self.archive = None
         self.settings_window = None
+        self._shown_once = False
+        self._focus_window = None
+        QApplication.instance().focusWindowChanged.connect(self._focus_window_changed)
 
         self.floor = None
         if actor.role != Role.AUDITOR:
@@ -183,7 +186,48 @@ class MainWindow(QMainWindow):
         if self.workspace.indexOf(page) < 0:
             self.workspace.addWidget(page)
         self.workspace.setCurrentWidget(page)
-        page.setFocus()
+        self.focus_page()
+
+    def focus_page(self) -> None:
+        """The keyboard cursor where the shown page wants it (a session screen: BP; the floor: a card)."""
+        page = self.workspace.currentWidget()
+        if page is None or self.locked:
+            return
+        place = getattr(page, "place_cursor", None)
+        if callable(place):
+            place()
+        else:
+            page.setFocus()
+
+    def _focus_window_changed(self, window) -> None:
+        """A dialog of this window closed: take the keyboard back, with the cursor where the page wants it.
+
+        A desktop's window manager usually re-activates the window under a closed dialog, but not every one
+        does (nor the offscreen platform): without this, the nurse's next keys would go nowhere.
+        """
+        closed, self._focus_window = self._focus_window, window
+        if closed is None or window is not None and window is not self.windowHandle():
+            return
+        if closed is self.windowHandle() or not self.isVisible():
+            return
+        QTimer.singleShot(0, self._back_from_dialog)
+
+    def _back_from_dialog(self) -> None:
+        if not self.isVisible() or QApplication.activeModalWidget() is not None:
+            return
+        if any(w.isVisible() and w.isWindow() and w is not self and w.windowType() == Qt.Dialog
+               for w in QApplication.topLevelWidgets()):
+            return  # another of our dialogs is still open
+        if QApplication.activeWindow() not in (None, self):
+            return  # another window of ours (settings) has the keyboard
+        self.activateWindow()
+        self.focus_page()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            QTimer.singleShot(0, self.focus_page)  # after sign-in: the first floor card has the cursor
 
     def show_floor(self) -> None:
         if self.floor is None:
@@ -200,7 +244,8 @@ class MainWindow(QMainWindow):
             self.archive.open_course.connect(self.open_course)
             self.workspace.addWidget(self.archive)
         self.show_page(self.archive)
-        self.archive.search_field.setFocus()
+        if not callable(getattr(self.archive, "place_cursor", None)):
+            self.archive.search_field.setFocus()
 
     def show_new_session(self) -> None:
         if not self.ctx.signed_in.can("document"):
@@ -380,11 +425,17 @@ class MainWindow(QMainWindow):
         self.toolbar.setVisible(True)
         self._uncover_other_windows()
         focus, self._focus_before_lock = self._focus_before_lock, None
+        restored = False
         if focus is not None:
-            try:
-                focus.setFocus(Qt.OtherFocusReason)
+            try:  # a half-typed field gets its cursor back; otherwise the page decides (BP on a session)
+                if focus.isVisible() and focus.window() is self and self.workspace.isAncestorOf(focus) \
+                        and getattr(focus, "text", None) is not None and callable(focus.text) and focus.text():
+                    focus.setFocus(Qt.OtherFocusReason)
+                    restored = True
             except RuntimeError:  # the widget went away meanwhile
                 pass
+        if not restored:
+            self.focus_page()
         self.inactivity.start()
 
     def _cover_other_windows(self) -> None:
@@ -436,6 +487,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, event):  # noqa: N802
+        try:
+            QApplication.instance().focusWindowChanged.disconnect(self._focus_window_changed)
+        except (RuntimeError, TypeError):
+            pass
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/state", self.saveState())
         self.inactivity.uninstall()

@@ -32,6 +32,9 @@ ACCESSIBLE = {"time": "Measured at (HH:MM, blank for now)", "bp": "Blood pressur
 # Where a refusal of the service points to on this line.
 FIELD_OF_ERROR = {"systolic": "bp", "diastolic": "bp", "measured_at": "time"}
 
+SAVED_STYLE = f"QLabel {{ color: {theme.GREEN}; font-weight: bold; padding: 1px 6px; }}"
+CRITICAL_SAVED_STYLE = (f"QLabel {{ color: white; background: {theme.VERMILION}; font-weight: bold; "
+                        "padding: 1px 6px; border-radius: 3px; }")
 _BAD_FIELD = f"QLineEdit {{ border: 2px solid {theme.VERMILION}; background: #f9d0bd; }}"
 
 
@@ -79,8 +82,10 @@ class ReadingEntry(QWidget):
         self.confirmation = QLabel()
         self.confirmation.setObjectName("entry_confirmation")
         self.confirmation.setAccessibleName("Last saved reading")
-        self.confirmation.setStyleSheet(f"color: {theme.GREEN}; font-weight: bold;")
-        hold_size(self.confirmation, "\u2713 Saved 00:00  888/888, HR 888, SpO2 100%")
+        self.confirmation.setStyleSheet(SAVED_STYLE)
+        self._critical_style = False
+        hold_size(self.confirmation, f"{theme.CRITICAL_SYMBOL} Saved 00:00 \u2014 5 critical: SYS 888, DIA 888, "
+                                     "HR 888, SpO2 100, RR 88")
         status = QHBoxLayout()
         status.addWidget(self.error, 1)
         status.addWidget(self.confirmation)
@@ -125,10 +130,33 @@ class ReadingEntry(QWidget):
             parts.append(f"SpO2 {vitals.spo2}%")
         self.confirmation.setText(f"\u2713 Saved {clock(measured_at, self.ctx)}  "
                                   + ", ".join(p for p in parts if p))
+        if self._critical_style:
+            self.confirmation.setStyleSheet(SAVED_STYLE)
+            self._critical_style = False
         self.saved.emit(reading_id)
+
+    def show_saved(self, reading) -> None:
+        """The confirmation of the reading just saved: its critical values in the critical style, named."""
+        from monitor_app.domain.thresholds import Level
+        from monitor_app.ui.session.header import short_flag
+        critical = [f for f in reading.flags if f.level == Level.CRITICAL]
+        if not critical:
+            if self._critical_style:
+                self.confirmation.setStyleSheet(SAVED_STYLE)
+                self._critical_style = False
+            return
+        n = len(critical)
+        self.confirmation.setText(f"{theme.CRITICAL_SYMBOL} Saved {clock(reading.measured_at, self.ctx)} \u2014 "
+                                  f"{n} critical: " + ", ".join(short_flag(f) for f in critical))
+        if not self._critical_style:
+            self.confirmation.setStyleSheet(CRITICAL_SAVED_STYLE)
+            self._critical_style = True
 
     def _refuse(self, field: str | None, message: str) -> None:
         self.confirmation.setText("")
+        if self._critical_style:
+            self.confirmation.setStyleSheet(SAVED_STYLE)
+            self._critical_style = False
         self.error.show_message(message)
         self._unmark(None)
         if field in self.edits:

@@ -104,6 +104,7 @@ class EventDialog(FormDialog):
 
 class EventsPanel(QWidget):
     changed = Signal()
+    dialog_closed = Signal()  # saved or cancelled: the screen puts the cursor back in BP
 
     def __init__(self, ctx: UiContext, session_id: int, editable: bool, parent=None):
         super().__init__(parent)
@@ -169,6 +170,7 @@ class EventsPanel(QWidget):
     def record(self, kind: str) -> None:
         if EventDialog(self.ctx, self.session_id, kind, self).exec():
             self.changed.emit()
+        self.dialog_closed.emit()
 
     def mark_error(self) -> None:
         row = self.list.currentRow()
@@ -179,3 +181,4 @@ class EventsPanel(QWidget):
             return
         if EnteredInErrorDialog(self.ctx, "event", e.id, f"{e.number}. {e.summary}", self.version, self).exec():
             self.changed.emit()
+        self.dialog_closed.emit()

@@ -5,8 +5,9 @@ from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.schedule import due_text
 from monitor_app.domain.session import Phase
@@ -25,6 +26,14 @@ PHASE_STYLE = {  # text, background, symbol (never colour alone)
 # (name, label, key); F6 pauses or resumes, whichever applies.
 BUTTONS = (("start", "Start infusion", "F5"), ("pause", "Pause", "F6"), ("resume", "Resume", "F6"),
            ("stop", "Stop infusion", "F7"), ("discharge", "Discharge\u2026", "F8"))
+
+
+SHORT = {"systolic": "SYS", "diastolic": "DIA", "heart_rate": "HR", "spo2": "SpO2", "resp_rate": "RR"}
+
+
+def short_flag(flag) -> str:
+    """'SYS 192' for a flag: the parameter as the monitor shows it and the value."""
+    return f"{SHORT.get(flag.parameter, flag.parameter)} {flag.value:g}"
 
 
 def minutes_between(a: datetime, b: datetime) -> int:
@@ -57,6 +66,9 @@ class SessionHeader(QWidget):
         self.phase.setFont(sized_font(ctx, 2, bold=True))
         self.phase.setAccessibleName("Phase")
         self.phase.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.phase.setStyleSheet("padding: 4px 12px;")
+        hold_size(self.phase, max((f"{sym} {text}" for text, _c, sym in PHASE_STYLE.values()),
+                                  key=lambda t: self.phase.fontMetrics().horizontalAdvance(t)))
         self.elapsed = QLabel()
         self.elapsed.setFont(sized_font(ctx, 1))
         self.elapsed.setAccessibleName("Elapsed time")
@@ -65,18 +77,25 @@ class SessionHeader(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         row.setSpacing(6)
+        row.setContentsMargins(0, 0, 0, 0)
         for name, label, key in BUTTONS:
-            b = QPushButton(label)
+            b = QPushButton(f"{label}  {key}")
             b.setFont(sized_font(ctx, 1, bold=True))
             b.setAccessibleName(label.rstrip("\u2026"))
-            b.setToolTip(f"{label.rstrip(chr(0x2026))} ({key})")
-            b.setMinimumHeight(b.sizeHint().height() + 10)
+            b.setToolTip(f"{label.rstrip(chr(0x2026))} ({key}); asks before it acts")
+            # Outside the entry's Tab chain: Space or Enter typed for a reading can never press them.
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setAutoDefault(False)
+            hint = b.sizeHint()
+            b.setFixedSize(hint.width() + 8, hint.height() + 10)
             row.addWidget(b)
             self.buttons[name] = b
+        # Pause and Resume take turns in one place of one width: the header keeps its size and place.
+        width = max(self.buttons["pause"].width(), self.buttons["resume"].width())
+        for name in ("pause", "resume"):
+            self.buttons[name].setFixedWidth(width)
         self.actions = QWidget()
         self.actions.setLayout(row)
-        self.actions.setVisible(editable)
 
         left = QVBoxLayout()
         left.setSpacing(2)
@@ -88,12 +107,30 @@ class SessionHeader(QWidget):
         middle.addWidget(self.phase)
         middle.addWidget(self.elapsed)
         middle.addWidget(self.due)
+        # While any critical flag is open, a strip across the header names it: the loudest thing on the screen.
+        self.critical = QLabel()
+        self.critical.setObjectName("criticalStrip")
+        self.critical.setAccessibleName("Open critical flags")
+        self.critical.setFont(sized_font(ctx, 1, bold=True))
+        self.critical.setStyleSheet(f"QLabel#criticalStrip {{ background: {theme.VERMILION}; color: white; "
+                                    "padding: 4px 10px; border-radius: 4px; }")
+        self.critical.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        policy = self.critical.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the header keeps its height whether or not a flag is open
+        self.critical.setSizePolicy(policy)
+        self.critical.setFixedHeight(self.critical.sizeHint().height())
+        self.critical.hide()
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addLayout(left, 0, 0)
         grid.addLayout(middle, 0, 1)
         grid.addWidget(self.actions, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.critical, 1, 0, 1, 3)
+        # Shown or hidden only once it has a parent: a parentless widget shown would be a window of its own,
+        # and taking it away again would leave no window active (the nurse's keys would go nowhere).
+        self.actions.setVisible(editable)
         grid.setColumnStretch(0, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def set_record(self, record: SessionRecord, now: datetime) -> None:
         p = record.patient
@@ -127,6 +164,23 @@ class SessionHeader(QWidget):
             b.setEnabled(self.editable and not record.locked and enabled[name])
         self.buttons["pause"].setVisible(phase != Phase.PAUSED)
         self.buttons["resume"].setVisible(phase == Phase.PAUSED)
+        self.show_critical(record)
+
+    def show_critical(self, record: SessionRecord) -> None:
+        """The strip naming every open critical flag (symbol, value, time), or nothing while none is open."""
+        open_critical = record.open_critical_flags
+        if not open_critical:
+            self.critical.hide()
+            self.critical.setText("")
+            return
+        measured = {r.id: r.measured_at for r in record.readings}
+        parts = [f"{short_flag(f)} at {fmt_time(measured.get(f.reading_id), self.ctx.zone)}" for f in open_critical]
+        n = len(open_critical)
+        text = (f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: " + ", ".join(parts)
+                + " \u2014 acknowledge in Flags")
+        self.critical.setText(text)
+        self.critical.setToolTip(text)
+        self.critical.show()
 
     def update_time(self, record: SessionRecord, now: datetime) -> None:
         self.elapsed.setText(elapsed_text(record, now))

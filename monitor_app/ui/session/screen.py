@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import bisect
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QSplitter, QTextEdit, QVBoxLayout, QWidget)
 
 from monitor_app.domain.clock import fmt_time
-from monitor_app.domain.errors import ChairsideError, FieldError
+from monitor_app.domain.errors import ChairsideError
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.session import Phase
 from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.session.chart import SessionChart
+from monitor_app.ui.session.confirm_bar import ConfirmBar
 from monitor_app.ui.session.common import FormDialog, attempt, show_refusal, sized_font, text_of
 from monitor_app.ui.session.corrections import AmendDialog, EnteredInErrorDialog, reading_summary
 from monitor_app.ui.session.entry import ReadingEntry
@@ -23,24 +25,8 @@ from monitor_app.ui.session.flags_panel import FlagsPanel
 from monitor_app.ui.session.header import SessionHeader
 from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
 
+TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox)
 TICK_MS = 5000  # the due clock, elapsed time and "now" line move on; other workstations' changes appear
-
-
-class AuthoriseStartDialog(FormDialog):
-    """The baseline is above the pre-infusion limit: the authorising clinician and a note start it anyway."""
-
-    def __init__(self, ctx: UiContext, record: SessionRecord, message: str, parent=None):
-        super().__init__(ctx, "Authorise the start", parent)
-        self.record = record
-        self.set_intro(message)
-        self.clinician = self.add_line("authorising_clinician", "Authorising clinician:")
-        self.note = self.add_text("note", "Note:", "what the clinician decided")
-        self.ok_button.setText("Start infusion")
-
-    def submit(self) -> None:
-        clinical.start_infusion(self.ctx.db, self.ctx.signed_in, self.record.id,
-                                authorising_clinician=self.clinician.text(), note=text_of(self.note),
-                                expected_version=self.record.version, now=self.ctx.now())
 
 
 class StopEarlyDialog(FormDialog):
@@ -144,8 +130,21 @@ class SessionScreen(QWidget):
                   self.cosign_button, self.sign_button):
             bar.addWidget(b)
 
+        # After discharge the entry line is closed, visibly; a reading measured earlier goes in through Late entry.
+        self.late_open = False
+        self.closed_note = QLabel()
+        self.closed_note.setObjectName("entryClosed")
+        self.closed_note.setWordWrap(True)
+        self.closed_note.setStyleSheet(f"color: {theme.MUTED}; font-weight: bold;")
+        self.late_button = QPushButton("Late entry\u2026")
+        self.late_button.setAccessibleName("Late entry")
+        self.late_button.setToolTip("Add a reading measured before the discharge (its time is required)")
+        self.late_button.setAutoDefault(False)
+        self.late_button.clicked.connect(self.open_late_entry)
         entry_row = QHBoxLayout()
         entry_row.addWidget(self.entry, 1)
+        entry_row.addWidget(self.closed_note)
+        entry_row.addWidget(self.late_button)
         self.entry_box = QWidget()
         self.entry_box.setLayout(entry_row)
         self.entry_box.setObjectName("entry_box")
@@ -184,8 +183,11 @@ class SessionScreen(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(10, 8, 10, 8)
         root.setSpacing(6)
+        self.confirm_bar = ConfirmBar(ctx)
+        self.confirm_bar.on_closed = self.place_cursor
         root.addWidget(self.header)
         root.addWidget(self.entry_box)
+        root.addWidget(self.confirm_bar)
         root.addWidget(body, 1)
         root.addLayout(bar)
 
@@ -197,7 +199,8 @@ class SessionScreen(QWidget):
         h["discharge"].clicked.connect(self.discharge)
         self.shortcuts = {}
         for key, slot in (("F5", self.start), ("F6", self.pause_or_resume), ("F7", self.stop),
-                          ("F8", self.discharge), ("Alt+Left", self.closed.emit)):
+                          ("F8", self.discharge), ("Alt+Left", self.closed.emit),
+                          ("Escape", self.escape)):
             sc = QShortcut(QKeySequence(key), self, slot)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.shortcuts[key] = sc
@@ -205,14 +208,51 @@ class SessionScreen(QWidget):
         self.entry.saved.connect(self.reading_saved)
         self.flags.changed.connect(self.refresh)
         self.events.changed.connect(self.refresh)
-        self.flags.changed.connect(self.entry.focus_bp)
-        self.events.changed.connect(self.entry.focus_bp)
+        self.flags.dialog_closed.connect(self.place_cursor)
+        self.events.dialog_closed.connect(self.place_cursor)
+        due_policy = self.due.sizePolicy()
+        due_policy.setRetainSizeWhenHidden(True)  # the header keeps its size in every phase
+        self.due.setSizePolicy(due_policy)
+        QApplication.instance().installEventFilter(self)  # digits typed anywhere on the screen go to the entry
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.refresh()
         self.timer.start()
+        self.place_cursor()
+
+    # ------------------------------------------------------------------------------------------ keyboard
+    def place_cursor(self) -> None:
+        """The keyboard contract: whenever this screen is shown, or a dialog or confirmation closes, the cursor
+        is in BP (in the readings table once nothing more can be entered)."""
+        window = self.window()
+        if window is not None and window.isVisible() and not window.isActiveWindow() \
+                and QApplication.activeModalWidget() is None and self.isVisible():
+            window.activateWindow()
+        if self.live and self.record.phase != Phase.DISCHARGED:
+            self.entry.focus_bp()
+        elif self.live and self.late_open:
+            self.entry.edits["time"].setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        """A digit typed while the cursor is on this screen outside a text field starts a reading in BP."""
+        if event.type() != QEvent.Type.KeyPress or not self.isVisible():
+            return False
+        focus = QApplication.focusWidget()
+        if obj is not focus or focus is None or not self.isAncestorOf(focus) or isinstance(focus, TEXT_INPUTS):
+            return False  # each key is seen once, where it is sent; a text field keeps its own keys
+        text = event.text()
+        if not text or not text.isdigit() or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if not self.live or self.record.phase == Phase.DISCHARGED:
+            return False
+        bp = self.entry.edits["bp"]
         self.entry.focus_bp()
+        bp.end(False)
+        bp.insert(text)
+        return True
 
     # ------------------------------------------------------------------------------------------ state
     @property
@@ -248,7 +288,17 @@ class SessionScreen(QWidget):
         actor = self.ctx.signed_in
         entering = live and record.phase != Phase.DISCHARGED
         self.entry_box.setVisible(live)
-        self.entry.setEnabled(live)
+        closed = live and record.phase == Phase.DISCHARGED
+        if not closed:
+            self.late_open = False
+        self.entry.setEnabled(live and (not closed or self.late_open))
+        self.closed_note.setVisible(closed)
+        self.late_button.setVisible(closed and not self.late_open)
+        if closed:
+            self.closed_note.setText(
+                f"Late entry: type the time the reading was measured, then the values. (Esc closes the line.)"
+                if self.late_open else
+                f"\u2713 Discharged {fmt_time(record.discharged_at, self.ctx.zone)}: the entry line is closed.")
         self.due.setVisible(entering)
         self.header.editable = live
         self.header.actions.setVisible(live)
@@ -292,6 +342,11 @@ class SessionScreen(QWidget):
 
     def reading_saved(self, reading_id: int) -> None:
         """The cheap update after a save: fetch the one reading, insert it in the table and redraw the chart."""
+        if self.late_open:  # one late reading, then the line closes again
+            self.late_open = False
+            self.refresh()
+            self.place_cursor()
+            return
         record = self.record
         view, version = queries.get_reading(self.ctx.db, self.ctx.signed_in, reading_id)
         keys = [(r.measured_at, r.id) for r in record.readings]
@@ -305,6 +360,8 @@ class SessionScreen(QWidget):
             self.table.scrollTo(self.model.index(row, 0))
         self.chart.set_record(record, now)
         self.flags.add_reading(view)
+        self.entry.show_saved(view)
+        self.header.show_critical(record)
         self.due.update_due(record, now)
         self.header.update_time(record, now)
 
@@ -312,28 +369,39 @@ class SessionScreen(QWidget):
     def done_action(self) -> None:
         """After an action or a dialog: show the record as it now is, keyboard back on the entry."""
         self.refresh()
-        if self.live:
-            self.entry.focus_bp()
+        self.place_cursor()
 
     def _act(self, title: str, action) -> None:
         attempt(self, title, action)
         self.done_action()
 
     def start(self) -> None:
+        """Start infusion: first the review of what the record holds (checklist, medicines, allergies, dose,
+        baseline and its age), which starts it on confirmation."""
         r = self.record
         if not self.live or r.phase != Phase.PRE_INFUSION:
             return
-        try:
-            clinical.start_infusion(self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version,
-                                    now=self.ctx.now())
-        except FieldError as exc:
-            if exc.field == "authorising_clinician":
-                AuthoriseStartDialog(self.ctx, r, exc.message, self).exec()
-            else:
-                show_refusal(self, "Start infusion", exc)
-        except ChairsideError as exc:
-            show_refusal(self, "Start infusion", exc)
+        self.confirm_bar.cancel()
+        from monitor_app.ui.session.start_review import StartReviewDialog
+        StartReviewDialog(self.ctx, r, self).exec()
         self.done_action()
+
+    def open_late_entry(self) -> None:
+        """Open the closed entry line for one reading measured before the discharge."""
+        if not self.live or self.record.phase != Phase.DISCHARGED:
+            return
+        self.late_open = True
+        self._apply_mode(self.record)
+        self.place_cursor()
+
+    def close_late_entry(self) -> None:
+        if self.late_open:
+            self.late_open = False
+            self._apply_mode(self.record)
+            self.place_cursor()
+
+    def escape(self) -> None:
+        self.confirm_bar.cancel() if self.confirm_bar.pending else self.close_late_entry()
 
     def pause_or_resume(self) -> None:
         if self.record is not None and self.record.phase == Phase.PAUSED:
@@ -341,19 +409,33 @@ class SessionScreen(QWidget):
         else:
             self.pause()
 
+    def _confirm(self, name: str, text: str, label: str, key: str, action) -> None:
+        """Ask in the bar; the same key again (or the bar's button) confirms."""
+        if self.confirm_bar.pending == name:
+            self.confirm_bar.confirm()
+            return
+        self.confirm_bar.ask(name, text, label, key, action)
+        self.place_cursor()
+
     def pause(self) -> None:
         r = self.record
         if not self.live or r.phase != Phase.INFUSION:
             return
-        self._act("Pause infusion", lambda: clinical.pause_infusion(
-            self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=self.ctx.now()))
+        self._confirm("pause", f"Pause the infusion at {fmt_time(self.ctx.now(), self.ctx.zone)}? "
+                      "It is documented as paused until you resume it.", "Pause infusion", "F6",
+                      lambda: self._act("Pause infusion", lambda: clinical.pause_infusion(
+                          self.ctx.db, self.ctx.signed_in, r.id, expected_version=self.record.version,
+                          now=self.ctx.now())))
 
     def resume(self) -> None:
         r = self.record
         if not self.live or r.phase != Phase.PAUSED:
             return
-        self._act("Resume infusion", lambda: clinical.resume_infusion(
-            self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=self.ctx.now()))
+        self._confirm("resume", f"Resume the infusion at {fmt_time(self.ctx.now(), self.ctx.zone)}?",
+                      "Resume infusion", "F6",
+                      lambda: self._act("Resume infusion", lambda: clinical.resume_infusion(
+                          self.ctx.db, self.ctx.signed_in, r.id, expected_version=self.record.version,
+                          now=self.ctx.now())))
 
     def stop(self) -> None:
         r = self.record
@@ -362,20 +444,21 @@ class SessionScreen(QWidget):
         now = self.ctx.now()
         minutes = int((now - r.infusion_start_at).total_seconds() // 60)
         if minutes < r.planned_minutes:
+            self.confirm_bar.cancel()
             StopEarlyDialog(self.ctx, r, minutes, self).exec()
             self.done_action()
             return
-        answer = QMessageBox.question(self, "Stop infusion",
-                                      f"Stop the infusion at {fmt_time(now, self.ctx.zone)} "
-                                      f"after {minutes} minutes?")
-        if answer == QMessageBox.StandardButton.Yes:
-            self._act("Stop infusion", lambda: clinical.stop_infusion(
-                self.ctx.db, self.ctx.signed_in, r.id, expected_version=r.version, now=now))
+        self._confirm("stop", f"Stop the infusion at {fmt_time(now, self.ctx.zone)} after {minutes} minutes? "
+                      "Recovery observation starts.", "Stop infusion", "F7",
+                      lambda: self._act("Stop infusion", lambda: clinical.stop_infusion(
+                          self.ctx.db, self.ctx.signed_in, r.id, expected_version=self.record.version,
+                          now=self.ctx.now())))
 
     def discharge(self) -> None:
         r = self.record
         if not self.live or r.phase != Phase.RECOVERY:
             return
+        self.confirm_bar.cancel()
         from monitor_app.ui.session.discharge_dialog import DischargeDialog
         DischargeDialog(self.ctx, r, self).exec()
         self.done_action()

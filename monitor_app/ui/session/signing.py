@@ -44,6 +44,52 @@ def record_summary(record: SessionRecord, zone) -> str:
     return "<br>".join(lines)
 
 
+OVERRIDES = {"start_authorised", "start_checklist_incomplete", "limits_changed", "schedule_changed"}
+
+
+def exceptions(record: SessionRecord, zone) -> list[str]:
+    """What a signer and a reviewer must see, in words: late entries, amendments, entered-in-error rows,
+    overrides, early stop and discharge, critical flags and what was done about them."""
+    from monitor_app.domain.session import ACK_ACTIONS
+    from monitor_app.ui.session.header import short_flag
+    out = []
+    measured = {r.id: r.measured_at for r in record.readings}
+    for r in record.readings:
+        when = fmt_time(r.measured_at, zone)
+        if r.late:
+            out.append(f"{theme.LATE_SYMBOL} Late entry: reading of {when} entered {fmt_time(r.recorded_at, zone)} "
+                       f"by {r.recorded_by}")
+        for a in r.amendments:
+            changes = ", ".join(f"{k} {old} \u2192 {new}" for k, (old, new) in a.changes.items())
+            out.append(f"{theme.AMENDED_SYMBOL} Amended: reading of {when}: {changes} ({a.reason}; {a.by}, "
+                       f"{fmt_time(a.at, zone)})")
+        if r.error is not None:
+            out.append(f"\u2717 Entered in error: reading of {when} ({r.error.reason}; {r.error.by})")
+    for e in record.events:
+        if e.error is not None:
+            out.append(f"\u2717 Entered in error: event {e.number}. {e.summary} ({e.error.reason}; {e.error.by})")
+        elif e.kind in OVERRIDES or e.kind == "stopped_early":
+            note = f": {e.note}" if e.note else ""
+            out.append(f"{theme.WARNING_SYMBOL} {e.summary} at {fmt_time(e.at, zone)}{note}")
+    d = record.discharge
+    if d is not None and not d.observation_met:
+        out.append(f"{theme.WARNING_SYMBOL} Early discharge at {fmt_time(record.discharged_at, zone)}, before the "
+                   f"minimum observation: {d.early_reason}")
+    for f in record.flags:
+        if f.level != Level.CRITICAL:
+            continue
+        what = f"{theme.CRITICAL_SYMBOL} Critical {short_flag(f)} at {fmt_time(measured.get(f.reading_id), zone)}"
+        if f.ack is not None:
+            action = ACK_ACTIONS.get(f.ack.action, f.ack.action) + (f": {f.ack.action_text}"
+                                                                     if f.ack.action_text else "")
+            out.append(f"{what}: {action} ({f.ack.by}, {fmt_time(f.ack.at, zone)})")
+        elif f.cleared:
+            out.append(f"{what}: no longer applies after a correction")
+        else:
+            out.append(f"{what}: NOT acknowledged")
+    return out
+
+
 class _PasswordDialog(FormDialog):
     meaning = "Authored"
 
@@ -55,6 +101,14 @@ class _PasswordDialog(FormDialog):
         self.summary = QLabel(record_summary(record, ctx.zone))
         self.summary.setWordWrap(True)
         self.form.addRow(self.summary)
+        found = exceptions(record, ctx.zone)
+        self.exceptions = QLabel(("<b>For the reviewer</b> (" + str(len(found)) + "):<br>"
+                                  + "<br>".join(escape(x) for x in found)) if found
+                                 else "\u2713 No exceptions: no late entries, amendments, entries in error, "
+                                      "overrides, early discharge or critical flags.")
+        self.exceptions.setObjectName("exceptions")
+        self.exceptions.setWordWrap(True)
+        self.form.addRow(self.exceptions)
         self.missing = QLabel()
         self.missing.setWordWrap(True)
         self.missing.setObjectName("missing_for_signature")
@@ -75,7 +129,7 @@ class _PasswordDialog(FormDialog):
             self.ok_button.setToolTip("Missing: " + "; ".join(reasons))
             self.password.setEnabled(False)
         else:
-            self.missing.setText("\u2713 Nothing is missing.")
+            self.missing.setText("\u2713 Nothing is missing for the signature.")
             self.missing.setStyleSheet(f"color: {theme.GREEN};")
             self.ok_button.setEnabled(True)
             self.ok_button.setToolTip("")
@@ -114,6 +168,7 @@ class AddendumDialog(_PasswordDialog):
     def __init__(self, ctx: UiContext, record: SessionRecord, parent=None):
         super().__init__(ctx, record, "Add a signed addendum", parent)
         self.summary.hide()
+        self.exceptions.hide()
         self.text = self.add_text("text", "Addendum:", "what is added to the signed record")
         self.form.removeRow(self.password)  # keep the password last
         self.fields.pop("password", None)
