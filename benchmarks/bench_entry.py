@@ -28,6 +28,7 @@ from monitor_app.services.access import SYSTEM  # noqa: E402
 from monitor_app.storage.db import open_database  # noqa: E402
 from monitor_app.ui.context import UiContext  # noqa: E402
 from monitor_app.ui.session.screen import SessionScreen  # noqa: E402
+from monitor_app.domain.session import DEFAULT_CHECKLIST
 
 BUDGET_MS = 30.0
 
@@ -56,7 +57,7 @@ def build(n_readings: int):
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression")
     start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=3)
     sid = clinical.create_session(db, nurse, course_id=cid, chair="1", planned_minutes=600, arrival_at=start,
-                                  now=start)
+                                  now=start, checklist=dict.fromkeys(DEFAULT_CHECKLIST, True))
     at = lambda m: start + timedelta(minutes=m)
     clinical.record_reading(db, nurse, sid, Vitals(128, 82, 72, 98), measured_at=at(5), now=at(5))
     clinical.start_infusion(db, nurse, sid, at=at(10), now=at(10))

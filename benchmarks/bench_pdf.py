@@ -24,6 +24,7 @@ from monitor_app.reports.pdf_export import export_many  # noqa: E402
 from monitor_app.services import clinical as c, settings, users  # noqa: E402
 from monitor_app.services.access import SYSTEM  # noqa: E402
 from monitor_app.storage.db import open_database  # noqa: E402
+from monitor_app.domain.session import DEFAULT_CHECKLIST
 
 ONE_BUDGET_S = 0.250
 BATCH_BUDGET_S = 180.0
@@ -36,7 +37,8 @@ def make_session(db, nurse, password, n: int, arrival: datetime) -> int:
                            date_of_birth=date(1980, 1, 1) + timedelta(days=n), weight_kg=70)
     cid = c.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
     sid = c.create_session(db, nurse, course_id=cid, chair=str(n % 6 + 1), lot_number="KX1",
-                           outcome_score_before=14, arrival_at=arrival, now=arrival)
+                           outcome_score_before=14, arrival_at=arrival, now=arrival,
+                           checklist=dict.fromkeys(DEFAULT_CHECKLIST, True))
     c.record_reading(db, nurse, sid, Vitals(128, 82, 74, 98, 14, 5), measured_at=at(3), now=at(3))
     c.start_infusion(db, nurse, sid, at=at(5), now=at(5))
     for i in range(1, 40):  # 40 readings in all, every 3 minutes

@@ -20,6 +20,7 @@ from monitor_app.domain.vitals import Vitals
 from monitor_app.services import clinical, queries, settings, users
 from monitor_app.services.access import SYSTEM
 from monitor_app.storage.db import open_database
+from monitor_app.domain.session import DEFAULT_CHECKLIST
 
 BUDGET_MS = 30.0
 
@@ -38,7 +39,8 @@ def main() -> None:
     arrival = now - timedelta(hours=10)
     pid = clinical.create_patient(db, nurse, mrn="B-1", family_name="Nguyễn", given_name="Zoë", weight_kg=64)
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression")
-    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=arrival, now=arrival)
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=arrival, now=arrival,
+                                  checklist=dict.fromkeys(DEFAULT_CHECKLIST, True))
 
     def save(i: int, base: datetime) -> int:
         t = base + timedelta(seconds=20 * i)

@@ -13,6 +13,9 @@ ALDRETE_OK = dict(activity=2, respiration=2, circulation=2, consciousness=2, oxy
 _mrns = itertools.count(1)
 
 
+TICKED = dict.fromkeys(DEFAULT_CHECKLIST, True)  # the pre-infusion checklist done, as before most starts
+
+
 def v(bp: str = "", hr: str = "", spo2: str = "", rr: str = "", comment: str = ""):
     return parse_vitals(bp=bp, heart_rate=hr, spo2=spo2, resp_rate=rr, comment=comment)
 
@@ -27,7 +30,7 @@ def open_session(db, nurse, t0: datetime, *, family: str = "Nguyễn", given: st
     pid = c.create_patient(db, nurse, mrn=mrn, family_name=family, given_name=given, weight_kg=64.0)
     cid = c.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
     return c.create_session(db, nurse, course_id=cid, chair="3", arrival_at=t0, now=t0, outcome_score_before=14,
-                            checklist=dict.fromkeys(DEFAULT_CHECKLIST, True))
+                            checklist=TICKED)
 
 
 def start(db, nurse, sid: int, t0: datetime) -> None:

@@ -13,6 +13,7 @@ from monitor_app.domain.vitals import Vitals
 from monitor_app.reports.fhir import FhirExportError, export_bundle, validate_bundle
 from monitor_app.services import clinical as c
 from monitor_app.storage.models import AuditEvent, Flag
+from tests.session_flow import TICKED
 
 ALDRETE_OK = dict(activity=2, respiration=2, circulation=2, consciousness=2, oxygen=1)
 
@@ -25,7 +26,8 @@ def session(db, actors, t0):
     pid = c.create_patient(db, n, mrn="M-77", family_name="Nguyễn", given_name="Zoë", date_of_birth=date(1980, 2, 3),
                            sex="female", weight_kg=70)
     cid = c.create_course(db, n, patient_id=pid, indication="depression")
-    sid = c.create_session(db, n, course_id=cid, chair="3", lot_number="LOT-9", arrival_at=at(0), now=at(0))
+    sid = c.create_session(db, n, course_id=cid, chair="3", lot_number="LOT-9", arrival_at=at(0), now=at(0),
+                           checklist=TICKED)
     r1 = c.record_reading(db, n, sid, Vitals(128, 82, 72, 98, 14, 5), measured_at=at(5), now=at(5))
     c.start_infusion(db, n, sid, at=at(10), now=at(10))
     r2 = c.record_reading(db, n, sid, Vitals(185, 100, 90, 97), measured_at=at(20), now=at(20))
@@ -129,7 +131,7 @@ def test_in_progress_session(db, actors, t0, tmp_path):
     n = actors["nurse"]
     pid = c.create_patient(db, n, mrn="M-1", family_name="Roe", given_name="Ann", sex="")
     cid = c.create_course(db, n, patient_id=pid, indication="ocd")
-    sid = c.create_session(db, n, course_id=cid, arrival_at=t0, now=t0)
+    sid = c.create_session(db, n, course_id=cid, arrival_at=t0, now=t0, checklist=TICKED)
     c.record_reading(db, n, sid, Vitals(heart_rate=70), measured_at=t0, now=t0)
     path = tmp_path / "b.json"
     export_bundle(db, n, sid, path)

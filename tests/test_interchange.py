@@ -19,6 +19,7 @@ from monitor_app.services.access import SYSTEM, Actor
 from monitor_app.services.demo import create_demo
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AuditEvent, ClinicSettings, Patient, Reading, User
+from tests.session_flow import TICKED
 
 LOGO = bytes(range(256)) * 3  # every byte value, as a PNG's would be
 
@@ -255,7 +256,7 @@ def test_times_keep_their_microseconds(source, tmp_path, t0):
     n = users.sign_in(target, "nurse", "long-enough-1")
     pid = c.create_patient(target, n, mrn="T1", family_name="Time", given_name="Keeper", weight_kg=70.25)
     cid = c.create_course(target, n, patient_id=pid, indication="depression")
-    sid = c.create_session(target, n, course_id=cid, arrival_at=t0, now=t0)
+    sid = c.create_session(target, n, course_id=cid, arrival_at=t0, now=t0, checklist=TICKED)
     at = t0 + timedelta(minutes=3, microseconds=123457)
     rid = c.record_reading(target, n, sid, Vitals(128, 82, 71, 98), measured_at=at, now=at)
     path = tmp_path / "t.json"

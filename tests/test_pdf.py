@@ -23,6 +23,7 @@ from monitor_app.services.queries import get_record
 from monitor_app.storage.models import AuditEvent
 
 from conftest import T0, make_users, new_archive, new_demo_archive
+from tests.session_flow import TICKED
 
 STANDARD_14 = {"Courier", "Helvetica", "Times", "Symbol", "ZapfDingbats"}
 PAGE_RE = re.compile(r"Page (\d+) of (\d+)")
@@ -91,7 +92,8 @@ def long_session(tmp_path_factory):
     pid = c.create_patient(db, nurse, mrn="L-150", family_name="Nguyễn-Żółć", given_name="Zoë",
                            date_of_birth=date(1990, 1, 2), weight_kg=70)
     cid = c.create_course(db, nurse, patient_id=pid, indication="ptsd")
-    sid = c.create_session(db, nurse, course_id=cid, chair="5", arrival_at=arrival, now=arrival)
+    sid = c.create_session(db, nurse, course_id=cid, chair="5", arrival_at=arrival, now=arrival,
+                           checklist=TICKED)
     c.record_reading(db, nurse, sid, Vitals(126, 80, 72, 98), measured_at=at(2), now=at(2))
     c.start_infusion(db, nurse, sid, at=at(5), now=at(5))
     kinds = ["nausea", "dizziness", "headache", "dissociation", "oxygen_applied", "clinician_notified"]
@@ -407,7 +409,7 @@ def test_page_size_follows_the_clinic_setting(db, actors):
     now = T0
     pid = c.create_patient(db, nurse, mrn="P-1", family_name="Żółć", given_name="Łukasz")
     cid = c.create_course(db, nurse, patient_id=pid, indication="ocd")
-    sid = c.create_session(db, nurse, course_id=cid, arrival_at=now, now=now)
+    sid = c.create_session(db, nurse, course_id=cid, arrival_at=now, now=now, checklist=TICKED)
     c.record_reading(db, nurse, sid, Vitals(120, 80, 70, 98), measured_at=now, now=now)
 
     def size():

@@ -18,6 +18,7 @@ from monitor_app.services import clinical as c
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.pdf_preview import PdfPreviewDialog
+from tests.session_flow import TICKED
 
 
 @pytest.fixture
@@ -26,7 +27,8 @@ def session_id(db, actors):
     arrival = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
     pid = c.create_patient(db, nurse, mrn="Q-7", family_name="Nguyễn", given_name="Zoë")
     cid = c.create_course(db, nurse, patient_id=pid, indication="depression")
-    sid = c.create_session(db, nurse, course_id=cid, chair="1", arrival_at=arrival, now=arrival)
+    sid = c.create_session(db, nurse, course_id=cid, chair="1", arrival_at=arrival, now=arrival,
+                           checklist=TICKED)
     for m, bp in ((5, (128, 82)), (20, (186, 104)), (30, (150, 90))):
         if m == 20:
             c.start_infusion(db, nurse, sid, at=arrival + timedelta(minutes=10), now=arrival + timedelta(minutes=10))

@@ -83,6 +83,8 @@ def calls(db, t0, w):
                                                                      clinician="Dr R", reason="order", at=now,
                                                                      now=now),
         "clinical.acknowledge_flag": lambda a: clinical.acknowledge_flag(db, a, w["flag"], "rechecked", now=now),
+        "clinical.acknowledge_flags": lambda a: clinical.acknowledge_flags(db, a, [w["flag"]], "rechecked",
+                                                                           now=now),
         "clinical.discharge": lambda a: clinical.discharge(db, a, w["sid"], scale="aldrete", items=ALDRETE_OK,
                                                            escort_present=True, escort_name="Sam",
                                                            instructions_given=True, early_reason="r", now=now),

@@ -14,6 +14,7 @@ from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2, Level, Parame
 from monitor_app.domain.vitals import parse_vitals
 from monitor_app.services import clinical, queries, settings
 from monitor_app.storage.models import AuditEvent
+from tests.session_flow import TICKED
 
 _mrn = count(1)
 M = timedelta(minutes=1)
@@ -33,7 +34,8 @@ def new_session(db, nurse, t, **kw):
     pid = clinical.create_patient(db, nurse, mrn=f"T{next(_mrn)}", family_name="Nguyễn", given_name="Zoë",
                                   weight_kg=70)
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
-    return clinical.create_session(db, nurse, course_id=cid, arrival_at=t, now=t, **kw)
+    return clinical.create_session(db, nurse, course_id=cid, arrival_at=t, now=t,
+                                   **{"checklist": TICKED, **kw})
 
 
 def reading(db, nurse, sid, bp, at, hr="72", spo2="98", now=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from monitor_app.services import clinical, queries
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.floor import SessionCard
 from tests.conftest import PASSWORDS
-from tests.driver import Screen, chairside  # noqa: F401  (the fixture)
+from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
 
 READING = "128/82\t74\t97\n"
 
@@ -192,7 +193,7 @@ def test_one_acknowledgement_for_every_flag_of_a_reading_then_back_in_bp(chairsi
     items = [screen.flags.list.item(i).text() for i in range(screen.flags.list.count())]
     assert len(items) == 4 and all("Clinician notified: Dr. Reyes informed" in t and "Nurse Tester" in t
                                    for t in items)
-    assert not strip.isVisible()
+    assert strip.text() == "\u2713 No open critical flags"
     user.type(READING)
     assert values(db, nurse, sid)[-1] == (128, 82, 74, 97)
 
@@ -230,7 +231,7 @@ def test_space_and_enter_after_a_reading_never_change_the_infusion(chairside, db
     user.type(READING)  # the baseline
     user.type(" \n \n\t \n\t\t \n")
     assert screen.record.phase == Phase.PRE_INFUSION
-    assert user.dialog is not None and QApplication.activeModalWidget() is None
+    assert front_dialog() is None  # no confirmation was asked for either
 
     clinical.start_infusion(db, nurse, sid, now=clock.t)
     clock.at(t0, 15)
@@ -603,3 +604,105 @@ def test_cosign_lists_the_exceptions_a_reviewer_must_see(chairside, db, actors, 
                   "Critical SYS 186 at", "Clinician notified: Dr. Reyes"):
         assert words in text, words
     assert queries.get_record(db, actors["charge"], sid).status == Status.REVIEWED
+
+
+# ------------------------------------------------------------------------------------------ fits the screen
+TITLE_BAR = 32  # a desktop's window title bar (with a margin), which the offscreen platform does not draw
+
+
+def clipped(root) -> list[str]:
+    """Every visible label, button and table header of `root` whose text needs more room than it is given,
+    or that is cut by a parent or covered: what a person would see elided, clipped or overlapping."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QHeaderView, QLabel
+    problems = []
+    for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton):
+        if not w.isVisible() or not w.text():
+            continue
+        if any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root)):
+            continue  # inside a list or table: scrolled, not clipped
+        need = w.sizeHint()
+        if isinstance(w, QLabel) and w.wordWrap():
+            if w.heightForWidth(w.width()) > w.height() + 1:
+                problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {w.heightForWidth(w.width())} px "
+                                f"high, has {w.height()}")
+        elif need.width() > w.width() + 1 or (not isinstance(w, QLabel) and need.height() > w.height() + 1):
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {need.width()}x{need.height()}, "
+                            f"has {w.width()}x{w.height()}")
+        if w.visibleRegion().boundingRect().size() != w.rect().size():
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: cut or covered "
+                            f"({w.visibleRegion().boundingRect().size().toTuple()} of {w.size().toTuple()})")
+    # Text drawn over other text: labels and buttons of one parent must not overlap.
+    shown = [w for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton)
+             if w.isVisible() and w.text() and not any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root))]
+    by_parent = {}
+    for w in shown:
+        by_parent.setdefault(id(w.parentWidget()), []).append(w)
+    for group in by_parent.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.geometry().intersects(b.geometry()):
+                    problems.append(f"{a.text()[:40]!r} and {b.text()[:40]!r} overlap")
+    for header in root.findChildren(QHeaderView):
+        if not header.isVisible() or header.orientation() != Qt.Orientation.Horizontal:
+            continue
+        model = header.model()
+        for i in range(header.count()):
+            if header.isSectionHidden(i):
+                continue
+            text = str(model.headerData(i, Qt.Orientation.Horizontal))
+            need = header.fontMetrics().horizontalAdvance(text) + 12
+            if header.sectionSize(i) < need:
+                problems.append(f"table header {text!r}: needs {need} px, has {header.sectionSize(i)}")
+    return problems
+
+
+def _ancestors(w, root):
+    p = w.parentWidget()
+    while p is not None and p is not root:
+        yield p
+        p = p.parentWidget()
+
+
+@pytest.mark.parametrize("size, large", [((1280, 800), True), ((1366, 768), False), ((1280, 800), False),
+                                         ((1366, 768), True)])
+def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clock, size, large):
+    nurse = actors["nurse"]
+    sid = new_session(db, nurse, t0, allergies="Penicillin")
+    reading(db, nurse, sid, t0, 3, bp="130/84", hr=74, spo2=98)
+    clinical.start_infusion(db, nurse, sid, at=t0 + timedelta(minutes=5), now=t0 + timedelta(minutes=5))
+    for m, bp in ((15, "142/88"), (25, "151/92"), (35, "184/112")):
+        reading(db, nurse, sid, t0, m, bp=bp, hr=96, spo2=96)
+    clock.at(t0, 37)
+    user = signed_in(chairside, db, clock, large_type=large, size=(size[0], size[1] - TITLE_BAR))
+    screen = open_from_floor(user)
+    assert "2 critical flags open" in screen.header.critical.text()
+    problems = clipped(user.main)
+    assert not problems, "\n".join(problems)
+    # At least six readings in view (four in large type), and a chart of readable height.
+    rows = screen.table.verticalHeader().defaultSectionSize()
+    assert screen.table.viewport().height() >= (4 if large else 6) * rows
+    assert screen.chart.height() >= 180
+    # The header keeps its size and place in every phase.
+    before = screen.header.geometry()
+    clock.at(t0, 50)
+    user.press("F7")
+    user.press("F7")
+    assert screen.record.phase == Phase.RECOVERY
+    assert user.focus is screen.entry.edits["bp"] and screen.header.geometry() == before
+
+
+def test_large_type_applies_at_once_to_an_open_session_screen(chairside, db, actors, t0, clock):
+    from monitor_app.ui import theme
+    new_session(db, actors["nurse"], t0)
+    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    screen = open_from_floor(user)
+    user.type("128/8")  # half-typed when the nurse turns large type on
+    before = screen.entry.edits["bp"].font().pointSize()
+    user.press("Ctrl+Shift+L")
+    screen = user.page
+    assert screen.entry.edits["bp"].font().pointSize() > before
+    assert screen.header.name.font().pointSize() >= theme.LARGE_POINT_SIZE + 6
+    assert screen.entry.edits["bp"].text() == "128/8" and cursor_in_bp(user)
+    assert not clipped(user.main), clipped(user.main)
+    user.press("Ctrl+Shift+L")
+    assert user.page.entry.edits["bp"].font().pointSize() == before

@@ -16,6 +16,7 @@ from monitor_app.services import clinical, queries, settings
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.settings.settings_window import SettingsWindow
+from tests.session_flow import TICKED
 
 M = timedelta(minutes=1)
 
@@ -249,7 +250,8 @@ def test_the_charge_nurse_cannot_change_clinic_details(qtbot, window):
 def running_session(db, nurse, t0):
     pid = clinical.create_patient(db, nurse, mrn="ORD1", family_name="Nguyễn", given_name="Zoë", weight_kg=70)
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
-    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0, supervising_clinician="Dr Okafor")
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0, supervising_clinician="Dr Okafor",
+                                  checklist=TICKED)
     clinical.record_reading(db, nurse, sid, parse_vitals("150/80", "72", "98"), measured_at=t0 + 5 * M,
                             now=t0 + 5 * M)
     clinical.start_infusion(db, nurse, sid, at=t0 + 10 * M, now=t0 + 10 * M)

@@ -221,3 +221,18 @@ def course_overview(db: Database, actor: Actor, course_id: int) -> list[CourseRo
 def users(db: Database) -> list[tuple[int, str, str]]:
     with db.reader() as s:
         return [(u.id, u.full_name, u.role) for u in s.scalars(select(User).order_by(User.full_name))]
+
+
+def clinic_chairs(db: Database, actor: Actor, days: int = 180) -> list[str]:
+    """The clinic's chairs: every chair a session used in the last `days` days or uses now, in chair order
+    ("2" before "10"), for the floor's grid of every chair, free ones included."""
+    import re
+    actor.require("read")
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    with db.reader() as s:
+        chairs = set(s.scalars(select(InfusionSession.chair).where(
+            (InfusionSession.arrival_at >= since) | (InfusionSession.status == Status.IN_PROGRESS.value)
+        ).distinct()).all())
+    chairs = {c.strip() for c in chairs if c and c.strip()}
+    return sorted(chairs, key=lambda c: [(0, int(p), "") if p.isdigit() else (1, 0, p.lower())
+                                         for p in re.findall(r"\d+|\D+", c)])

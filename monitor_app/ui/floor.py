@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import html
+import math
 import logging
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
 
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 2000       # how often the floor asks whether anything was written anywhere
 RETIME_MS = 15000    # how often elapsed and due times are re-rendered
-CARD_EMS = 25  # card width in line heights, so large type widens the cards instead of clipping them
+CARD_EMS = 20  # the narrowest card in line heights: large type widens the cards instead of clipping them
 
 
 def card_width(widget: QWidget) -> int:
@@ -69,6 +71,7 @@ class SessionCard(QFrame):
         self.ctx = ctx
         self.record = record
         self.setObjectName("card")
+        self.point_size = 0.0  # set by the floor: the type grows with the card (0: the application's)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setCursor(Qt.PointingHandCursor)
         self.setFixedWidth(card_width(self))
@@ -84,6 +87,13 @@ class SessionCard(QFrame):
         top.addStretch(1)
         top.addWidget(self.phase)
         box.addLayout(top)
+        self.banner = QLabel()
+        self.banner.setObjectName("criticalBanner")
+        self.banner.setAlignment(Qt.AlignCenter)
+        self.banner.setStyleSheet(f"background: {theme.VERMILION}; color: white; font-weight: 800; "
+                                  "border-radius: 4px; padding: 4px 8px;")
+        self.banner.hide()
+        box.addWidget(self.banner)
         self.who = QLabel()
         self.who.setStyleSheet(f"color: {theme.MUTED};")
         box.addWidget(self.who)
@@ -141,12 +151,39 @@ class SessionCard(QFrame):
         self.due.setText(text)
         self.due.setStyleSheet(due_style)
         self.overdue = overdue
-        border = theme.VERMILION if overdue else "#cfd6dd"
-        width = 3 if overdue else 1
-        self.setStyleSheet(f"QFrame#card {{ background: {theme.PAPER}; border: {width}px solid {border}; "
-                           f"border-radius: 10px; }} QFrame#card:focus {{ border: 3px solid {theme.BLUE}; }}")
-        self.setAccessibleName(f"Chair {rec.chair}, {rec.phase.label}" + (", reading overdue" if overdue else ""))
+        # The loudest card: open critical flags (a thick vermilion border and a banner), above an overdue reading
+        # (a thinner orange border); the focused card is marked by a blue outline inside either.
+        self.critical = n_crit > 0
+        self.banner.setText(f"{theme.CRITICAL_SYMBOL} {n_crit} CRITICAL FLAG{'S' if n_crit > 1 else ''} OPEN"
+                            if n_crit else "")
+        self.banner.setVisible(bool(n_crit))
+        if self.critical:
+            border, width, background = theme.VERMILION, 6, "#fff3ee"
+        elif overdue:
+            border, width, background = theme.ORANGE, 3, theme.PAPER
+        else:
+            border, width, background = "#cfd6dd", 1, theme.PAPER
+        size = f" font-size: {self.point_size:.1f}pt;" if self.point_size else ""
+        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px;"
+                 f"{size} }}"
+                 f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
+                 f"outline: none; background: #eaf3fb; }}")
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+        self.setAccessibleName(f"Chair {rec.chair}, {rec.phase.label}"
+                               + (f", {n_crit} critical flags open" if n_crit else "")
+                               + (", reading overdue" if overdue else ""))
 
+
+    def set_point_size(self, points: float) -> None:
+        """The card's type (a style sheet's font size: the card's own sheet would override a set font)."""
+        if abs(points - self.point_size) < 0.05:
+            return
+        self.point_size = points
+        chair_font = QFont(self.chair.font())
+        chair_font.setPointSizeF(points * 17 / 11)
+        self.chair.setFont(chair_font)
+        self.render(self.ctx.now())
 
     def _elapsed_text(self, now: datetime) -> str:
         rec = self.record
@@ -189,6 +226,44 @@ class SessionCard(QFrame):
         super().keyPressEvent(event)
 
 
+class FreeChairCard(QFrame):
+    """A chair with no session: shown, muted, so the floor is the room as it is."""
+
+    def __init__(self, chair: str, parent=None):
+        super().__init__(parent)
+        self.chair_name = chair
+        self.setObjectName("freeCard")
+        self.setStyleSheet("QFrame#freeCard { background: transparent; border: 2px dashed #cfd6dd; "
+                           "border-radius: 10px; }")
+        self.setFixedWidth(card_width(self))
+        self.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(18, 14, 18, 14)
+        self.chair = heading(f"Chair {chair}", 17)
+        self.chair.setStyleSheet(f"color: {theme.MUTED};")
+        box.addWidget(self.chair)
+        self.state = QLabel("Free")
+        self.state.setStyleSheet(f"color: {theme.MUTED};")
+        box.addWidget(self.state)
+        box.addStretch(1)
+        self.setAccessibleName(f"Chair {chair}, free")
+
+    def set_point_size(self, points: float) -> None:
+        self.setStyleSheet("QFrame#freeCard { background: transparent; border: 2px dashed #cfd6dd; "
+                           f"border-radius: 10px; font-size: {points:.1f}pt; }}")
+        chair_font = QFont(self.chair.font())
+        chair_font.setPointSizeF(points * 17 / 11)
+        self.chair.setFont(chair_font)
+
+
+def chair_key(chair: str | None):
+    """Chair order as people count: "2" before "10"; sessions without a chair last."""
+    import re
+    if not chair:
+        return [(2, 0, "")]
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in re.findall(r"\d+|\D+", chair)]
+
+
 class FloorView(QWidget):
     """Every active session at once; readings from other workstations appear within seconds."""
 
@@ -198,6 +273,8 @@ class FloorView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.cards: list[SessionCard] = []
+        self.free_cards: list[FreeChairCard] = []
+        self.tiles: list[QWidget] = []  # session and free-chair cards in chair order, as placed in the grid
         self._marker: int | None = None
         self._columns = 0
         outer = QVBoxLayout(self)
@@ -276,6 +353,7 @@ class FloorView(QWidget):
         try:
             marker = queries.change_marker(self.ctx.db)
             records = queries.active_records(self.ctx.db, self.ctx.signed_in)
+            chairs = queries.clinic_chairs(self.ctx.db, self.ctx.signed_in)
             waiting = queries.awaiting_signature(self.ctx.db, self.ctx.signed_in) \
                 if self.ctx.signed_in.can("document") else []
         except Exception as exc:
@@ -284,7 +362,7 @@ class FloorView(QWidget):
             return
         self.message.clear_message()
         self._marker = marker
-        self._show_cards(records)
+        self._show_cards(records, chairs)
         self._show_waiting(waiting)
         self.updated.setText(f"{len(records)} active \u00b7 updated {fmt_time(self.ctx.now(), self.ctx.zone)}")
 
@@ -311,27 +389,37 @@ class FloorView(QWidget):
         if card not in self.cards:
             return
         columns = max(1, self._columns)
-        i = self.cards.index(card) + dx + dy * columns
-        if 0 <= i < len(self.cards):
-            self.cards[i].setFocus(Qt.TabFocusReason)
+        # Through the grid as it is drawn (free chairs included); a free chair is skipped in the same direction.
+        i = self.tiles.index(card)
+        step = dx + dy * columns
+        i += step
+        while 0 <= i < len(self.tiles) and not isinstance(self.tiles[i], SessionCard):
+            i += step if dy == 0 else (1 if step > 0 else -1)
+        if 0 <= i < len(self.tiles):
+            self.tiles[i].setFocus(Qt.TabFocusReason)
 
     def card_for(self, session_id: int) -> SessionCard | None:
         return next((c for c in self.cards if c.record.id == session_id), None)
 
     # -- layout
-    def _show_cards(self, records: list[SessionRecord]) -> None:
+    def _show_cards(self, records: list[SessionRecord], chairs: list[str] = ()) -> None:
         window = self.window()
         current = window.focusWidget() if window is not None else None
         focused = next((c.record.id for c in self.cards if c is current), None)
         lost = current is None or current is self or self.isAncestorOf(current)  # the cursor was on the floor
-        for card in self.cards:
+        for card in self.cards + self.free_cards:
             card.setParent(None)
             card.deleteLater()
+        records = sorted(records, key=lambda r: (chair_key(r.chair), r.arrival_at))
         self.cards = [SessionCard(r, self.ctx) for r in records]
+        busy = {r.chair for r in records}
+        self.free_cards = [FreeChairCard(c) for c in chairs if c not in busy]
+        self.tiles = sorted(self.cards + self.free_cards,
+                            key=lambda t: chair_key(t.record.chair if isinstance(t, SessionCard) else t.chair_name))
         for card in self.cards:
             card.activated.connect(self.open_session)
             card.move.connect(self._move_cursor)
-        self.empty.setVisible(not self.cards)
+        self.empty.setVisible(not self.tiles)
         self._columns = 0
         self._place_cards()
         if focused is not None and (card := self.card_for(focused)) is not None:
@@ -340,16 +428,29 @@ class FloorView(QWidget):
             self.cards[0].setFocus(Qt.OtherFocusReason)
 
     def _place_cards(self) -> None:
-        columns = max(1, (self.width() - 64) // (card_width(self) + 16))
-        if columns == self._columns and all(self.grid.indexOf(c) >= 0 for c in self.cards):
+        """Every chair in a grid filling the width: as many columns as cards of the base width fit, each card
+        widened to share the width, its type growing with it (read from across the room on a large screen)."""
+        available = self.width() - 64
+        base = card_width(self)
+        # No more columns than a square grid needs: a few chairs get big cards, readable across the room.
+        columns = max(1, min(available // (base + 16), math.ceil(math.sqrt(max(1, len(self.tiles))))))
+        width = max(base, (available - 16 * (columns - 1)) // columns)
+        if columns == self._columns and width == getattr(self, "_tile_width", 0) \
+                and all(self.grid.indexOf(c) >= 0 for c in self.tiles):
             return
         self._columns = columns
-        for card in self.cards:
-            self.grid.removeWidget(card)
-        for i, card in enumerate(self.cards):
-            self.grid.addWidget(card, i // columns, i % columns, Qt.AlignTop)
+        self._tile_width = width
+        scale = min(1.5, width / base)
+        points = max(1.0, self.font().pointSizeF()) * scale
+        for tile in self.tiles:
+            self.grid.removeWidget(tile)
+        for i, tile in enumerate(self.tiles):
+            tile.setFixedWidth(width)
+            tile.set_point_size(points)
+            self.grid.addWidget(tile, i // columns, i % columns, Qt.AlignTop)
         for i in range(len(self.cards) - 1):
             QWidget.setTabOrder(self.cards[i], self.cards[i + 1])
+        self.empty.setVisible(not self.tiles)
 
     def _show_waiting(self, records: list[SessionRecord]) -> None:
         clear_layout(self.waiting)

@@ -380,6 +380,35 @@ class MainWindow(QMainWindow):
         self.ctx.large_type = bool(large)
         self.qsettings.setValue("view/large_type", bool(large))
         apply_type_size(bool(large))
+        self._rebuild_session_screens()
+
+    def _rebuild_session_screens(self) -> None:
+        """Large type on or off applies at once: open session screens are built again in the new size, with what
+        was typed in their entry kept and the one in front still in front."""
+        from monitor_app.ui.session.screen import SessionScreen
+        current = self.workspace.currentWidget()
+        front = None
+        for key, old in list(self.sessions.items()):
+            if not isinstance(old, SessionScreen):
+                continue
+            typed = old.entry.texts()
+            try:
+                new = SessionScreen(self.ctx, key[0], read_only=key[1])
+            except ChairsideError as exc:
+                log.warning("session screen not rebuilt: %s", exc)
+                continue
+            new.closed.connect(lambda k=key: self.close_session(k))
+            for field, text in typed.items():
+                new.entry.edits[field].setText(text)
+            self.workspace.insertWidget(self.workspace.indexOf(old), new)
+            self.sessions[key] = new
+            if old is current:
+                front = new
+                self.workspace.setCurrentWidget(new)
+            self.workspace.removeWidget(old)
+            old.deleteLater()
+        if front is not None:
+            self.focus_page()
 
     def show_about(self) -> None:
         clinic = self.ctx.settings.name if self.ctx.settings else ""

@@ -27,4 +27,4 @@ DUE_SYMBOL = "\u25d4"  # ◔ next reading due, and overdue (with the word OVERDU
 SERIES = {"systolic": BLUE, "diastolic": BLUE, "heart_rate": VERMILION, "spo2": GREEN, "resp_rate": PURPLE}
 
 BASE_POINT_SIZE = 11
-LARGE_POINT_SIZE = 15
+LARGE_POINT_SIZE = 14  # about a quarter larger: the whole session screen still fits 1280x800

@@ -67,7 +67,10 @@ class ReadingEntry(QWidget):
             edit.returnPressed.connect(self.save)
             edit.textEdited.connect(lambda _t, k=key: self._unmark(k))
             caption.setBuddy(edit)
-            grid.addWidget(caption, 0, col)
+            if key == "comment":  # the confirmation of the last save sits on the caption line, right-aligned
+                self.comment_caption = caption
+            else:
+                grid.addWidget(caption, 0, col)
             grid.addWidget(edit, 1, col)
             self.edits[key] = edit
         grid.setColumnStretch(len(FIELDS) - 1, 1)
@@ -86,14 +89,17 @@ class ReadingEntry(QWidget):
         self._critical_style = False
         hold_size(self.confirmation, f"{theme.CRITICAL_SYMBOL} Saved 00:00 \u2014 5 critical: SYS 888, DIA 888, "
                                      "HR 888, SpO2 100, RR 88")
-        status = QHBoxLayout()
-        status.addWidget(self.error, 1)
-        status.addWidget(self.confirmation)
+        caption_row = QHBoxLayout()
+        caption_row.setContentsMargins(0, 0, 0, 0)
+        caption_row.addWidget(self.comment_caption)
+        caption_row.addStretch(1)
+        caption_row.addWidget(self.confirmation)
+        grid.addLayout(caption_row, 0, len(FIELDS) - 1, 1, 2)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
         box.addLayout(grid)
-        box.addLayout(status)
+        box.addWidget(self.error)  # shown only with a refusal, under the fields
         keys = [k for k, *_ in FIELDS]
         for a, b in zip(keys, keys[1:]):
             QWidget.setTabOrder(self.edits[a], self.edits[b])

@@ -136,10 +136,14 @@ class EventsPanel(QWidget):
             b.setAccessibleName(f"Record event: {label.rstrip(chr(0x2026))}")
             b.setToolTip(f"Record {label.rstrip(chr(0x2026)).lower()}")
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            b.setStyleSheet("padding: 5px 6px;")  # two to a row in the side panel: the label, not the margin
-            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(label) + 20)
+            b.setStyleSheet("padding: 3px 4px;")  # three to a row in the side panel: the label, not the margin
+            # Ordinary type even in large mode: ten buttons stay whole in the side panel at 1366x768.
+            quick_font = b.font()
+            quick_font.setPointSize(theme.BASE_POINT_SIZE)
+            b.setFont(quick_font)
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(label) + 14)
             b.clicked.connect(lambda _c=False, k=kind: self.record(k))
-            grid.addWidget(b, i // 2, i % 2)
+            grid.addWidget(b, i // 3, i % 3)
             self.quick_buttons[kind or "other"] = b
         box.addWidget(self.quick)
         box.addWidget(self.list, 1)

@@ -6,7 +6,7 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QLabel, QListWidget, QListWidgetItem, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QVBoxLayout, QWidget)
 
 from monitor_app.domain.clock import fmt_time
@@ -68,7 +68,7 @@ class FlagsPanel(QWidget):
         self.editable = editable
         self.title = QLabel("Open flags")
         self.title.setFont(sized_font(ctx, 1, bold=True))
-        hold_size(self.title, f"Open flags: 888 ({theme.CRITICAL_SYMBOL} 888 critical)")
+        hold_size(self.title, f"Open flags: 88 ({theme.CRITICAL_SYMBOL} 88 critical)")
         self.list = QListWidget()
         self.list.setAccessibleName("Flags")
         self.list.setFont(sized_font(ctx))
@@ -81,9 +81,12 @@ class FlagsPanel(QWidget):
         self.list.itemActivated.connect(lambda _i: self.acknowledge())
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.title)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.ack_button)
+        box.addLayout(head)
         box.addWidget(self.list, 1)
-        box.addWidget(self.ack_button)
         self.ack_button.setVisible(editable)
         self.flags: list[tuple[FlagView, object]] = []  # the open ones, in the list's order
         self.done: list[tuple[FlagView, object]] = []

@@ -5,7 +5,7 @@ from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import SessionRecord
@@ -28,6 +28,10 @@ BUTTONS = (("start", "Start infusion", "F5"), ("pause", "Pause", "F6"), ("resume
            ("stop", "Stop infusion", "F7"), ("discharge", "Discharge\u2026", "F8"))
 
 
+STRIP_CRITICAL = (f"QLabel#criticalStrip {{ background: {theme.VERMILION}; color: white; padding: 4px 10px; "
+                  "border-radius: 4px; }")
+STRIP_CALM = (f"QLabel#criticalStrip {{ background: {theme.PANEL}; color: {theme.MUTED}; padding: 4px 10px; "
+              "border-radius: 4px; font-weight: normal; }")
 SHORT = {"systolic": "SYS", "diastolic": "DIA", "heart_rate": "HR", "spo2": "SpO2", "resp_rate": "RR"}
 
 
@@ -67,8 +71,9 @@ class SessionHeader(QWidget):
         self.phase.setAccessibleName("Phase")
         self.phase.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.phase.setStyleSheet("padding: 4px 12px;")
-        hold_size(self.phase, max((f"{sym} {text}" for text, _c, sym in PHASE_STYLE.values()),
-                                  key=lambda t: self.phase.fontMetrics().horizontalAdvance(t)))
+        self._longest_phase = max((f"{sym} {text}" for text, _c, sym in PHASE_STYLE.values()), key=len)
+        hold_size(self.phase, self._longest_phase)
+        self._wall = False
         self.elapsed = QLabel()
         self.elapsed.setFont(sized_font(ctx, 1))
         self.elapsed.setAccessibleName("Elapsed time")
@@ -78,6 +83,7 @@ class SessionHeader(QWidget):
         row = QHBoxLayout()
         row.setSpacing(6)
         row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
         for name, label, key in BUTTONS:
             b = QPushButton(f"{label}  {key}")
             b.setFont(sized_font(ctx, 1, bold=True))
@@ -96,41 +102,70 @@ class SessionHeader(QWidget):
             self.buttons[name].setFixedWidth(width)
         self.actions = QWidget()
         self.actions.setLayout(row)
+        # Only the actions of the phase are shown, right-aligned in an area as wide as the widest phase needs
+        # (Pause or Resume with Stop): the header keeps its size and place in every phase.
+        b = self.buttons
+        self.actions.setFixedWidth(max(b["start"].width(), b["pause"].width() + 6 + b["stop"].width(),
+                                       b["discharge"].width()))
+        self.actions.setFixedHeight(max(x.height() for x in b.values()))
 
-        left = QVBoxLayout()
-        left.setSpacing(2)
-        left.addWidget(self.name)
-        left.addWidget(self.details)
         self.due = DueClock(ctx)
-        middle = QVBoxLayout()
-        middle.setSpacing(2)
-        middle.addWidget(self.phase)
-        middle.addWidget(self.elapsed)
-        middle.addWidget(self.due)
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.name, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.details, 1, Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.actions, 0, Qt.AlignmentFlag.AlignVCenter)
+        status = QHBoxLayout()
+        status.setSpacing(12)
+        status.addWidget(self.phase)
+        status.addWidget(self.elapsed)
+        status.addWidget(self.due)
+        status.addStretch(1)
         # While any critical flag is open, a strip across the header names it: the loudest thing on the screen.
         self.critical = QLabel()
         self.critical.setObjectName("criticalStrip")
         self.critical.setAccessibleName("Open critical flags")
         self.critical.setFont(sized_font(ctx, 1, bold=True))
-        self.critical.setStyleSheet(f"QLabel#criticalStrip {{ background: {theme.VERMILION}; color: white; "
-                                    "padding: 4px 10px; border-radius: 4px; }")
+        self.critical.setStyleSheet(STRIP_CRITICAL)
+        self._strip_critical = True
         self.critical.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         policy = self.critical.sizePolicy()
         policy.setRetainSizeWhenHidden(True)  # the header keeps its height whether or not a flag is open
         self.critical.setSizePolicy(policy)
+        self.critical.setText(f"{theme.CRITICAL_SYMBOL} Critical")
         self.critical.setFixedHeight(self.critical.sizeHint().height())
-        self.critical.hide()
-        grid = QGridLayout(self)
+        self.critical.setText("")
+        grid = QVBoxLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addLayout(left, 0, 0)
-        grid.addLayout(middle, 0, 1)
-        grid.addWidget(self.actions, 0, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        grid.addWidget(self.critical, 1, 0, 1, 3)
+        grid.setSpacing(4)
+        grid.addLayout(top)
+        grid.addLayout(status)
+        grid.addWidget(self.critical)
         # Shown or hidden only once it has a parent: a parentless widget shown would be a window of its own,
         # and taking it away again would leave no window active (the nurse's keys would go nowhere).
         self.actions.setVisible(editable)
-        grid.setColumnStretch(0, 1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def resizeEvent(self, event):  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        # On a wide screen (1920 and more) the phase and the next-due clock are read from across the room:
+        # about 30 px high letters, readable at 2 metres.
+        wall = event.size().width() >= 1700
+        if wall != self._wall:
+            self._wall = wall
+            self.set_wall_size(wall)
+
+    def set_wall_size(self, wall: bool) -> None:
+        step = 9 if wall else 2
+        for label, longest in ((self.phase, self._longest_phase), (self.due, self.due.longest)):
+            label.setFont(sized_font(self.ctx, step, bold=True))
+            label.setMinimumSize(0, 0)
+            label.setMaximumSize(16777215, 16777215)
+            hold_size(label, longest)
+        self.elapsed.setFont(sized_font(self.ctx, 5 if wall else 1))
+        self.elapsed.setMinimumSize(0, 0)
+        self.elapsed.setMaximumSize(16777215, 16777215)
+        hold_size(self.elapsed, "888 of 888 min infused")
 
     def set_record(self, record: SessionRecord, now: datetime) -> None:
         p = record.patient
@@ -162,25 +197,32 @@ class SessionHeader(QWidget):
         }
         for name, b in self.buttons.items():
             b.setEnabled(self.editable and not record.locked and enabled[name])
-        self.buttons["pause"].setVisible(phase != Phase.PAUSED)
-        self.buttons["resume"].setVisible(phase == Phase.PAUSED)
+            b.setVisible(enabled[name])
         self.show_critical(record)
 
     def show_critical(self, record: SessionRecord) -> None:
         """The strip naming every open critical flag (symbol, value, time), or nothing while none is open."""
         open_critical = record.open_critical_flags
         if not open_critical:
-            self.critical.hide()
-            self.critical.setText("")
+            self.critical.setText("\u2713 No open critical flags")
+            self.critical.setToolTip("")
+            self.critical.setProperty("critical", False)
+            self._style_strip(False)
             return
         measured = {r.id: r.measured_at for r in record.readings}
         parts = [f"{short_flag(f)} at {fmt_time(measured.get(f.reading_id), self.ctx.zone)}" for f in open_critical]
         n = len(open_critical)
-        text = (f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: " + ", ".join(parts)
-                + " \u2014 acknowledge in Flags")
+        named = ", ".join(parts[:3]) + (f" and {n - 3} more" if n > 3 else "")  # one line, never clipped
+        text = f"{theme.CRITICAL_SYMBOL} {n} critical flag{'s' if n > 1 else ''} open: {named} \u2014 acknowledge in Flags"
         self.critical.setText(text)
         self.critical.setToolTip(text)
-        self.critical.show()
+        self._style_strip(True)
+
+    def _style_strip(self, critical: bool) -> None:
+        if critical == self._strip_critical:
+            return
+        self._strip_critical = critical
+        self.critical.setStyleSheet(STRIP_CRITICAL if critical else STRIP_CALM)
 
     def update_time(self, record: SessionRecord, now: datetime) -> None:
         self.elapsed.setText(elapsed_text(record, now))
@@ -199,7 +241,8 @@ class DueClock(QLabel):
         self.overdue = False
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet(self.STYLE)  # its padding, before the size is taken
-        hold_size(self, f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it")
+        self.longest = f"{theme.DUE_SYMBOL} OVERDUE: baseline too old since 00:00, repeat it"
+        hold_size(self, self.longest)
 
     def setStyleSheet(self, sheet: str) -> None:
         # Re-applying a style sheet re-polishes and re-lays out the label: only when the look changes.

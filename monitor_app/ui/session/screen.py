@@ -79,21 +79,15 @@ class SessionScreen(QWidget):
         self.error_button.clicked.connect(lambda: self.mark_error(self.table.selected_reading_id()))
         self.table.amend_requested.connect(self.amend)
         self.table.error_requested.connect(self.mark_error)
-        table_title = QLabel("Readings")
-        table_title.setFont(sized_font(ctx, 1, bold=True))
-        self.legend = QLabel(f"{theme.WARNING_SYMBOL} warning  {theme.CRITICAL_SYMBOL} critical  "
-                             f"{theme.LATE_SYMBOL} late entry  {theme.AMENDED_SYMBOL} amended  "
-                             "struck through: entered in error")
-        self.legend.setStyleSheet(f"color: {theme.MUTED};")
-        table_head = QHBoxLayout()
-        table_head.addWidget(table_title)
-        table_head.addWidget(self.legend, 1)
-        table_head.addWidget(self.amend_button)
-        table_head.addWidget(self.error_button)
+        # The symbols are explained where they are read: on the table and in each flagged cell's tooltip.
+        self.legend = (f"{theme.WARNING_SYMBOL} warning, {theme.CRITICAL_SYMBOL} critical, {theme.LATE_SYMBOL} late "
+                       f"entry, {theme.AMENDED_SYMBOL} amended, struck through: entered in error")
+        self.table.setToolTip(self.legend)
+        self.table.horizontalHeader().setToolTip(self.legend)
+        self.table.setAccessibleDescription(self.legend)
         table_box = QWidget()
         tv = QVBoxLayout(table_box)
         tv.setContentsMargins(0, 0, 0, 0)
-        tv.addLayout(table_head)
         tv.addWidget(self.table)
 
         # Bottom bar
@@ -125,6 +119,8 @@ class SessionScreen(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.back_button)
         bar.addWidget(self.read_only_note)
+        bar.addWidget(self.amend_button)
+        bar.addWidget(self.error_button)
         bar.addStretch(1)
         for b in (self.limits_button, self.schedule_button, self.print_button, self.addendum_button,
                   self.cosign_button, self.sign_button):
@@ -152,33 +148,53 @@ class SessionScreen(QWidget):
         palette = self.entry_box.palette()
         palette.setColor(self.entry_box.backgroundRole(), QColor(theme.PANEL))
         self.entry_box.setPalette(palette)
-        entry_row.setContentsMargins(8, 4, 8, 4)
+        entry_row.setContentsMargins(8, 2, 8, 2)
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.chart)
         left.addWidget(table_box)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 3)
-        left.setSizes([500, 300])  # the chart is read at a glance; the table shows the last readings and scrolls
-        # At least three readings in view under the header, whatever the window's height.
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 2)
+        # At least six readings in view under the header at 1280x800; the chart takes the rest and the nurse may
+        # move the divider.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(rows * 3 + self.table.horizontalHeader().sizeHint().height()
+        # Six rows in ordinary type; in large type at 1280x800 four, so that nothing else is squeezed.
+        self.table.setMinimumHeight(rows * (4 if ctx.large_type else 6)
+                                    + self.table.horizontalHeader().sizeHint().height()
                                     + self.table.horizontalScrollBar().sizeHint().height() + 4)
+        self.chart.setMinimumHeight(180)
         left.setChildrenCollapsible(False)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addWidget(self.flags, 2)
-        rv.addWidget(self.events, 3)
-        rv.addWidget(self.signatures, 0)
-        right.setMinimumWidth(350)  # the quick event buttons keep their whole labels
-        right.setMaximumWidth(440)
+        self.left_split = left
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.flags)
+        right.addWidget(self.events)
+        right.addWidget(self.signatures)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        right.setChildrenCollapsible(False)
+        self.events.quick.setMinimumHeight(self.events.quick.sizeHint().height())
+        for lst in (self.flags.list, self.events.list):
+            lst.setMinimumHeight(lst.fontMetrics().height() * 2 + 10)
+        width = max(350, self.events.quick.sizeHint().width() + 8,
+                    self.flags.title.width() + self.flags.ack_button.sizeHint().width() + 16)
+        right.setMinimumWidth(width)  # the quick event buttons keep their whole labels
+        right.setMaximumWidth(width + 120)
+        self.side = right
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(left)
         body.addWidget(right)
         body.setStretchFactor(0, 4)
         body.setStretchFactor(1, 1)
         body.setChildrenCollapsible(False)
+        self.body = body
+        # The side panel (flags, events, signatures) folds away for a wider chart and table; an open critical
+        # flag still shows in the header's strip.
+        self.side_button = QPushButton("Hide side panel \u25b8")
+        self.side_button.setAccessibleName("Show or hide the flags and events panel")
+        self.side_button.setAutoDefault(False)
+        self.side_button.clicked.connect(self.toggle_side)
+        bar.insertWidget(1, self.side_button)
 
         root = QVBoxLayout(self)
         root.setContentsMargins(10, 8, 10, 8)
@@ -385,6 +401,12 @@ class SessionScreen(QWidget):
         from monitor_app.ui.session.start_review import StartReviewDialog
         StartReviewDialog(self.ctx, r, self).exec()
         self.done_action()
+
+    def toggle_side(self) -> None:
+        shown = not self.side.isVisible()
+        self.side.setVisible(shown)
+        self.side_button.setText("Hide side panel \u25b8" if shown else "\u25c2 Flags and events")
+        self.place_cursor()
 
     def open_late_entry(self) -> None:
         """Open the closed entry line for one reading measured before the discharge."""
