@@ -418,3 +418,58 @@ def test_values_and_labels_of_a_reading():
         systolic=128, diastolic=82, heart_rate=72, spo2=98, resp_rate=16, moaas=5, pain_nrs=3)
     assert (parameter_label("spo2"), parameter_label("heart_rate"), parameter_label("moaas")) == (
         "SpO2", "Heart rate", "moaas")
+
+
+# ------------------------------------------------------------------------------------------ found by mutation testing
+
+def test_a_time_typed_late_in_the_evening_for_after_midnight_is_tomorrow():
+    """The latest such time not more than 12 hours ahead: at 22:00, '01:00' is three hours ahead, tomorrow (and
+    then refused as in the future), never 21 hours ago."""
+    now = datetime(2026, 6, 2, 2, 0, tzinfo=UTC)  # 22:00 EDT on 1 June
+    assert parse_clock_time("01:00", now, NY) == datetime(2026, 6, 2, 5, 0, tzinfo=UTC)
+    assert parse_clock_time("09:59", now, NY) == datetime(2026, 6, 2, 13, 59, tzinfo=UTC)  # 11 h 59 ahead
+    assert parse_clock_time("10:01", now, NY) == datetime(2026, 6, 1, 14, 1, tzinfo=UTC)  # 12 h 01 ahead: today
+
+
+def test_vitals_built_directly_are_checked_like_typed_ones():
+    """Amendments and imports build readings without the entry line: the same plausibility, naming the field."""
+    for vitals, field, words in (
+            (Vitals(heart_rate=251), "heart_rate", "Heart rate must be between 20-250 /min"),
+            (Vitals(spo2=49), "spo2", "SpO2 must be between 50-100%"),
+            (Vitals(resp_rate=72.5), "resp_rate", "Respiratory rate must be a whole number between 2-60 /min"),
+            (Vitals(moaas=True), "moaas", "MOAA/S must be a whole number between 0-5"),
+            (Vitals(systolic=120), "bp", "Blood pressure needs both systolic and diastolic"),
+            (Vitals(diastolic=80), "bp", "Blood pressure needs both systolic and diastolic"),
+            (Vitals(systolic=301, diastolic=80), "bp", "Systolic BP must be between 40-300 mmHg"),
+            (Vitals(heart_rate=72, comment="x" * 501), "comment", "Comment must be at most 500 characters."),
+            (Vitals(comment="only a comment"), "bp", "Enter at least one value")):
+        with pytest.raises(FieldError) as err:
+            vitals.validate()
+        assert err.value.field == field and words in err.value.message, vitals
+    assert Vitals(heart_rate=72, comment="x" * 500).validate().comment == "x" * 500
+
+
+def test_a_comment_is_kept_trimmed_and_a_half_blood_pressure_shows_nothing():
+    from monitor_app.domain.vitals import format_bp, mean_arterial_pressure, parse_bp, parse_vitals
+    assert parse_vitals(heart_rate="72", comment="  dizzy after 20 min ").comment == "dizzy after 20 min"
+    assert parse_vitals(heart_rate="72").comment == ""
+    assert format_bp(120, None) == "" and format_bp(None, 80) == ""
+    assert mean_arterial_pressure(120, None) is None and mean_arterial_pressure(None, 80) is None
+    with pytest.raises(FieldError) as err:
+        parse_bp("12a/80")
+    assert err.value.field == "bp" and err.value.message.startswith("Systolic BP must be a whole number")
+
+
+def test_profile_validation_names_the_field_and_accepts_the_edges():
+    from monitor_app.domain.thresholds import ParameterLimits
+    assert ParameterLimits(baseline_warning_pct=500, baseline_critical_pct=500).validate("systolic")
+    with pytest.raises(FieldError) as err:
+        Thresholds(name="X", limits={"temperature": ParameterLimits(1, 2, 3, 4)}).validate()
+    assert (err.value.field, err.value.message) == ("temperature", "Unknown parameter 'temperature'.")
+    with pytest.raises(FieldError) as err:
+        Thresholds(name=" ").validate()
+    assert (err.value.field, err.value.message) == ("name", "Profile name must not be empty.")
+    changed = KETAMINE_DEFAULT.with_parameter("spo2", ParameterLimits(90, 93))
+    assert changed.limits["spo2"] == ParameterLimits(90, 93)
+    assert changed.limits["systolic"] == KETAMINE_DEFAULT.limits["systolic"]
+    assert KETAMINE_DEFAULT.limits["spo2"] == ParameterLimits(92, 94)  # the preset itself is not changed
