@@ -200,9 +200,10 @@ def test_signing_is_refused_while_a_critical_flag_is_unacknowledged(db, actors, 
     nurse = actors["nurse"]
     sid = open_session(db, nurse, t0)
     start(db, nurse, sid, t0)
-    c.record_reading(db, nurse, sid, v("190/104", "80", "97"), measured_at=at(t0, 20), now=at(t0, 20))
     to_recovery(db, nurse, sid, t0)
     discharge(db, nurse, sid, t0)
+    # a reading from the paper chart, measured before the discharge and entered after it, is critical
+    c.record_reading(db, nurse, sid, v("190/104", "80", "97"), measured_at=at(t0, 80), now=at(t0, 92))
     rec = record(db, nurse, sid)
     critical = rec.open_critical_flags
     assert len(critical) == 1 and critical[0].parameter == "systolic"

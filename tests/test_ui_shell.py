@@ -5,7 +5,8 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QTableView
 from sqlalchemy import func, select
 
 from conftest import PASSWORDS, T0, new_demo_archive
@@ -15,7 +16,7 @@ from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Pati
 from monitor_app.storage.db import open_database
 from monitor_app.ui import errors
 from monitor_app.ui.floor import SessionCard
-from tests.driver import Screen, chairside  # noqa: F401  (the fixture)
+from tests.driver import Screen, chairside, visible_widgets  # noqa: F401  (the fixture)
 
 # The demo clinic is built as of this moment, and every screen of these tests lives in it.
 DEMO_NOW = T0 + timedelta(hours=14)
@@ -317,10 +318,14 @@ def test_course_view_from_the_archive(chairside, demo_dir):  # noqa: F811
     table = user.find("Archive search results")
     user.click_cell(table, table.model().rowCount() - 1, 2)  # the oldest: infusion 1
     user.click("Course view")
-    shown = user.visible_text()
-    assert "186/104" in shown and "PHQ-9" in shown
-    for n in (1, 2, 3, 4):
-        assert f"{n}" in shown
+    assert "Course \u2014 Zoë Nguyễn" in user.visible_text()
+    [view] = [t for t in visible_widgets(user.window, QTableView) if t.model().rowCount()]
+    model = view.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    rows = [[str(model.index(r, c).data() or "") for c in range(model.columnCount())] for r in range(model.rowCount())]
+    assert "PHQ-9 before" in headers
+    assert [row[0] for row in rows][:4] == ["1", "2", "3", "4"]
+    assert "186/104" in rows[0]  # the peak BP of infusion 1
 
 
 def test_large_type_is_kept_for_the_next_start(chairside, db, actors, tmp_path):  # noqa: F811
