@@ -29,7 +29,7 @@ def source(tmp_path_factory):
     """A demo clinic (every kind of row) with a logo and a clinic time zone, built once for this module."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        db = open_database(None, tmp_path_factory.mktemp("source"))
+        db = open_database(None, tmp_path_factory.mktemp("source"), create=True)
         settings.bootstrap(db)
         create_demo(db)
         settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
@@ -40,7 +40,7 @@ def source(tmp_path_factory):
 
 
 def fresh(tmp_path, name="target"):
-    db = open_database(None, tmp_path / name)
+    db = open_database(None, tmp_path / name, create=True)
     settings.bootstrap(db)
     return db
 
@@ -192,7 +192,7 @@ def test_round_trip_through_postgresql(source, tmp_path):
     try:
         first = tmp_path / "first.json"
         export_archive(source, SYSTEM, first)
-        pg = open_database(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, tmp_path / "pg")
+        pg = open_database(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, tmp_path / "pg", create=True)
         try:
             settings.bootstrap(pg)
             import_archive(pg, SYSTEM, first)
@@ -226,7 +226,7 @@ def test_restore_on_postgresql_keeps_the_replaced_archive(source, tmp_path):
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        pg = open_database(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, tmp_path / "pg")
+        pg = open_database(POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, tmp_path / "pg", create=True)
         try:
             settings.bootstrap(pg)
             users.add_user(pg, SYSTEM, "first", "First User", "nurse", "long-enough-1")
