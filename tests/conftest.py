@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+import time
+from datetime import datetime, timezone
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Hermetic: no test, and no process a test starts, may reach the archive named in the caller's environment or
+# read the workstation's time zone. The zone is pinned to UTC rather than left to /etc/localtime so that it
+# differs from every test clinic's zone: a screen or page that used the workstation's zone shows a wrong hour.
+os.environ.pop("MONITOR_APP_DATABASE_URL", None)
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 from monitor_app.services import settings, users  # noqa: E402
 from monitor_app.services.access import SYSTEM  # noqa: E402
@@ -16,6 +23,11 @@ PASSWORDS = {"nurse": "nurse-pass-1", "nurse2": "nurse-pass-2", "charge": "charg
              "auditor": "auditor-pass-1", "admin": "admin-pass-1"}
 ROLES = {"nurse": "nurse", "nurse2": "nurse", "charge": "charge_nurse", "auditor": "auditor",
          "admin": "administrator"}
+# Every test clinic keeps its own time zone, one with daylight saving time (SPEC 3, rule 6).
+CLINIC_ZONE = "America/New_York"
+# A fixed clinical day that crosses a change of the clocks: 23:30 EST on 7 March 2026; at 02:00 EST on 8 March
+# (07:00 UTC) clocks go forward to 03:00 EDT. Sessions of the tests run from here, never from the wall clock.
+T0 = datetime(2026, 3, 8, 4, 30, tzinfo=timezone.utc)
 POSTGRES_URL = os.environ.get("CHAIRSIDE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -49,10 +61,34 @@ def make_users(db):
     return {name: users.sign_in(db, name, PASSWORDS[name]) for name in ROLES}
 
 
+def set_clinic_zone(db, zone: str = CLINIC_ZONE) -> None:
+    """Give the archive's clinic an explicit time zone, as the first-run wizard or an administrator would."""
+    cs = settings.read_settings(db)
+    settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
+        name=cs.name, address=cs.address, page_size=cs.page_size, timezone=zone,
+        inactivity_lock_min=cs.inactivity_lock_min, discharge_scale=cs.discharge_scale,
+        checklist_items=tuple(cs.checklist_items)))
+
+
+def new_archive(data_dir, url: str | None = None):
+    """A new archive with its clinic settings and the clinic's zone, made on purpose (create=True)."""
+    database = open_database(url, data_dir, create=True)
+    settings.bootstrap(database)
+    set_clinic_zone(database)
+    return database
+
+
+def new_demo_archive(data_dir, now: datetime = T0):
+    """The demo clinic (SPEC 7, `demo`) in the clinic's zone, built as of a fixed `now`."""
+    from monitor_app.services import demo
+    database = new_archive(data_dir)
+    demo.create_demo(database, now=now)
+    return database
+
+
 @pytest.fixture
 def db(tmp_path):
-    database = open_database(None, tmp_path / "data", create=True)
-    settings.bootstrap(database)
+    database = new_archive(tmp_path / "data")
     yield database
     database.dispose()
 
@@ -64,5 +100,6 @@ def actors(db):
 
 @pytest.fixture
 def t0():
-    """A clinical start time safely in the past, so every later step can pass its own `now`."""
-    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=6)
+    """The patient's arrival: a fixed moment, so every later step passes its own `now` and no result depends on
+    the day the suite runs."""
+    return T0

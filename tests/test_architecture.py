@@ -57,3 +57,51 @@ def test_the_core_imports_without_qt():
             "sys.exit(1 if bad else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------------------------------ tests act as users
+
+UI = ROOT / "monitor_app" / "ui"
+HANDED_FOCUS = {"setFocus", "activateWindow", "focus_bp", "setActiveWindow", "raise_"}
+
+
+def _private_ui_methods() -> set[str]:
+    names = set()
+    for path in UI.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("_") \
+                    and not node.name.startswith("__"):
+                names.add(node.name)
+    return names
+
+
+def handed_focus(source: str, name: str, private: set[str]) -> list[str]:
+    """The calls in `source` that hand focus to a test or reach into a screen's private methods."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=name)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        attr, owner = node.func.attr, node.func.value
+        on_itself = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+        if attr in HANDED_FOCUS or (attr in private and not on_itself):
+            found.append(f"{name}:{node.lineno}: {attr}()")
+    return found
+
+
+def test_no_test_hands_focus_to_itself_or_calls_a_private_method_of_a_screen():
+    """TESTING.md: keys go where the product put the cursor. No test or helper calls setFocus, activateWindow or
+    focus_bp, nor a private method of a screen (a method of monitor_app/ui whose name starts with '_'); the
+    driver's own helpers on itself (self._...) are its business."""
+    private = _private_ui_methods()
+    found = [line for path in sorted((ROOT / "tests").glob("*.py"))
+             for line in handed_focus(path.read_text(encoding="utf-8"), path.name, private)]
+    assert found == [], "\n".join(found)
+
+
+def test_the_check_above_sees_a_handed_focus():
+    """The scan is not blind: the calls it forbids are found in a sample written the forbidden way."""
+    sample = ("def test_x(window):\n    window.entry.focus_bp()\n    window.activateWindow()\n"
+              "    window.floor._show_cards([])\n    self._show_cards([])\n    window.setFocus()\n")
+    assert handed_focus(sample, "sample.py", _private_ui_methods()) == [
+        "sample.py:2: focus_bp()", "sample.py:3: activateWindow()", "sample.py:4: _show_cards()",
+        "sample.py:6: setFocus()"]

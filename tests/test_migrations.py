@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from monitor_app.services import settings
 from monitor_app.storage.db import DB_FILENAME, ArchiveFault, DatabaseError, backups_dir, daily_backup, open_database
 from monitor_app.storage.migrate import HEAD, current_revision, head_revision
 
@@ -78,21 +79,23 @@ def test_a_file_that_is_not_a_database_is_refused_with_a_clear_message(tmp_path)
 
 
 def test_the_archive_file_is_readable_by_its_owner_only(tmp_path):
-    old = os.umask(0o022)  # a permissive umask must not matter
+    old = os.umask(0o022)  # a permissive umask must not matter, at creation or at any later write
+    db = None
     try:
         db = open_database(None, tmp_path / "fresh", create=True)
-    finally:
-        os.umask(old)
-    try:
-        mode = stat.S_IMODE(os.stat(db.sqlite_path).st_mode)
-        assert mode == 0o600, oct(mode)
+        settings.bootstrap(db)  # a write: the WAL and its index exist while a connection is open
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM audit_events").scalar() > 0
+            for path in (db.sqlite_path, db.sqlite_path.with_name(DB_FILENAME + "-wal"),
+                         db.sqlite_path.with_name(DB_FILENAME + "-shm")):
+                assert path.exists(), path
+                assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
         folder_mode = stat.S_IMODE(os.stat(db.sqlite_path.parent).st_mode)
         assert folder_mode & 0o077 == 0, oct(folder_mode)
-        for side in (db.sqlite_path.with_name(DB_FILENAME + "-wal"), db.sqlite_path.with_name(DB_FILENAME + "-shm")):
-            if side.exists():
-                assert stat.S_IMODE(os.stat(side).st_mode) & 0o077 == 0, side
     finally:
-        db.dispose()
+        os.umask(old)
+        if db is not None:
+            db.dispose()
 
 
 def test_wal_full_sync_and_foreign_keys_are_on(db):

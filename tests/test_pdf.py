@@ -5,7 +5,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -17,13 +17,12 @@ from monitor_app.reports import pdf_export
 from monitor_app.reports.pdf import APPENDIX_HEADING, SECTION_HEADINGS, parse_qr_payload, session_pdf
 from monitor_app.services import clinical as c, settings
 from monitor_app.services.access import SYSTEM
-from monitor_app.services.demo import ACCOUNTS, create_demo
+from monitor_app.services.demo import ACCOUNTS
 from monitor_app.services.integrity import check_paper_copy
 from monitor_app.services.queries import get_record
-from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AuditEvent
 
-from conftest import make_users
+from conftest import T0, make_users, new_archive, new_demo_archive
 from tests.session_flow import TICKED
 
 STANDARD_14 = {"Courier", "Helvetica", "Times", "Symbol", "ZapfDingbats"}
@@ -48,9 +47,7 @@ def one_line(text: str) -> str:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo clinic, built once through the services: sessions with flags, amendments, errors, addenda."""
-    database = open_database(None, tmp_path_factory.mktemp("demo") / "data", create=True)
-    settings.bootstrap(database)
-    create_demo(database)
+    database = new_demo_archive(tmp_path_factory.mktemp("demo") / "data")
     yield database
     database.dispose()
 
@@ -87,11 +84,10 @@ def critical_pdf(demo, critical_session):
 @pytest.fixture(scope="module")
 def long_session(tmp_path_factory):
     """150 readings and 40 events: the record must paginate cleanly."""
-    db = open_database(None, tmp_path_factory.mktemp("long") / "data", create=True)
-    settings.bootstrap(db)
+    db = new_archive(tmp_path_factory.mktemp("long") / "data")
     actors = make_users(db)
     nurse = actors["nurse"]
-    arrival = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=12)
+    arrival = T0
     at = lambda m: arrival + timedelta(minutes=m)
     pid = c.create_patient(db, nurse, mrn="L-150", family_name="Nguyễn-Żółć", given_name="Zoë",
                            date_of_birth=date(1990, 1, 2), weight_kg=70)
@@ -189,13 +185,100 @@ def test_late_entry_amendment_and_entered_in_error(demo, corrected_session, corr
     assert f"{wrong.original.systolic}/{wrong.original.diastolic}" in whole  # still shown, struck through
 
 
-def test_strike_through_is_drawn_over_corrected_values(demo, corrected_pdf):
-    """reportlab draws <strike> as a line through the text: the readings page carries those line operators."""
+def _words(data: bytes, page_number: int) -> list[tuple[str, float, float, float, float]]:
+    """(text, x0, y0, x1, y1) of every word of one page, in PDF points with the origin at the bottom left."""
+    need("pdftotext")
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page_number), "-l", str(page_number), "-", "-"],
+                          input=data, capture_output=True, check=True).stdout.decode("utf-8")
+    height = float(re.search(r'<page width="[\d.]+" height="([\d.]+)"', html).group(1))
+    return [(w, float(x0), height - float(y1), float(x1), height - float(y0)) for x0, y0, x1, y1, w in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+def _stroked_segments(page) -> list[tuple[float, float, float, float]]:
+    """Every straight stroked segment (m ... l S) of a page, in page coordinates (the CTM of q/cm/Q applied)."""
+    from pypdf.generic import ContentStream
+    ctm, stack, path, segments = (1, 0, 0, 1, 0, 0), [], [], []
+
+    def apply(m, x, y):
+        return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        if op == b"q":
+            stack.append(ctm)
+        elif op == b"Q":
+            ctm = stack.pop()
+        elif op == b"cm":
+            a, b, c_, d, e, f = (float(x) for x in operands)
+            m = ctm
+            ctm = (a * m[0] + b * m[2], a * m[1] + b * m[3], c_ * m[0] + d * m[2], c_ * m[1] + d * m[3],
+                   e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5])
+        elif op == b"m":
+            path = [apply(ctm, float(operands[0]), float(operands[1]))]
+        elif op == b"l" and path:
+            end = apply(ctm, float(operands[0]), float(operands[1]))
+            path.append(end)
+        elif op in (b"S", b"s"):
+            segments += [(*a, *b) for a, b in zip(path, path[1:])]
+            path = []
+        elif op in (b"n", b"f", b"F", b"f*", b"B", b"b", b"re"):
+            path = []
+    return segments
+
+
+def _struck(word, segments) -> bool:
+    """A horizontal line runs through the middle band of the word, across at least most of its width."""
+    _, x0, y0, x1, y1 = word
+    for sx0, sy0, sx1, sy1 in segments:
+        if abs(sy0 - sy1) > 0.1:
+            continue
+        lo, hi = min(sx0, sx1), max(sx0, sx1)
+        inside = min(hi, x1) - max(lo, x0)
+        if y0 + 0.2 * (y1 - y0) < sy0 < y1 - 0.2 * (y1 - y0) and inside >= 0.8 * (x1 - x0):
+            return True
+    return False
+
+
+def test_strike_through_is_drawn_over_corrected_values(demo, corrected_session, corrected_pdf):
+    """SPEC 3 rule 3: the original of an amended value, and every value of an entered-in-error row, are struck
+    through: a line runs through those words, and through no word that is still in force."""
+    record = get_record(demo, SYSTEM, corrected_session)
+    amended = next(r for r in record.readings if r.amended)
+    (field, (old, new)), = amended.amendments[0].changes.items()
+    wrong = next(r for r in record.readings if r.entered_in_error)
     reader = PdfReader(io.BytesIO(corrected_pdf))
-    page = next(p for p in reader.pages if "Entered in error" in p.extract_text())
-    content = page.get_contents().get_data().decode("latin-1")
-    # Each struck value is followed by a stroked line segment (m ... l S) in the text colour of that cell.
-    assert len(re.findall(r"[\d.]+ [\d.]+ m [\d.]+ [\d.]+ l S", content)) >= 8
+    number, page = next((n, p) for n, p in enumerate(reader.pages, 1) if "Entered in error" in p.extract_text())
+    words, segments = _words(corrected_pdf, number), _stroked_segments(page)
+    struck = [w[0] for w in words if _struck(w, segments)]
+    # the amended heart rate: the original struck, and the value in force just right of it on its line not
+    line = [w for w in words if w[0] == str(old) and _struck(w, segments)]
+    assert len(line) == 1
+    _, x0, y0, x1, y1 = line[0]
+    after = min((w for w in words if abs(w[2] - y0) < 1 and x1 <= w[1] < x1 + 30), key=lambda w: w[1])
+    assert after[0] == str(new) and not _struck(after, segments)
+    # the entered-in-error row: its BP as typed, struck
+    assert f"{wrong.original.systolic}/{wrong.original.diastolic}" in struck
+    # nothing else: no heading, time of a valid reading, reason or grid-crossed word counts as struck
+    allowed = {str(old), f"{wrong.original.systolic}/{wrong.original.diastolic}", wrong.phase.label,
+               *[str(getattr(wrong.original, f)) for f in ("heart_rate", "spo2", "resp_rate", "moaas", "pain_nrs")],
+               *wrong.original.comment.split(), *one_line(fmt_time(wrong.measured_at, clinic_zone(
+                   settings.read_settings(demo).timezone))).split()}
+    mean = (wrong.original.systolic + 2 * wrong.original.diastolic) / 3 if wrong.original.systolic else None
+    if mean is not None:
+        allowed.add(str(round(mean)))
+    assert set(struck) <= allowed, set(struck) - allowed
+
+
+def test_nothing_is_struck_through_in_a_record_without_corrections(demo, critical_session, critical_pdf):
+    """The table's grid lines run between the rows, never through a word: no word of a record without amendments
+    or entries in error is crossed out."""
+    record = get_record(demo, SYSTEM, critical_session)
+    assert not any(r.amended or r.entered_in_error for r in record.readings)
+    reader = PdfReader(io.BytesIO(critical_pdf))
+    for number, page in enumerate(reader.pages, 1):
+        segments = _stroked_segments(page)
+        assert segments  # the grid is there
+        assert [w[0] for w in _words(critical_pdf, number) if _struck(w, segments)] == [], number
 
 
 def test_signatures_addenda_and_the_handwritten_review_line(demo, corrected_session, corrected_pdf):
@@ -324,7 +407,7 @@ def test_long_session_paginates_with_repeated_header_rows(long_session):
 
 def test_page_size_follows_the_clinic_setting(db, actors):
     nurse, admin = actors["nurse"], actors["admin"]
-    now = datetime.now(timezone.utc) - timedelta(hours=2)
+    now = T0
     pid = c.create_patient(db, nurse, mrn="P-1", family_name="Żółć", given_name="Łukasz")
     cid = c.create_course(db, nurse, patient_id=pid, indication="ocd")
     sid = c.create_session(db, nurse, course_id=cid, arrival_at=now, now=now, checklist=TICKED)

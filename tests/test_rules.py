@@ -87,26 +87,30 @@ def test_late_entry_is_more_than_ten_minutes_after_measurement(db, actors, t0):
 
 # ------------------------------------------------------------------------------------------ DST
 
-@pytest.mark.parametrize("zone,arrival", [
-    ("Europe/London", datetime(2025, 10, 26, 0, 10, tzinfo=UTC)),   # 01:10 BST; clocks go back at 02:00 BST
-    ("Europe/London", datetime(2026, 3, 29, 0, 20, tzinfo=UTC)),    # 00:20 GMT; clocks go forward at 01:00 GMT
+@pytest.mark.parametrize("zone,arrival,wall_clock", [
+    # 01:10 BST; at 02:00 BST the clocks go back to 01:00 GMT, so 01:20 to 01:50 come twice
+    ("Europe/London", datetime(2025, 10, 26, 0, 10, tzinfo=UTC),
+     ["01:20", "01:30", "01:40", "01:50", "01:00", "01:10", "01:20", "01:30", "01:40", "01:50", "02:00", "02:10"]),
+    # 00:20 GMT; at 01:00 GMT the clocks go forward to 02:00 BST, so no reading is taken at 01:xx
+    ("Europe/London", datetime(2026, 3, 29, 0, 20, tzinfo=UTC),
+     ["00:30", "00:40", "00:50", "02:00", "02:10", "02:20", "02:30", "02:40", "02:50", "03:00", "03:10", "03:20"]),
+    # the test clinic's own zone: 01:40 EST on 8 March 2026; at 02:00 EST the clocks go forward to 03:00 EDT
+    ("America/New_York", datetime(2026, 3, 8, 6, 40, tzinfo=UTC),
+     ["01:50", "03:00", "03:10", "03:20", "03:30", "03:40", "03:50", "04:00", "04:10", "04:20", "04:30", "04:40"]),
 ])
-def test_readings_typed_across_a_dst_change_keep_their_order_in_the_record(db, actors, zone, arrival):
+def test_readings_typed_across_a_dst_change_keep_their_order_in_the_record(db, actors, zone, arrival, wall_clock):
     nurse, tz = actors["nurse"], ZoneInfo(zone)
     sid = open_session(db, nurse, arrival)
-    typed = []
-    for i in range(1, 13):  # every 10 minutes for two hours, typed as the wall clock showed, a minute later
-        measured = arrival + timedelta(minutes=10 * i)
-        now = measured + timedelta(minutes=1)
-        text = fmt_time(measured, tz)
+    taken = [arrival + timedelta(minutes=10 * i) for i in range(1, 13)]  # every 10 minutes for two hours
+    for i, (measured, text) in enumerate(zip(taken, wall_clock), start=1):
+        now = measured + timedelta(minutes=1)  # typed as the wall clock showed, a minute later
         c.record_reading(db, nurse, sid, v("128/82", str(60 + i), "98"), measured_at=parse_clock_time(text, now, tz),
                          now=now)
-        typed.append(text)
     rec = record(db, nurse, sid)
     times = [r.measured_at for r in rec.readings]
-    assert times == sorted(times) and len(set(times)) == len(times)
+    assert times == taken  # each typed wall-clock time is the moment it was taken, none moved by an hour
     assert [r.current.heart_rate for r in rec.readings] == list(range(61, 73))  # the order they were taken
-    assert [fmt_time(t, tz) for t in times] == typed
+    assert [fmt_time(t, tz) for t in times] == wall_clock
     assert all(t.utcoffset() == timedelta(0) for t in times)
 
 
@@ -327,10 +331,26 @@ def test_cosign_by_a_charge_nurse_only_and_never_by_the_author(db, actors, t0):
     assert integrity.verify_archive(db, charge).intact
 
 
+def test_attempts_during_the_lock_do_not_extend_it(db, actors, t0):
+    """SPEC 9: attempts during the lock are refused without extending it, however many there are."""
+    now = at(t0, 120)
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            users.sign_in(db, "nurse2", "wrong-password", now=now)
+    assert _failed_logins(db, "nurse2")[1] == now + timedelta(minutes=15)
+    # more than five attempts during the lock, right and wrong, the last a second before it ends
+    for minutes, password in ((1, "wrong"), (3, "wrong"), (6, PASSWORDS["nurse2"]), (9, "wrong"), (12, "wrong"),
+                              (15 - 1 / 60, PASSWORDS["nurse2"])):
+        with pytest.raises(AuthenticationFailed, match="locked"):
+            users.sign_in(db, "nurse2", password, now=now + timedelta(minutes=minutes))
+    assert _failed_logins(db, "nurse2")[1] == now + timedelta(minutes=15)
+    assert users.sign_in(db, "nurse2", PASSWORDS["nurse2"], now=now + timedelta(minutes=15)).username == "nurse2"
+
+
 def test_lock_out_after_five_wrong_passwords(db, actors, t0):
     nurse = actors["nurse"]
     sid = complete_session(db, nurse, t0)
-    now = datetime.now(UTC)
+    now = at(t0, 120)
     for _ in range(4):
         with pytest.raises(AuthenticationFailed):
             users.sign_in(db, "nurse", "wrong-password", now=now)
@@ -341,8 +361,8 @@ def test_lock_out_after_five_wrong_passwords(db, actors, t0):
     with pytest.raises(AuthenticationFailed, match="locked"):
         c.sign(db, nurse, sid, PASSWORDS["nurse"], now=now + timedelta(minutes=1))
     assert record(db, nurse, sid).status == Status.AWAITING_SIGNATURE
-    # the lock lasts 15 minutes; then the right password works again
-    assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=now + timedelta(minutes=16)).username == "nurse"
+    # the lock lasts 15 minutes from the fifth failure, not from the attempts during it; then the password works
+    assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=now + timedelta(minutes=15)).username == "nurse"
     assert _failed_logins(db, "nurse") == (0, None)
     with db.reader() as s:
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.username == "nurse")

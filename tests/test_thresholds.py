@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from monitor_app.domain.errors import FieldError
+from monitor_app.domain.vitals import PLAUSIBLE
 from monitor_app.domain.thresholds import (KETAMINE_DEFAULT, LIMIT_LABELS, LIMIT_NAMES, NEWS2, PARAMETER_LABELS,
                                            PARAMETERS, PRESET_NOTE, Level, ParameterLimits, Thresholds, evaluate,
                                            evaluate_value)
@@ -204,38 +205,96 @@ def test_round_trip_through_dict_keeps_every_limit():
 RANK = {None: 0, Level.WARNING: 1, Level.CRITICAL: 2}
 
 
+# Every parameter, each over its own plausible range (SPEC 3 rule 1), not heart rate alone.
+RANGES = {p: PLAUSIBLE[p][1:3] for p in PARAMETERS}
+
+
 @st.composite
-def consistent_limits(draw):
-    values = sorted(draw(st.lists(st.integers(20, 250), min_size=4, max_size=4)))
+def consistent_limits(draw, parameter):
+    lo, hi = RANGES[parameter]
+    # sorted draws give equal neighbours too (a warning limit equal to its critical one)
+    values = sorted(draw(st.lists(st.integers(lo, hi), min_size=4, max_size=4)))
     chosen = [v if draw(st.booleans()) else None for v in values]
     w = draw(st.one_of(st.none(), st.integers(1, 100)))
     c = draw(st.one_of(st.none(), st.integers(w or 1, 200)))
-    return ParameterLimits(*chosen, baseline_warning_pct=w, baseline_critical_pct=c).validate("heart_rate")
+    return ParameterLimits(*chosen, baseline_warning_pct=w, baseline_critical_pct=c).validate(parameter)
+
+
+@st.composite
+def parameter_case(draw):
+    """A parameter, limits for it, and values around its plausible range (a little beyond, too)."""
+    parameter = draw(st.sampled_from(PARAMETERS))
+    lo, hi = RANGES[parameter]
+    limits = draw(consistent_limits(parameter))
+    value = st.integers(max(1, lo - 10), hi + 10)
+    return parameter, limits, value, st.one_of(st.none(), st.integers(lo, hi))
+
+
+def spec_level(value, limits: ParameterLimits, baseline=None):
+    """SPEC 4 written out: outside the critical band is critical, outside the warning band a warning, a value
+    equal to a limit is inside; a change from the baseline above a percentage is a warning or critical too."""
+    L, level = limits, None
+    if (L.low_critical is not None and value < L.low_critical) or \
+            (L.high_critical is not None and value > L.high_critical):
+        return Level.CRITICAL
+    if (L.low_warning is not None and value < L.low_warning) or \
+            (L.high_warning is not None and value > L.high_warning):
+        level = Level.WARNING
+    if baseline:
+        change = abs(value - baseline) / baseline * 100
+        if L.baseline_critical_pct is not None and change > L.baseline_critical_pct:
+            return Level.CRITICAL
+        if L.baseline_warning_pct is not None and change > L.baseline_warning_pct:
+            level = Level.WARNING
+    return level
 
 
 @settings(max_examples=300, deadline=None)
-@given(limits=consistent_limits(), values=st.lists(st.integers(1, 300), min_size=3, max_size=3),
-       baseline=st.one_of(st.none(), st.integers(20, 250)))
-def test_severity_is_monotone_away_from_the_normal_band(limits, values, baseline):
+@given(data=st.data())
+def test_every_parameter_of_a_reading_is_judged_against_its_own_limits(data):
+    """A whole reading against a profile with limits for every parameter: each value gets the level SPEC 4 gives,
+    named with its own parameter, and no parameter borrows another's limits or baseline."""
+    limits, values, baselines = {}, {}, {}
+    for p in PARAMETERS:
+        lo, hi = RANGES[p]
+        limits[p] = data.draw(consistent_limits(p), label=f"{p} limits")
+        values[p] = data.draw(st.one_of(st.none(), st.integers(max(1, lo - 10), hi + 10)), label=p)
+        baselines[p] = data.draw(st.one_of(st.none(), st.integers(lo, hi)), label=f"{p} baseline")
+    found = evaluate(values, Thresholds(name="P", limits=limits), baselines)
+    expected = {p: spec_level(values[p], limits[p], baselines[p]) for p in PARAMETERS if values[p] is not None}
+    assert {f.parameter: f.level for f in found} == {p: lv for p, lv in expected.items() if lv is not None}
+    assert len(found) == len({f.parameter for f in found})  # one finding per parameter, the worst
+    for f in found:
+        assert f.value == values[f.parameter]
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=parameter_case(), data=st.data())
+def test_severity_is_monotone_away_from_the_normal_band(case, data):
     """For a <= b <= c, b is never more severe than both a and c: a value further out is never less severe."""
+    parameter, limits, value, baseline_st = case
+    values = data.draw(st.lists(value, min_size=3, max_size=3))
+    baseline = data.draw(baseline_st)
     a, b, c = sorted(values)
-    rank = {v: RANK[getattr(evaluate_value("heart_rate", v, limits, baseline), "level", None)] for v in (a, b, c)}
+    rank = {v: RANK[getattr(evaluate_value(parameter, v, limits, baseline), "level", None)] for v in (a, b, c)}
     assert rank[b] <= max(rank[a], rank[c])
 
 
 @settings(max_examples=200, deadline=None)
-@given(limits=consistent_limits(), value=st.integers(1, 300), step=st.integers(1, 50))
-def test_moving_past_a_limit_outward_never_lowers_the_level(limits, value, step):
+@given(case=parameter_case(), data=st.data(), step=st.integers(1, 50))
+def test_moving_past_a_limit_outward_never_lowers_the_level(case, data, step):
+    parameter, limits, value_st, _ = case
+    value = data.draw(value_st)
     inner = [v for v in (limits.low_warning, limits.high_warning, limits.low_critical, limits.high_critical)
              if v is not None]
     if not inner:
-        assert evaluate_value("heart_rate", value, limits) is None
+        assert evaluate_value(parameter, value, limits) is None
         return
-    level = RANK[getattr(evaluate_value("heart_rate", value, limits), "level", None)]
+    level = RANK[getattr(evaluate_value(parameter, value, limits), "level", None)]
     if value >= max(inner):
         further = value + step
     elif value <= min(inner):
         further = value - step
     else:
         return
-    assert RANK[getattr(evaluate_value("heart_rate", further, limits), "level", None)] >= level
+    assert RANK[getattr(evaluate_value(parameter, further, limits), "level", None)] >= level

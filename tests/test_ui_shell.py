@@ -1,150 +1,134 @@
-"""The application shell as users meet it: sign-in, floor, new session, lock, archive, course view."""
+"""The application shell as users meet it, from the sign-in window: floor, new session, lock, archive, course view."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import shutil
+from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QEvent, QSettings, Qt
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QTableView
 from sqlalchemy import func, select
 
+from conftest import PASSWORDS, T0, new_demo_archive
 from monitor_app.domain.vitals import Vitals
 from monitor_app.services import clinical, users
-from monitor_app.services.demo import create_demo
-from monitor_app.storage.db import open_database
 from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Patient
+from monitor_app.storage.db import open_database
 from monitor_app.ui import errors
-from monitor_app.ui.context import UiContext
-from monitor_app.ui.main_window import MainWindow
-from monitor_app.ui.signin import SignInWindow
-from tests.conftest import PASSWORDS
+from monitor_app.ui.floor import SessionCard
+from tests.driver import Screen, chairside, visible_widgets  # noqa: F401  (the fixture)
+
+# The demo clinic is built as of this moment, and every screen of these tests lives in it.
+DEMO_NOW = T0 + timedelta(hours=14)
 
 
-@pytest.fixture(autouse=True)
-def no_error_dialog(monkeypatch, tmp_path):
-    errors.set_error_dialog_enabled(False)
-    # Window geometry and large type go to a throw-away file, never to the tester's own settings.
-    import monitor_app.ui.main_window as mw
-    monkeypatch.setattr(mw, "app_settings", lambda: QSettings(str(tmp_path / "qt.ini"), QSettings.IniFormat))
-    yield
-    errors.set_error_dialog_enabled(True)
+class Clock:
+    """The clinic's "now", moved on by the test."""
+
+    def __init__(self, t):
+        self.t = t
+
+    def __call__(self):
+        return self.t
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    """One demo clinic for the read-mostly tests of this module (creating it takes a few seconds)."""
-    database = open_database(None, tmp_path_factory.mktemp("demo"), create=True)
-    create_demo(database)
-    yield database
-    database.dispose()
+def demo_template(tmp_path_factory):
+    """The demo clinic, built once; each test works on its own copy of the data folder."""
+    folder = tmp_path_factory.mktemp("demo") / "data"
+    new_demo_archive(folder, now=DEMO_NOW).dispose()
+    return folder
 
 
-def demo_actor(db, username: str):
-    return users.sign_in(db, username, f"{username}-demo-pass")
+@pytest.fixture
+def demo_dir(demo_template, tmp_path):
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template, target)
+    return target
 
 
-def open_window(qtbot, db, actor, tmp_path, **kwargs) -> MainWindow:
-    ctx = UiContext(db, actor)
-    ctx.reload_settings()
-    window = MainWindow(ctx, qsettings=QSettings(str(tmp_path / "win.ini"), QSettings.IniFormat), **kwargs)
-    qtbot.addWidget(window)
-    window.show()
-    activate(qtbot, window)
-    return window
+def demo_user(chairside, data_dir, username: str, clock=None):  # noqa: F811
+    user = chairside(data_dir, clock=clock or Clock(DEMO_NOW), size=(1280, 800))
+    user.sign_in(username, f"{username}-demo-pass")
+    return user
 
 
-def activate(qtbot, window) -> None:
-    """Keyboard focus needs the active window, as on the nurse's screen."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+def audit_count(data_dir, action: str) -> int:
+    db = open_database(None, data_dir)
+    try:
+        with db.reader() as s:
+            return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+    finally:
+        db.dispose()
 
 
-def type_text(widget, text: str) -> None:
-    """Type any Unicode as key events carrying the text (QTest's keyClicks handles Latin-1 only)."""
-    for ch in text:
-        for kind in (QEvent.KeyPress, QEvent.KeyRelease):
-            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key_unknown, Qt.NoModifier, ch))
+def cursor_in_bp(user) -> bool:
+    """The session screen is shown with the cursor in BP, where the nurse types the reading."""
+    page = user.page
+    return hasattr(page, "entry") and user.focus is page.entry.edits["bp"]
 
 
-def audit_count(db, action: str) -> int:
-    with db.reader() as s:
-        return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+def wait_for_session_screen(user) -> None:
+    try:
+        user.wait_until(lambda: cursor_in_bp(user), timeout_ms=15000)
+    except Exception:
+        raise AssertionError(f"no session screen with the cursor in BP; cursor in {user.focus!r} "
+                             f"({user.focus.accessibleName() if user.focus else ''}); visible:\n{user.visible_text()}")
+
+
+def cards(user) -> dict[str, SessionCard]:
+    return {c.record.chair: c for c in user.page.findChildren(SessionCard) if c.isVisible()}
 
 
 # ------------------------------------------------------------------------------------------------ sign-in
-def test_sign_in_typed_wrong_then_right(qtbot, db, actors):
-    window = SignInWindow()
-    qtbot.addWidget(window)
-    window.show()
-    activate(qtbot, window)
-    window.set_database(db, "Test clinic")
-    assert window.clinic.text() == "Test clinic"
-
-    qtbot.keyClicks(window.username, "nurse")
-    qtbot.keyClick(window.username, Qt.Key_Return)  # Enter moves on to the password
-    assert window.password.hasFocus()
-    qtbot.keyClicks(window.password, "not-the-password")
-    failures = audit_count(db, "login_failed")
-    qtbot.mouseClick(window.button, Qt.LeftButton)
-    assert window.password.text() == ""  # a password is not left in the field, right or wrong
-    assert "Checking" in window.message.text() and not window.button.isEnabled()  # checked in the background
-    qtbot.waitUntil(lambda: "Wrong user name or password" in window.message.text(), timeout=5000)
-    assert window.message.isVisible() and window.button.isEnabled()
-    assert audit_count(db, "login_failed") == failures + 1
-
-    logins = audit_count(db, "login")
-    qtbot.keyClicks(window.password, PASSWORDS["nurse"])
-    with qtbot.waitSignal(window.signed_in, timeout=5000) as signal:
-        qtbot.keyClick(window.password, Qt.Key_Return)
-    assert signal.args[0].username == "nurse"
-    assert audit_count(db, "login") == logins + 1
+def test_sign_in_typed_wrong_then_right(chairside, db, actors):  # noqa: F811
+    failures, logins = audit_count(db.data_dir, "login_failed"), audit_count(db.data_dir, "login")
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.type("nurse\nnot-the-password\n")  # Enter moves on from the name to the password, and signs in
+    user.wait_until(lambda: "Wrong user name or password" in user.visible_text(), timeout_ms=10000)
+    assert user.focus.text() == ""  # a password is not left in the field, right or wrong
+    assert audit_count(db.data_dir, "login_failed") == failures + 1
+    user.type(PASSWORDS["nurse"] + "\n")
+    user.wait_until(lambda: user.shell.main_window is not None and user.shell.main_window.isVisible(),
+                    timeout_ms=15000)
+    assert audit_count(db.data_dir, "login") == logins + 1
+    assert "Nurse Tester" in user.visible_text()
 
 
-def test_shell_shows_sign_in_first_then_opens_archive_and_main_window(qtbot, db, actors, tmp_path):
-    from monitor_app.ui.application import Shell
-    shell = Shell(None, str(db.data_dir))
-    qtbot.addWidget(shell.signin)
-    shell.start()
-    assert shell.signin.isVisible()
-    qtbot.waitUntil(lambda: shell.signin.db is not None, timeout=10000)
-    qtbot.keyClicks(shell.signin.username, "charge")
-    qtbot.keyClicks(shell.signin.password, PASSWORDS["charge"])
-    qtbot.keyClick(shell.signin.password, Qt.Key_Return)
-    qtbot.waitUntil(lambda: shell.main_window is not None and shell.main_window.isVisible(), timeout=5000)
-    window = shell.main_window
-    assert not shell.signin.isVisible()
-    assert "Charge Tester" in window.user_label.text()
-    assert window.act_settings.isVisible() and window.act_new.isVisible()
-    assert "not a medical device" in window.disclaimer.text() and window.disclaimer.isVisible()
-
-    window.sign_out()
-    qtbot.waitUntil(shell.signin.isVisible)
-    assert shell.main_window is None
-    shell.db.dispose()
+def test_sign_in_then_main_window_then_sign_out(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    assert user.window is user.shell.signin
+    user.sign_in("charge", PASSWORDS["charge"])
+    shown = user.visible_text()
+    assert "Charge Tester" in shown and "not a medical device" in shown
+    assert user.find_all("Settings") and user.find_all("New session")
+    user.click("Sign out")
+    user.wait_until(lambda: user.shell.signin.isVisible())
+    assert user.shell.main_window is None
 
 
 def test_unreadable_archive_is_a_clear_message(qtbot, tmp_path):
+    """Started as `python main.py --data-dir FOLDER` on a file that is no archive: a message, no traceback."""
     from monitor_app.ui.application import Shell
     folder = tmp_path / "broken"
     folder.mkdir()
     (folder / "chairside.sqlite").write_bytes(b"this is not an SQLite file at all" * 200)
+    errors.set_error_dialog_enabled(False)
     shell = Shell(None, str(folder))
     qtbot.addWidget(shell.signin)
     shell.start()
-    qtbot.waitUntil(lambda: shell.signin.message.isVisible() and "cannot" in shell.signin.clinic.text(),
-                    timeout=10000)
-    text = shell.signin.message.text()
+    screen = Screen(qtbot, lambda: shell.signin)
+    screen.wait_until(lambda: "cannot be opened" in screen.visible_text(), timeout_ms=15000)
+    text = screen.visible_text()
     assert "Traceback" not in text and "administrator" in text
-    assert not shell.signin.button.isEnabled()
+    assert not screen.button("Sign in").isEnabled()
+    shell.shutdown()
 
 
 # ------------------------------------------------------------------------------------------------ floor
-def test_floor_shows_a_card_per_active_chair(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "nina"), tmp_path)
-    floor = window.floor
-    assert window.workspace.currentWidget() is floor
-    chairs = {card.record.chair: card for card in floor.cards}
+def test_floor_shows_a_card_per_active_chair(chairside, demo_dir):  # noqa: F811
+    user = demo_user(chairside, demo_dir, "nina")
+    chairs = cards(user)
     assert set(chairs) == {"1", "3", "4"}
     zoe = chairs["3"]
     assert "ZN" in zoe.who.text() and "100231" in zoe.who.text()
@@ -155,72 +139,72 @@ def test_floor_shows_a_card_per_active_chair(qtbot, demo_db, tmp_path):
     assert "Next reading due" in chairs["4"].due.text()
 
 
-def test_reading_saved_elsewhere_appears_on_the_floor(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "carla"), tmp_path)
-    card = next(c for c in window.floor.cards if c.record.chair == "4")
+def test_reading_saved_elsewhere_appears_on_the_floor(chairside, demo_dir):  # noqa: F811
+    user = demo_user(chairside, demo_dir, "carla")
+    card = cards(user)["4"]
     session_id = card.record.id
     assert "131/79" not in card.latest.text()
     # Another nurse at another workstation saves a reading; nobody touches this window.
-    tomas = demo_actor(demo_db, "tomas")
-    clinical.record_reading(demo_db, tomas, session_id, Vitals(131, 79, 71, 98))
-    qtbot.waitUntil(lambda: (c := window.floor.card_for(session_id)) is not None and "131/79" in c.latest.text(),
-                    timeout=8000)
+    other = open_database(None, demo_dir)
+    try:
+        tomas = users.sign_in(other, "tomas", "tomas-demo-pass", now=DEMO_NOW)
+        clinical.record_reading(other, tomas, session_id, Vitals(131, 79, 71, 98), measured_at=DEMO_NOW,
+                                now=DEMO_NOW)
+    finally:
+        other.dispose()
+    user.wait_until(lambda: "4" in cards(user) and "131/79" in cards(user)["4"].latest.text(), timeout_ms=10000)
 
 
-def test_overdue_reading_is_marked(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "nina"), tmp_path)
-    card = next(c for c in window.floor.cards if c.record.chair == "3")
-    assert not card.overdue
-    window.ctx.clock = lambda: datetime.now(timezone.utc) + timedelta(minutes=30)
-    window.floor.retime()
-    assert card.overdue
-    assert "OVERDUE" in card.due.text()
+def test_a_reading_turns_overdue_a_minute_after_it_was_due(chairside, demo_dir):  # noqa: F811
+    clock = Clock(DEMO_NOW)
+    user = demo_user(chairside, demo_dir, "nina", clock)
+    card = cards(user)["3"]
+    assert "OVERDUE" not in card.due.text() and "Next reading due" in card.due.text()
+    clock.t = DEMO_NOW + timedelta(minutes=30)  # the nurse looks again a while later, touching nothing
+    user.wait_until(lambda: "OVERDUE" in cards(user)["3"].due.text(), timeout_ms=25000)
 
 
-def test_clicking_a_card_opens_its_session_screen(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "nina"), tmp_path)
-    card = next(c for c in window.floor.cards if c.record.chair == "1")
-    qtbot.mouseClick(card, Qt.LeftButton)
-    assert (card.record.id, False) in window.sessions
-    assert window.workspace.currentWidget() is window.sessions[(card.record.id, False)]
-    window.show_floor()
-    assert window.workspace.currentWidget() is window.floor
+def test_clicking_a_card_opens_its_session_screen_with_the_cursor_in_bp(chairside, demo_dir):  # noqa: F811
+    user = demo_user(chairside, demo_dir, "nina")
+    card = cards(user)["1"]
+    user.click(card)
+    wait_for_session_screen(user)
+    assert "Infusion" in user.visible_text()
+    user.press("Ctrl+1")
+    assert set(cards(user)) == {"1", "3", "4"}
 
 
 # ------------------------------------------------------------------------------------------------ new session
-def _start_new_patient(qtbot, window):
-    window.act_new.trigger()
-    page = window.new_session_page
-    assert window.workspace.currentWidget() is page
-    type_text(page.search_field, "Żół")
-    qtbot.keyClick(page.search_field, Qt.Key_Return)
-    assert page.patient is None
-    qtbot.mouseClick(page.new_patient_button, Qt.LeftButton)
-    assert page.patient_form.isVisible()
-    return page
+def _new_patient(user):
+    user.press("Ctrl+N")
+    user.type("Żół\n")  # the cursor is in the patient search
+    assert "Żół" in user.visible_text() or user.focus.text() == "Żół"
+    user.click("New patient")
 
 
-def test_new_session_typed_by_a_nurse_creates_patient_course_and_session(qtbot, db, actors, tmp_path):
-    window = open_window(qtbot, db, actors["nurse"], tmp_path)
-    page = _start_new_patient(qtbot, window)
-    qtbot.keyClicks(page.mrn, "200001")
-    type_text(page.family_name, "Żółć")
-    type_text(page.given_name, "Łukasz")
-    qtbot.keyClicks(page.dob, "1979-11-03")
-    qtbot.keyClicks(page.weight, "82")
-    qtbot.keyClicks(page.allergies, "Latex")
-    page.indication.setCurrentIndex(page.indication.findData("ocd"))
-    page.measure.setCurrentIndex(page.measure.findData("ybocs"))
-    qtbot.keyClicks(page.prescriber, "Dr. Imani Reyes")
-    assert page.total.text() == "41"  # 0.5 mg/kg x 82 kg, computed as the weight is typed
-    qtbot.keyClicks(page.chair, "5")
-    qtbot.keyClicks(page.lot, "KX9001")
-    assert page.outcome.isVisible() and "0-40" in page.outcome.placeholderText()
-    qtbot.keyClicks(page.outcome, "27")
-    page.medicine_boxes["Benzodiazepines"].click()
-    for box in page.checklist_boxes.values():
-        box.click()
-    qtbot.mouseClick(page.start_button, Qt.LeftButton)
+def test_new_session_typed_by_a_nurse_creates_patient_course_and_session(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    _new_patient(user)
+    user.fill("MRN", "200001")
+    user.fill("Family name", "Żółć")
+    user.fill("Given name", "Łukasz")
+    user.fill("Date of birth", "1979-11-03")
+    user.fill("Weight (kg)", "82")
+    user.fill("Allergies", "Latex")
+    user.choose("Indication", "OCD")
+    user.choose("Outcome measure", "Y-BOCS")
+    user.fill("Prescriber", "Dr. Imani Reyes")
+    assert user.field("Total dose (mg)").text() == "41"  # 0.5 mg/kg x 82 kg, computed as the weight is typed
+    user.fill("Chair", "5")
+    user.fill("Lot number", "KX9001")
+    assert "0-40" in user.field("Y-BOCS score before this session").placeholderText()
+    user.fill("Y-BOCS score before this session", "27")
+    user.tick("Benzodiazepines")
+    for item in ("Consent current", "Fasting per protocol", "Escort confirmed", "No-driving advice given"):
+        user.tick(item)
+    user.click("Open session")
+    wait_for_session_screen(user)
 
     with db.reader() as s:
         patient = s.scalar(select(Patient).where(Patient.mrn == "200001"))
@@ -233,46 +217,45 @@ def test_new_session_typed_by_a_nurse_creates_patient_course_and_session(qtbot, 
         assert session.outcome_score_before == 27 and session.concomitant_medicines == ["Benzodiazepines"]
         assert all(session.checklist.values()) and len(session.checklist) == 4
         assert session.supervising_clinician == "Dr. Imani Reyes"
-    assert (session.id, False) in window.sessions  # the new session's screen is open
-    assert window.new_session_page is None
 
 
-def test_refused_weight_is_explained_at_the_field_and_kept(qtbot, db, actors, tmp_path):
-    window = open_window(qtbot, db, actors["nurse"], tmp_path)
-    page = _start_new_patient(qtbot, window)
-    qtbot.keyClicks(page.mrn, "200002")
-    qtbot.keyClicks(page.family_name, "Ngata")
-    qtbot.keyClicks(page.given_name, "Aroha")
-    qtbot.keyClicks(page.weight, "900")
-    qtbot.keyClicks(page.chair, "2")
-    qtbot.mouseClick(page.start_button, Qt.LeftButton)
-    message = page.fields.text("weight_kg")
-    assert "Weight" in message and "20" in message and "300" in message
-    assert page.weight.text() == "900" and page.family_name.text() == "Ngata" and page.chair.text() == "2"
+def test_refused_weight_is_explained_at_the_field_and_kept(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    _new_patient(user)
+    user.fill("MRN", "200002")
+    user.fill("Family name", "Ngata")
+    user.fill("Given name", "Aroha")
+    user.fill("Weight (kg)", "900")
+    user.fill("Chair", "2")
+    user.click("Open session")
+    shown = user.visible_text()
+    assert "Weight" in shown and "between 20 and 300" in shown.replace("20-300", "between 20 and 300")
+    assert user.field("Weight (kg)").text() == "900" and user.field("Family name").text() == "Ngata"
+    assert user.field("Chair").text() == "2"
     with db.reader() as s:
         assert s.scalar(select(func.count()).select_from(Patient)) == 0
-
-    page.weight.clear()
-    qtbot.keyClicks(page.weight, "90")
-    qtbot.mouseClick(page.start_button, Qt.LeftButton)
+    user.fill("Weight (kg)", "90")
+    user.click("Open session")
+    wait_for_session_screen(user)
     with db.reader() as s:
         assert s.scalar(select(func.count()).select_from(InfusionSession)) == 1
 
 
-def test_refused_dose_keeps_the_created_patient_chosen(qtbot, db, actors, tmp_path):
-    window = open_window(qtbot, db, actors["nurse"], tmp_path)
-    page = _start_new_patient(qtbot, window)
-    qtbot.keyClicks(page.mrn, "200003")
-    type_text(page.family_name, "Kierkegård")
-    type_text(page.given_name, "Søren")
-    page.dose.clear()
-    qtbot.keyClicks(page.dose, "9")
-    qtbot.mouseClick(page.start_button, Qt.LeftButton)
-    assert "between 0.01 and 5 mg/kg" in page.fields.text("dose_mg_per_kg")
-    assert page.patient is not None and page.patient.mrn == "200003"
-    page.dose.clear()
-    qtbot.keyClicks(page.dose, "0.5")
-    qtbot.mouseClick(page.start_button, Qt.LeftButton)
+def test_refused_dose_keeps_the_created_patient_chosen(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    _new_patient(user)
+    user.fill("MRN", "200003")
+    user.fill("Family name", "Kierkegård")
+    user.fill("Given name", "Søren")
+    user.fill("Dose (mg/kg)", "9")
+    user.click("Open session")
+    assert "between 0.01 and 5 mg/kg" in user.visible_text()
+    assert "200003" in user.visible_text()  # the patient made stays chosen
+    user.fill("Dose (mg/kg)", "0.5")
+    user.click("Open session")
+    wait_for_session_screen(user)
     with db.reader() as s:  # patient and course were not created twice
         assert s.scalar(select(func.count()).select_from(Patient)) == 1
         assert s.scalar(select(func.count()).select_from(Course)) == 1
@@ -280,97 +263,84 @@ def test_refused_dose_keeps_the_created_patient_chosen(qtbot, db, actors, tmp_pa
 
 
 # ------------------------------------------------------------------------------------------------ lock
-def test_inactivity_lock_hides_the_screen_and_keeps_half_typed_text(qtbot, db, actors, tmp_path):
-    window = open_window(qtbot, db, actors["nurse"], tmp_path, lock_after_ms=400)
-    window.act_new.trigger()
-    page = window.new_session_page
-    qtbot.mouseClick(page.new_patient_button, Qt.LeftButton)
-    qtbot.keyClicks(page.family_name, "Nguy")  # half-typed when the nurse walks away
-    qtbot.waitUntil(lambda: window.locked, timeout=5000)
-    assert not window.workspace.isVisible() and not page.family_name.isVisible()
-    assert window.lock_screen.isVisible()
-    visible_text = " ".join(w.text() for w in window.findChildren(QLabel) if w.isVisible())
-    assert "Nguy" not in visible_text and "MRN" not in visible_text
-    assert not window.menuBar().isEnabled()
-
-    window.inactivity.set_timeout_ms(60_000)  # no second lock while the test checks the screen
-    lock = window.lock_screen
-    qtbot.keyClicks(lock.password, "wrong-password")
-    qtbot.keyClick(lock.password, Qt.Key_Return)
-    assert window.locked and "Wrong user name or password" in lock.message.text()
-    logins = audit_count(db, "login")
-    qtbot.keyClicks(lock.password, PASSWORDS["nurse"])
-    qtbot.keyClick(lock.password, Qt.Key_Return)
-    assert not window.locked
-    assert audit_count(db, "login") == logins + 1  # unlocking is an audited sign-in
-    assert window.workspace.currentWidget() is page and page.family_name.isVisible()
-    assert page.family_name.text() == "Nguy"
-    type_text(page.family_name, "ễn")
-    assert page.family_name.text() == "Nguyễn"
+def test_lock_hides_the_screen_and_keeps_half_typed_text(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    _new_patient(user)
+    user.fill("Family name", "Nguy")  # half-typed when the nurse walks away
+    user.press("Ctrl+L")
+    shown = user.visible_text()
+    assert "Chairside is locked" in shown
+    assert "Nguy" not in shown and "MRN" not in shown
+    user.type("wrong-password\n")
+    user.wait_until(lambda: "Wrong user name or password" in user.visible_text(), timeout_ms=10000)
+    logins = audit_count(db.data_dir, "login")
+    user.type(PASSWORDS["nurse"] + "\n")
+    user.wait_until(lambda: "Chairside is locked" not in user.visible_text(), timeout_ms=10000)
+    assert audit_count(db.data_dir, "login") == logins + 1  # unlocking is an audited sign-in
+    assert user.field("Family name").text() == "Nguy"
+    user.fill("Family name", "ễn", replace=False)
+    assert user.field("Family name").text() == "Nguyễn"
 
 
-def test_lock_then_sign_out(qtbot, db, actors, tmp_path):
-    window = open_window(qtbot, db, actors["nurse"], tmp_path)
-    window.act_lock.trigger()
-    assert window.locked
-    with qtbot.waitSignal(window.signed_out, timeout=2000):
-        qtbot.mouseClick(window.lock_screen.sign_out_button, Qt.LeftButton)
+def test_lock_then_sign_out(chairside, db, actors):  # noqa: F811
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    user.press("Ctrl+L")
+    assert "Chairside is locked" in user.visible_text()
+    user.click("Sign out")
+    user.wait_until(lambda: user.shell.signin.isVisible())
 
 
 # ------------------------------------------------------------------------------------------------ archive
-def test_archive_finds_by_name_prefix_and_mrn_for_an_auditor(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "audrey"), tmp_path)
-    assert window.floor is None and not window.act_new.isVisible() and not window.act_settings.isVisible()
-    archive = window.archive
-    assert window.workspace.currentWidget() is archive
-    qtbot.keyClicks(archive.search_field, "Zoe")  # accents ignored (SPEC 3 rule 8): "Zo" would find Żółć too
-    qtbot.keyClick(archive.search_field, Qt.Key_Return)
-    names = {r.patient_name for r in archive.model.rows}
-    assert names == {"Zoë Nguyễn"} and len(archive.model.rows) == 4
-    assert archive.model.index(0, 2).data() == "Zoë Nguyễn"
-
-    archive.search_field.clear()
-    qtbot.keyClicks(archive.search_field, "100232")
-    qtbot.mouseClick(archive.search_button, Qt.LeftButton)
-    assert [r.mrn for r in archive.model.rows] == ["100232"]
-
-    archive.date_from.setText("yesterday")
-    qtbot.mouseClick(archive.search_button, Qt.LeftButton)
-    assert "YYYY-MM-DD" in archive.fields.text("date_from")
-    archive.date_from.clear()
-
-    archive.verify()
-    qtbot.waitUntil(lambda: "Intact" in archive.message.text(), timeout=20000)
+def test_archive_finds_by_name_prefix_and_mrn_for_an_auditor(chairside, demo_dir):  # noqa: F811
+    user = demo_user(chairside, demo_dir, "audrey")
+    assert not user.find_all("New session", exact=True) and not user.find_all("Settings", exact=True)
+    user.fill("MRN or name", "Zoe\n")  # accents ignored (SPEC 3 rule 8): "Zo" finds Żółć too
+    table = user.find("Archive search results")
+    model = table.model()
+    names = {model.index(r, 2).data() for r in range(model.rowCount())}
+    assert names == {"Zoë Nguyễn"} and model.rowCount() == 4
+    user.fill("MRN or name", "100232")
+    user.click("Search")
+    assert [model.index(r, 1).data() for r in range(model.rowCount())] == ["100232"]
+    user.fill("From date", "yesterday")
+    user.click("Search")
+    assert "YYYY-MM-DD" in user.visible_text()
+    user.fill("From date", "")
+    user.click("Verify integrity")
+    user.wait_until(lambda: "Intact" in user.visible_text(), timeout_ms=30000)
 
 
-def test_course_view_from_the_archive(qtbot, demo_db, tmp_path):
-    window = open_window(qtbot, demo_db, demo_actor(demo_db, "carla"), tmp_path)
-    window.show_archive()
-    archive = window.archive
-    qtbot.keyClicks(archive.search_field, "Nguy")
-    qtbot.keyClick(archive.search_field, Qt.Key_Return)
-    archive.table.selectRow(len(archive.model.rows) - 1)  # the oldest: infusion 1
-    qtbot.mouseClick(archive.course_button, Qt.LeftButton)
-    page = window.workspace.currentWidget()
-    rows = page.model.rows
-    assert [r.number for r in rows] == [1, 2, 3, 4, 5, 6]  # 5 and 6 still planned
-    assert rows[0].peak.bp == "186/104" and rows[4].planned
-    assert page.model.headerData(12, Qt.Horizontal) == "PHQ-9 before"
+def test_course_view_from_the_archive(chairside, demo_dir):  # noqa: F811
+    user = demo_user(chairside, demo_dir, "audrey")  # an auditor lands on the archive
+    user.fill("MRN or name", "Nguy\n")
+    table = user.find("Archive search results")
+    user.click_cell(table, table.model().rowCount() - 1, 2)  # the oldest: infusion 1
+    user.click("Course view")
+    assert "Course \u2014 Zoë Nguyễn" in user.visible_text()
+    [view] = [t for t in visible_widgets(user.window, QTableView) if t.model().rowCount()]
+    model = view.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    rows = [[str(model.index(r, c).data() or "") for c in range(model.columnCount())] for r in range(model.rowCount())]
+    assert "PHQ-9 before" in headers
+    assert [row[0] for row in rows] == ["1", "2", "3", "4", "5", "6"]  # every planned infusion of the course
+    assert "Planned" in rows[4] and "Planned" in rows[5]
+    assert "186/104" in rows[0]  # the peak BP of infusion 1
 
 
-def test_large_type_is_persisted(qtbot, db, actors, tmp_path):
+def test_large_type_is_kept_for_the_next_start(chairside, db, actors, tmp_path):  # noqa: F811
     from monitor_app.ui import theme
-    from monitor_app.ui.widgets import apply_type_size
-    window = open_window(qtbot, db, actors["nurse"], tmp_path)
-    try:
-        window.act_large.trigger()
-        assert QApplication.instance().font().pointSize() == theme.LARGE_POINT_SIZE
-        assert window.qsettings.value("view/large_type") in (True, "true")
-    finally:
-        apply_type_size(False)
+    from monitor_app.ui.preferences import large_type_saved
+    user = chairside(db.data_dir, clock=Clock(T0), size=(1280, 800))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    user.press("Ctrl+Shift+L")
+    assert QApplication.instance().font().pointSize() == theme.LARGE_POINT_SIZE
+    assert large_type_saved()
 
 
 def test_uncaught_error_is_logged_without_a_dialog(qtbot, caplog):
+    errors.set_error_dialog_enabled(False)  # as the test driver starts Chairside
     try:
         raise ValueError("bo" + "om")  # built at run time, as typed text would be
     except ValueError as exc:

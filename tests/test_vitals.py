@@ -141,6 +141,59 @@ def test_parse_vitals_returns_plausible_values_or_a_field_error(bp, hr, spo2, rr
         _inside(v)
 
 
+def _spec_number(field: str, text: str):
+    """SPEC 3 rule 1 for one typed field: blank is not measured; digits (spaces allowed) inside the range are the
+    value (at most six digits: 0000072 is a typing slip); anything else is refused. Returns the value, None, or
+    "refused"."""
+    cleaned = text.strip().replace(" ", "")
+    if not cleaned:
+        return None
+    _, lo, hi, _ = PLAUSIBLE[field]
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 6 or not lo <= int(cleaned) <= hi:
+        return "refused"
+    return int(cleaned)
+
+
+@settings(max_examples=400, deadline=None)
+@given(field=st.sampled_from(["heart_rate", "spo2", "resp_rate", "moaas", "pain_nrs"]), data=st.data())
+def test_one_typed_field_is_accepted_exactly_when_the_spec_allows_it(field, data):
+    """Whatever is typed, the field holds the typed whole number inside its range, nothing, or is refused naming
+    the field: a parser that refused everything, or accepted anything, fails here."""
+    _, lo, hi, _ = PLAUSIBLE[field]
+    text = data.draw(st.one_of(
+        _ANY,
+        st.integers(lo - 3, hi + 3).map(str),  # the edges of the range, and just beyond
+        st.tuples(st.sampled_from(["", " ", "  "]), st.integers(lo, hi), st.sampled_from(["", " ", "\t"]))
+        .map(lambda t: f"{t[0]}{t[1]}{t[2]}")), label="typed")
+    expected = _spec_number(field, text)
+    try:
+        got = parse_vitals(**{field: text}).as_dict()[field] if expected is not None else \
+            parse_whole_number(field, text)
+    except FieldError as exc:
+        assert expected == "refused", (text, exc.message)
+        assert exc.field == field and PLAUSIBLE[field][0] in exc.message
+    else:
+        assert got == expected, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(bp=st.one_of(st.none(), st.tuples(st.integers(40, 300), st.integers(20, 200)).filter(lambda p: p[1] < p[0])),
+       hr=st.one_of(st.none(), st.integers(20, 250)), spo2=st.one_of(st.none(), st.integers(50, 100)),
+       rr=st.one_of(st.none(), st.integers(2, 60)), moaas=st.one_of(st.none(), st.integers(0, 5)),
+       nrs=st.one_of(st.none(), st.integers(0, 10)), pad=st.sampled_from(["", " ", "  "]))
+def test_every_plausible_reading_is_accepted_as_typed(bp, hr, spo2, rr, moaas, nrs, pad):
+    """The converse of the refusals: any plausible reading, typed with or without spaces, is kept exactly."""
+    if bp is None and hr is None and spo2 is None and rr is None and moaas is None and nrs is None:
+        with pytest.raises(FieldError):
+            parse_vitals()
+        return
+    typed = lambda n: "" if n is None else f"{pad}{n}{pad}"  # noqa: E731
+    v = parse_vitals(bp="" if bp is None else f"{pad}{bp[0]}{pad}/{pad}{bp[1]}{pad}", heart_rate=typed(hr),
+                     spo2=typed(spo2), resp_rate=typed(rr), moaas=typed(moaas), pain_nrs=typed(nrs))
+    assert (v.systolic, v.diastolic) == (bp or (None, None))
+    assert (v.heart_rate, v.spo2, v.resp_rate, v.moaas, v.pain_nrs) == (hr, spo2, rr, moaas, nrs)
+
+
 @settings(max_examples=300, deadline=None)
 @given(s=st.integers(-5, 400), d=st.integers(-5, 400), sep=st.sampled_from(["/", " / ", "/ ", " /"]))
 def test_parse_bp_of_any_pair(s, d, sep):

@@ -330,12 +330,12 @@ def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
                         sorted(done + planned, key=lambda i: (i.number, i.session_id or 0)))
 
 
-def clinic_chairs(db: Database, actor: Actor, days: int = 180) -> list[str]:
+def clinic_chairs(db: Database, actor: Actor, days: int = 180, now: datetime | None = None) -> list[str]:
     """The clinic's chairs: every chair a session used in the last `days` days or uses now, in chair order
     ("2" before "10"), for the floor's grid of every chair, free ones included."""
     import re
     actor.require("read")
-    since = datetime.now(timezone.utc) - timedelta(days=days)
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with db.reader() as s:
         chairs = set(s.scalars(select(InfusionSession.chair).where(
             (InfusionSession.arrival_at >= since) | (InfusionSession.status == Status.IN_PROGRESS.value)

@@ -374,7 +374,7 @@ class FloorView(QWidget):
         try:
             marker = queries.change_marker(self.ctx.db)
             records = queries.active_records(self.ctx.db, self.ctx.signed_in)
-            chairs = queries.clinic_chairs(self.ctx.db, self.ctx.signed_in)
+            chairs = queries.clinic_chairs(self.ctx.db, self.ctx.signed_in, now=self.ctx.now())
             waiting = queries.awaiting_signature(self.ctx.db, self.ctx.signed_in) \
                 if self.ctx.signed_in.can("document") else []
         except Exception as exc:
