@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
             tb.addAction(act)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-        tb.addWidget(spacer)
+        self.toolbar_spacer = tb.addWidget(spacer)
         actor = self.ctx.signed_in
         self.user_label = QLabel(f"{actor.display} \u00b7 {actor.role.label}")
         self.user_label.setObjectName("signedInUser")
@@ -184,22 +184,18 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_user)
 
     def _mark_demo(self) -> None:
-        """A demo archive says so on every screen: a banner over the workspace and the window title."""
+        """A demo archive says so on every screen: in the window title and in the main toolbar (not a row of its
+        own, which would take the chart's height on a laptop's screen)."""
         from monitor_app.ui.application import DEMO_MARK, is_demo_clinic
         if not is_demo_clinic(self.ctx.settings):
             return
         self.setWindowTitle(f"{self.windowTitle()} \u2014 {DEMO_MARK}")
-        bar = QToolBar("Demo")
-        bar.setObjectName("demoBanner")
-        bar.setMovable(False)
-        label = QLabel(f"\u26a0 {DEMO_MARK}: invented patients and users for a look around. For a clinic, start "
-                       f"Chairside with a new data folder to set up your own archive.")
+        label = QLabel(f"\u26a0 {DEMO_MARK}")
         label.setObjectName("demoMark")
+        label.setToolTip("Invented patients and users for a look around. For a clinic, start Chairside with a new "
+                         "data folder to set up your own archive.")
         label.setStyleSheet("background: #fde9c4; color: #6b4700; font-weight: 600; padding: 4px 10px;")
-        bar.addWidget(label)
-        self.addToolBarBreak(Qt.TopToolBarArea)
-        self.addToolBar(Qt.TopToolBarArea, bar)
-        self.demo_banner = bar
+        self.demo_banner = self.toolbar.insertWidget(self.toolbar_spacer, label)
 
     # ------------------------------------------------------------------------------------------ navigation
     def show_page(self, page: QWidget) -> None:

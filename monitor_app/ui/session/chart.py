@@ -77,6 +77,9 @@ def _fixed_axis(p: pg.PlotItem, side: str, width: float | None = None, height: f
     return ax
 
 
+LEGEND_FROM_HEIGHT = 280  # px: a shorter chart shows its plots without the legend's line
+
+
 class SessionChart(pg.GraphicsLayoutWidget):
     """Set a record (and the time now) to draw it; `model` is what is drawn."""
 
@@ -128,9 +131,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
         # BP is read most: the panels share the height 5 : 3 : 2 (stretch alone only shares what is left over).
         for row, (name, share) in enumerate((("bp", 5), ("hr", 3), ("spo2", 2)), start=1):
             self.ci.layout.setRowStretchFactor(row, share)
-            self.plots[name].setMinimumHeight(share * 0.8 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
+            self.plots[name].setMinimumHeight(share * 0.65 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
             self.plots[name].setPreferredHeight(share * 100 + (2 * line_h + 4 if name == "spo2" else 0))
-        self.ci.layout.setVerticalSpacing(6)
+        self.ci.layout.setVerticalSpacing(3)
         self.ci.setContentsMargins(2, 2, 2, 0)
         self.legend = pg.LabelItem(justify="left")
         self.addItem(self.legend, row=4, col=0)
@@ -458,10 +461,23 @@ class SessionChart(pg.GraphicsLayoutWidget):
         html = "&nbsp;&nbsp; ".join(f"{swatch.get(k, '')}&nbsp;{SCREEN_WORDS.get(k, w)}" for k, w in model.legend)
         html = f"{model.origin_label.replace('minutes', 'min')} under the clock&nbsp;&nbsp; " + html
         self.legend.setText(f"<span style='color:{theme.INK}'>{html}</span>", size=f"{self.small.pointSize() - 1}pt")
+        self.setToolTip(f"<span>{html}</span>")  # the legend also where a short chart has no line for it
         self._wrap_legend()
 
+    def compact_height(self) -> int:
+        """The least height that shows the event lane and every panel whole (a short chart has no legend line)."""
+        parts = [self.lane.minimumHeight()] + [p.minimumHeight() for p in self.plots.values()]
+        return int(sum(parts) + 3 * self.ci.layout.verticalSpacing() + 6)
+
     def _wrap_legend(self) -> None:
-        """The legend flows over as many lines as the chart's width needs (a LabelItem would widen the chart)."""
+        """The legend flows over as many lines as the chart's width needs (a LabelItem would widen the chart); a
+        chart as short as a laptop's screen leaves it gives its line to the plots (the tooltip keeps it)."""
+        short = self.height() < LEGEND_FROM_HEIGHT
+        self.legend.setVisible(not short)
+        if short:
+            self.legend.setMinimumHeight(0)
+            self.legend.setMaximumHeight(0)
+            return
         text = self.legend.item
         text.setTextWidth(max(self.width() - 20, 200))
         self.legend.setMinimumWidth(0)
@@ -472,7 +488,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if getattr(self, "model", None) is not None:
+        if hasattr(self, "legend"):
             self._wrap_legend()
 
 

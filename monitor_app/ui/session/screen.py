@@ -155,17 +155,18 @@ class SessionScreen(QWidget):
         left.addWidget(table_box)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
-        # At least six readings in view under the header at 1280x800; the chart takes the rest and the nurse may
-        # move the divider.
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
-        rows = self.table.verticalHeader().defaultSectionSize()
-        # Six rows in ordinary type; in large type at 1280x800 four, so that nothing else is squeezed.
-        self.table.setMinimumHeight(rows * (4 if ctx.large_type else 6)
-                                    + self.table.horizontalHeader().sizeHint().height()
+        # Six readings in view (four in large type) where the screen allows it, never fewer than four; the chart
+        # never shorter than shows every panel whole; it takes the rest, and the nurse may move the divider.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        self.row_height = self.table.verticalHeader().defaultSectionSize()
+        self.rows_wanted = 4 if ctx.large_type else 6
+        self.table.setMinimumHeight(self.row_height * 4 + self.table.horizontalHeader().sizeHint().height()
                                     + self.table.horizontalScrollBar().sizeHint().height() + 4)
-        self.chart.setMinimumHeight(180)
+        self.chart.setMinimumHeight(self.chart.compact_height())
         left.setChildrenCollapsible(False)
         self.left_split = left
+        self.divider_moved = False  # until the nurse moves it, the chart takes all the height the table can spare
+        left.splitterMoved.connect(lambda *_: setattr(self, "divider_moved", True))
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.flags)
         right.addWidget(self.events)
@@ -236,6 +237,26 @@ class SessionScreen(QWidget):
         self.refresh()
         self.timer.start()
         self.place_cursor()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.share_height)  # once the splitter has its new height
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self.share_height)
+
+    def share_height(self) -> None:
+        """Until the nurse moves the divider, the readings table shows six readings (four in large type) where
+        the chart keeps every panel whole beside them, and the chart gets all the rest."""
+        if self.divider_moved:
+            return
+        total = sum(self.left_split.sizes())
+        least = self.left_split.widget(1).minimumSizeHint().height()
+        wanted = least + self.row_height * (self.rows_wanted - 4)
+        table = max(least, min(wanted, total - self.chart.minimumHeight()))
+        if total > table:
+            self.left_split.setSizes([total - table, table])
 
     # ------------------------------------------------------------------------------------------ keyboard
     def place_cursor(self) -> None:
