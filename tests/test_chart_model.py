@@ -11,6 +11,7 @@ from monitor_app.domain.thresholds import Level, ParameterLimits, Thresholds
 from monitor_app.domain.vitals import Vitals
 from monitor_app.reports.chart_model import FlagMark, Span, chart_model, clock_ticks, event_lane
 from monitor_app.services import clinical, queries
+from tests.session_flow import TICKED
 
 NEW_YORK = ZoneInfo("America/New_York")
 M = timedelta(minutes=1)
@@ -25,7 +26,7 @@ def build_scenario(db, nurse, t0=T0) -> int:
     """Mid-infusion: a critical systolic, an order raising the systolic limits, a pause, 6 events in 2 minutes."""
     pid = clinical.create_patient(db, nurse, mrn="C-1", family_name="Chart", given_name="Pat", weight_kg=70)
     cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression")
-    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0)
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0, checklist=TICKED)
     at = lambda m: t0 + m * M  # noqa: E731
     clinical.record_reading(db, nurse, sid, Vitals(128, 82, 72, 98), measured_at=at(5), now=at(5))
     clinical.start_infusion(db, nurse, sid, at=at(10), now=at(10))

@@ -131,9 +131,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
         # BP is read most: the panels share the height 5 : 3 : 2 (stretch alone only shares what is left over).
         for row, (name, share) in enumerate((("bp", 5), ("hr", 3), ("spo2", 2)), start=1):
             self.ci.layout.setRowStretchFactor(row, share)
-            self.plots[name].setMinimumHeight(share * 0.65 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
+            self.plots[name].setMinimumHeight(share * 0.5 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
             self.plots[name].setPreferredHeight(share * 100 + (2 * line_h + 4 if name == "spo2" else 0))
-        self.ci.layout.setVerticalSpacing(3)
+        self.ci.layout.setVerticalSpacing(2)
         self.ci.setContentsMargins(2, 2, 2, 0)
         self.legend = pg.LabelItem(justify="left")
         self.addItem(self.legend, row=4, col=0)
