@@ -16,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A first start on a workstation: no saved window geometry or type size.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="chairside-bench-config-")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
@@ -26,6 +28,7 @@ from monitor_app.domain.vitals import Vitals  # noqa: E402
 from monitor_app.services import clinical, settings, users  # noqa: E402
 from monitor_app.services.access import SYSTEM  # noqa: E402
 from monitor_app.storage.db import open_database  # noqa: E402
+from monitor_app.ui.application import make_application  # noqa: E402
 from monitor_app.ui.context import UiContext  # noqa: E402
 from monitor_app.ui.session.screen import SessionScreen  # noqa: E402
 from monitor_app.domain.session import DEFAULT_CHECKLIST
@@ -76,7 +79,7 @@ def main() -> int:
     parser.add_argument("--readings", type=int, default=300, help="readings already in the session (default 300)")
     args = parser.parse_args()
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = make_application()  # the product's style sheet, Fusion style and type size: what the nurse sees
     db, nurse, sid, now = build(args.readings)
     clock = {"now": now}
     ctx = UiContext(db, nurse)

@@ -250,6 +250,27 @@ class RichCellDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class RowNumbers(QHeaderView):
+    """The row numbers down the left of the table, as wide as Qt sizes them.
+
+    Qt measures up to 200 row numbers for the header's width after every inserted row; the width only changes
+    when the numbers gain a digit (or the type or style changes), so it is measured again only then.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setSectionsClickable(True)  # as the header QTableView makes itself: a click selects the row
+        self.setHighlightSections(True)
+        self._hint = None  # (digits, font, style) the width was measured for, and the size
+
+    def sizeHint(self):  # noqa: N802 (Qt's name)
+        count = self.count()
+        key = (len(str(count)) if count else 0, self.font().key(), self.style().name())
+        if self._hint is None or self._hint[0] != key:
+            self._hint = (key, super().sizeHint())
+        return self._hint[1]
+
+
 class ReadingsTable(QTableView):
     """The table view: fixed column widths (no measuring of every row), context menu with the corrections."""
 
@@ -258,6 +279,7 @@ class ReadingsTable(QTableView):
 
     def __init__(self, model: ReadingsModel, editable: bool, parent=None):
         super().__init__(parent)
+        self.setVerticalHeader(RowNumbers(self))
         self.setModel(model)
         self.editable = editable
         self.rich = RichCellDelegate(self)
