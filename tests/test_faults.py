@@ -15,14 +15,13 @@ import stat
 import subprocess
 import sys
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from conftest import make_users
-from monitor_app.domain.errors import ChairsideError, FieldError
+from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import clinical as c, integrity, settings
 from monitor_app.services.access import SYSTEM
 from monitor_app.storage.db import ArchiveFault, ArchiveMissing, NotSaved, archive_state, backup_sqlite, open_database

@@ -3,7 +3,6 @@ whole names in either order, any prefix of either name, case, accents and Unicod
 from __future__ import annotations
 
 import secrets
-import shutil
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta, timezone

@@ -16,7 +16,6 @@ from monitor_app.domain.clock import fmt_datetime, fmt_time
 from monitor_app.domain.discharge import DISCHARGE_AT, SCALES
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.session import ACK_ACTIONS, Status
-from monitor_app.domain.thresholds import Level
 from monitor_app.domain.vitals import VITAL_FIELDS, format_bp, label as vital_label
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext

@@ -333,7 +333,7 @@ class SessionScreen(QWidget):
         self.late_button.setVisible(closed and not self.late_open)
         if closed:
             self.closed_note.setText(
-                f"Late entry: type the time the reading was measured, then the values. (Esc closes the line.)"
+                "Late entry: type the time the reading was measured, then the values. (Esc closes the line.)"
                 if self.late_open else
                 f"\u2713 Discharged {fmt_time(record.discharged_at, self.ctx.zone)}: the entry line is closed.")
         self.due.setVisible(entering)
