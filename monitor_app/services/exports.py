@@ -17,7 +17,7 @@ from sqlalchemy import select
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services.access import Actor
 from monitor_app.services.records import get_session_row
-from monitor_app.storage.db import Database
+from monitor_app.storage.db import Database, sync_folder
 from monitor_app.storage.models import AuditEvent
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ def export_file(path: Path, *, binary: bool = False, newline: str | None = "\n")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _sync_folder(path.parent)
+    sync_folder(path.parent)  # the rename itself reaches the disk
 
 
 def audited(path: Path, audit_export: Callable[[], T]) -> T:
@@ -76,20 +76,6 @@ def audited(path: Path, audit_export: Callable[[], T]) -> T:
     except BaseException:
         Path(path).unlink(missing_ok=True)
         raise
-
-
-def _sync_folder(folder: Path) -> None:
-    """The rename itself reaches the disk."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # Keys that say nothing to a reader of the trail (links and bookkeeping already shown elsewhere).

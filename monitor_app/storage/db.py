@@ -507,6 +507,7 @@ def write_file_atomically(target: Path, data: bytes) -> None:
 
 
 def sync_folder(folder: Path) -> None:
+    """A rename or a new file in `folder` reaches the disk (best effort: not every file system can sync one)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
