@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from monitor_app.domain.session import DEFAULT_CHECKLIST
 from monitor_app.domain.vitals import parse_vitals
 from monitor_app.services import clinical as c
+from monitor_app.services.settings import read_settings
 
 ALDRETE_OK = dict(activity=2, respiration=2, circulation=2, consciousness=2, oxygen=1)
 _mrns = itertools.count(1)
@@ -29,8 +30,9 @@ def open_session(db, nurse, t0: datetime, *, family: str = "Nguyễn", given: st
     mrn = f"T{os.getpid()}-{next(_mrns):05d}"
     pid = c.create_patient(db, nurse, mrn=mrn, family_name=family, given_name=given, weight_kg=64.0)
     cid = c.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
+    ticked = dict.fromkeys(read_settings(db).checklist_items, True)  # the clinic's own checklist, all done
     return c.create_session(db, nurse, course_id=cid, chair="3", arrival_at=t0, now=t0, outcome_score_before=14,
-                            checklist=TICKED)
+                            checklist=ticked)
 
 
 def start(db, nurse, sid: int, t0: datetime) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import make_users
+from conftest import PASSWORDS, make_users
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import clinical as c, integrity, settings
 from monitor_app.services.access import SYSTEM
@@ -32,8 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs or a read-only bind mount needs root")
 
 
-def cli(*args, env_extra=None) -> subprocess.CompletedProcess:
+DEMO_ADMIN = {"CHAIRSIDE_USER": "admin", "CHAIRSIDE_PASSWORD": "admin-demo-pass"}  # `demo` prints these
+CLINIC_ADMIN = {"CHAIRSIDE_USER": "admin", "CHAIRSIDE_PASSWORD": PASSWORDS["admin"]}  # new_clinic's administrator
+
+
+def cli(*args, env_extra=None, as_user: dict | None = None) -> subprocess.CompletedProcess:
+    """The command line in a real process, signed in (SPEC 7) as `as_user` (the demo's administrator by default)."""
     env = {k: val for k, val in os.environ.items() if k != "MONITOR_APP_DATABASE_URL"}
+    env.update(DEMO_ADMIN if as_user is None else as_user)
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "monitor_app", *map(str, args)], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=300)
@@ -106,7 +112,7 @@ def test_a_full_disk_refuses_the_save_in_one_sentence_and_loses_no_confirmed_rea
         assert "full" in message and "NOT saved" in message and "INSERT" not in message
         # The command line on the full disk: one line, no traceback (not even the log's).
         done = cli("--data-dir", disk / "data", "users", "add", "newnurse", "--name", "New Nurse", "--role", "nurse",
-                   env_extra={"CHAIRSIDE_PASSWORD": "new-nurse-pass"})
+                   env_extra={"CHAIRSIDE_NEW_PASSWORD": "new-nurse-pass"}, as_user=CLINIC_ADMIN)
         one_line_refusal(done, "full")
         db.dispose()
         filler.unlink()
@@ -162,10 +168,10 @@ def test_an_archive_deleted_while_open_never_calls_a_save_saved_nor_starts_afres
         open_database(None, data)
     assert str(path) in str(info.value) and str(copy) in str(info.value) and "restore" in str(info.value)
     assert not path.exists()  # never a new, empty archive in its place
-    done = cli("--data-dir", data, "users", "list")
+    done = cli("--data-dir", data, "users", "list", as_user=CLINIC_ADMIN)
     one_line_refusal(done, str(path), "missing")
     assert not path.exists()
-    done = cli("--data-dir", data, "restore", copy, env_extra={})
+    done = cli("--data-dir", data, "restore", copy, as_user=CLINIC_ADMIN)
     assert done.returncode == 0, done.stderr
     again = open_database(None, data)
     try:

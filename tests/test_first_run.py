@@ -130,10 +130,12 @@ def test_a_missing_archive_is_never_a_first_run(tmp_path):
     assert daily_backup(db) is not None
     db.dispose()
     (data / DB_FILENAME).unlink()
-    assert archive_state(None, data) != "fresh"  # its backups are there: the archive went missing
+    assert archive_state(None, data) == "missing"  # the folder remembers its archive, and its backups are there
     for leftover in (data / "backups").iterdir():
         leftover.unlink()
-    assert archive_state(None, data) == "fresh"
+    assert archive_state(None, data) == "missing"  # still remembered: never a first run
+    (data / "archive-identity.json").unlink()
+    assert archive_state(None, data) == "fresh"  # nothing left of an archive: a first run
     assert archive_state(None, tmp_path / "never-used") == "fresh"
 
 

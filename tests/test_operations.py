@@ -82,6 +82,7 @@ def test_sqlite_backup_and_restore_bring_back_the_archive_as_it_was(db, actors, 
     nurse, admin, auditor = actors["nurse"], actors["admin"], actors["auditor"]
     sid = open_session(db, nurse, t0)
     kept_reading = c.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    (tmp_path / "out").mkdir()
     copy = backups.backup(db, auditor, tmp_path / "out" / "copy.sqlite")
     assert stat.S_IMODE(os.stat(copy).st_mode) == 0o600
     con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
@@ -90,6 +91,8 @@ def test_sqlite_backup_and_restore_bring_back_the_archive_as_it_was(db, actors, 
         assert con.execute("SELECT count(*) FROM readings").fetchone()[0] == 1
     finally:
         con.close()
+    # The backup is audited once the copy is whole, so its row is in the archive, not in the copy itself.
+    assert [r.username for r in audit_rows(db, "backup")] == ["auditor"]
     later = c.record_reading(db, nurse, sid, v("130/84", "74", "97"), measured_at=at(t0, 8), now=at(t0, 8))
     kept = backups.restore(db, admin, copy)
     with db.reader() as s:
@@ -103,7 +106,6 @@ def test_sqlite_backup_and_restore_bring_back_the_archive_as_it_was(db, actors, 
     restored = audit_rows(db, "restore")
     assert len(restored) == 1 and restored[0].username == "admin"
     assert restored[0].reason == f"restored from copy.sqlite; the archive it replaced is kept as {kept.name}"
-    assert [r.username for r in audit_rows(db, "backup")] == ["auditor"]
     assert integrity.verify_archive(db, auditor).intact
     # and documenting goes on in the restored archive
     c.record_reading(db, nurse, sid, v("126/80", "70", "98"), measured_at=at(t0, 9), now=at(t0, 9))

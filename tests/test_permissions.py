@@ -299,16 +299,16 @@ def test_the_lock_out_timeline(db, actors):
         with pytest.raises(AuthenticationFailed, match="Wrong user name or password"):
             attempt(minute, wrong)
     with pytest.raises(AuthenticationFailed, match="Wrong"):
-        attempt(4, wrong)  # 09:04: the fifth locks until 09:19
+        attempt(4, wrong)  # 09:04 UTC: the fifth locks until 09:19 UTC, 05:19 EDT at the clinic (New York)
     for minute in (5, 10, 14, 18.9):  # every minute or so, even with the right password: refused, lock unchanged
-        with pytest.raises(AccountLocked, match="until 09:19"):
+        with pytest.raises(AccountLocked, match="until 05:19 EDT"):
             attempt(minute, right if minute != 10 else wrong)
     assert attempt(19, right).username == "nurse"  # 09:19: the lock has run out, nothing was added to it
     # a second lock, ended early by the administrator
     for minute in range(30, 35):
         with pytest.raises(AuthenticationFailed):
             attempt(minute, wrong)
-    with pytest.raises(AccountLocked, match="until 09:49"):
+    with pytest.raises(AccountLocked, match="until 05:49 EDT"):
         attempt(36, right)
     users.unlock_user(db, actors["admin"], "nurse")
     assert attempt(37, right).username == "nurse"
@@ -335,7 +335,7 @@ def test_the_lock_out_is_a_clinic_setting(db, actors):
     for minute in range(3):
         with pytest.raises(AuthenticationFailed):
             users.sign_in(db, "nurse", "wrong-password", now=t + timedelta(minutes=minute))
-    with pytest.raises(AccountLocked, match="until 09:32"):
+    with pytest.raises(AccountLocked, match="until 05:32 EDT"):
         users.sign_in(db, "nurse", PASSWORDS["nurse"], now=t + timedelta(minutes=31))
     assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=t + timedelta(minutes=32)).username == "nurse"
     assert integrity.verify_archive(db, actors["auditor"]).intact

@@ -6,11 +6,14 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import select
+
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.services import audit
 from monitor_app.services.access import Actor
 from monitor_app.services.exports import ExportError, audited, check_target
 from monitor_app.storage.db import Database, adopt_archive, backup_sqlite, backups_dir
+from monitor_app.storage.models import Patient
 from monitor_app.storage.migrate import alembic_config, upgrade
 
 
@@ -73,8 +76,12 @@ def restore(db: Database, actor: Actor, source: Path) -> Path | None:
     if revision is None or revision[0] not in _known_revisions(db):
         raise BackupError(f"{source} was written by a newer version of Chairside (schema "
                           f"{revision[0] if revision else 'unknown'}); install that version to restore it.")
-    # An archive made only to restore into (the old one was missing) is not worth keeping as a backup.
-    kept = None if db.made_new else backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
+    # An archive made only to restore into (the old one was missing) is not worth keeping as a backup; one that
+    # holds any patient is, even if this process made it.
+    with db.reader() as s:
+        holds_records = s.scalar(select(Patient.id).limit(1)) is not None
+    kept = None if db.made_new and not holds_records else \
+        backup_sqlite(db, backups_dir(db) / f"before-restore-{stamp}.sqlite")
     target = db.sqlite_path
     db.dispose()
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)

@@ -4,14 +4,13 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from monitor_app.domain import schedule as schedules, thresholds as profiles
 from monitor_app.domain.errors import FieldError, RuleViolation
 from monitor_app.domain.session import Role
 from monitor_app.services import settings, users
 from monitor_app.services.access import Actor
-from monitor_app.storage.db import Database, archive_state, open_database
+from monitor_app.storage.db import Database, archive_state, discard_new_archive, open_database
 
 log = logging.getLogger(__name__)
 
@@ -66,30 +65,7 @@ def set_up_clinic(database_url: str | None, data_dir: str | os.PathLike | None, 
         settings.set_default_profile(db, SET_UP, profile_id)
         settings.set_default_schedule(db, SET_UP, schedule_id)
     except BaseException:
-        _remove_unfinished(db)
+        discard_new_archive(db)  # a set-up that failed half-way leaves none: the next start offers it again
         raise
     log.info("first-run set-up made a new archive")
     return db
-
-
-def _remove_unfinished(db: Database) -> None:
-    """A set-up that failed half-way leaves no archive behind, so the next start offers the wizard again."""
-    path = db.sqlite_path
-    if path is None:  # the server database had no Chairside tables before: the ones made here go again
-        try:
-            _drop_schema(db)
-        except Exception:
-            log.exception("first-run set-up failed; its tables could not be removed from the server")
-        db.dispose()
-        return
-    db.dispose()
-    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        leftover.unlink(missing_ok=True)
-
-
-def _drop_schema(db: Database) -> None:
-    from sqlalchemy import text
-    from monitor_app.storage.models import Base
-    Base.metadata.drop_all(db.engine)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

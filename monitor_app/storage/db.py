@@ -414,6 +414,28 @@ def remembered_archive_id(directory: Path, url: str) -> str | None:
     return entry.get("archive_id") if isinstance(entry, dict) else None
 
 
+def discard_new_archive(db: Database) -> None:
+    """Take away an archive made moments ago that never became a clinic's (a first-run set-up that failed half-way):
+    its file or its tables, and the data directory's memory of it, so that the next start offers the set-up again.
+    Never for an archive that was in use: that is what archive identity protects."""
+    path = db.sqlite_path
+    if path is None:  # the server database had no Chairside tables before: the ones made here go again
+        from monitor_app.storage.models import Base
+        try:
+            Base.metadata.drop_all(db.engine)
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        except Exception as exc:
+            log.warning("the tables of an unfinished set-up could not be removed: %s", type(exc).__name__)
+    db.dispose()
+    if path is not None:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            leftover.unlink(missing_ok=True)
+    known = _identities(db.data_dir)
+    if known.pop(archive_key(db.url), None) is not None:
+        write_file_atomically(db.data_dir / IDENTITY_FILE, json.dumps(known, indent=1).encode("utf-8"))
+
+
 def remember_archive(db: Database) -> None:
     """Write down the archive's id beside the database (synced: it is what tells a replaced archive)."""
     known = _identities(db.data_dir)
