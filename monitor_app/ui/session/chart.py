@@ -77,6 +77,16 @@ def _fixed_axis(p: pg.PlotItem, side: str, width: float | None = None, height: f
     return ax
 
 
+class TimeLine(pg.InfiniteLine):
+    """A vertical line at a time (now, next due). A chart being torn down may be asked for its lines' extent once
+    more after their view box is gone: answer with nothing rather than an exception inside Qt's paint."""
+
+    def boundingRect(self):  # noqa: N802
+        if self.getViewBox() is None:
+            return QRectF()
+        return super().boundingRect()
+
+
 LEGEND_FROM_HEIGHT = 280  # px: a shorter chart shows its plots without the legend's line
 
 
@@ -170,11 +180,11 @@ class SessionChart(pg.GraphicsLayoutWidget):
                     self.flag_marks[(panel, level, is_open)] = mark
         self.now_lines, self.due_lines = {}, {}
         for name, p in [("lane", self.lane)] + list(self.plots.items()):
-            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(theme.MUTED, 1, Qt.PenStyle.DashLine))
+            line = TimeLine(angle=90, movable=False, pen=_pen(theme.MUTED, 1, Qt.PenStyle.DashLine))
             line.setZValue(5)
             p.addItem(line)
             self.now_lines[name] = line
-            due = pg.InfiniteLine(angle=90, movable=False, pen=_pen(theme.INK, 2, Qt.PenStyle.DashDotLine))
+            due = TimeLine(angle=90, movable=False, pen=_pen(theme.INK, 2, Qt.PenStyle.DashDotLine))
             due.setZValue(6)
             p.addItem(due)
             self.due_lines[name] = due
