@@ -41,24 +41,6 @@ SCREEN_WORDS = {"bp": "BP sys/dia", "heart_rate": "HR", "spo2": "SpO\u2082", "wa
 SCREEN_TITLE = {"bp": "BP mmHg", "hr": "HR", "spo2": "SpO\u2082"}  # an event number's width in the lane
 
 
-@dataclass(frozen=True)
-class BandSegment:
-    """Where values of `parameter` are at `level`, from x_from to x_to minutes; None is open-ended."""
-
-    parameter: str
-    level: Level
-    x_from: float
-    x_to: float
-    low: float | None
-    high: float | None
-
-
-def bands_of(limits, parameter: str, x_from: float, x_to: float) -> list[tuple[BandSegment, str]]:
-    """The warning and critical areas of one parameter under one set of limits, each with its side."""
-    return [(BandSegment(b.parameter, b.level, b.x_from, b.x_to, b.low, b.high), b.side)
-            for b in model_of.bands_of(limits, parameter, x_from, x_to)]
-
-
 def _pen(colour, width: float = 1.5, style=Qt.PenStyle.SolidLine) -> QPen:
     pen = pg.mkPen(colour, width=width)
     pen.setStyle(style)
@@ -228,9 +210,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         return [(f.parameter, f.level, f.x, f.y) for f in self.model.flags] if self.model else []
 
     @property
-    def bands(self) -> list[BandSegment]:
-        return [BandSegment(b.parameter, b.level, b.x_from, b.x_to, b.low, b.high) for b in self.model.bands] \
-            if self.model else []
+    def bands(self) -> list[model_of.Band]:
+        return list(self.model.bands) if self.model else []
 
     @property
     def event_marks(self) -> list[tuple[int, float]]:

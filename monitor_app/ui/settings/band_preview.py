@@ -8,7 +8,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from monitor_app.domain.thresholds import LIMIT_NAMES, PARAMETER_LABELS, PARAMETERS, Level, Thresholds
 from monitor_app.domain.vitals import PLAUSIBLE
 from monitor_app.ui import theme
-from monitor_app.ui.session.chart import BandSegment, bands_of
+from monitor_app.reports.chart_model import Band, bands_of
 
 FILL = {Level.WARNING: QColor(230, 159, 0, 90), Level.CRITICAL: QColor(213, 94, 0, 130)}
 # Critical bands are hatched as well as coloured, so the two tiers read apart in grey too.
@@ -27,14 +27,14 @@ def display_range(thresholds: Thresholds, parameter: str) -> tuple[float, float]
 
 
 class BandPreview(pg.GraphicsLayoutWidget):
-    """`set_thresholds` redraws; `bands` is what is drawn (BandSegment, x_from/x_to unused: 0)."""
+    """`set_thresholds` redraws; `bands` is what is drawn (chart_model.Band, x_from/x_to unused: 0)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setBackground(theme.PAPER)
         self.setAccessibleName("Preview of the warning and critical bands")
         self.setMinimumHeight(200)
-        self.bands: list[BandSegment] = []
+        self.bands: list[Band] = []
         self.plots: dict[str, pg.PlotItem] = {}
         small = QFont()
         small.setPointSize(8)
@@ -61,7 +61,7 @@ class BandPreview(pg.GraphicsLayoutWidget):
             plot.clear()
             lo, hi = display_range(thresholds, parameter)
             plot.setXRange(lo, hi, padding=0)
-            segments = [seg for seg, _side in bands_of(thresholds, parameter, 0, 0)]
+            segments = bands_of(thresholds, parameter, 0, 0)
             self.bands.extend(segments)
             if not segments:
                 self._text(plot, (lo + hi) / 2, "no limits", theme.MUTED, anchor=(0.5, 0.5))
