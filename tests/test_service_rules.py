@@ -1,0 +1,357 @@
+"""Rules of the services that no other module pins down: which permission each audited action needs, who a
+refusal names, and the record rules of SPEC 3 and 4 at their edges, through the services and a real archive."""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import PASSWORDS, new_archive
+from monitor_app.domain.errors import PermissionDenied
+from monitor_app.domain.session import Role
+from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
+from monitor_app.services import audit, clinical, integrity, queries, settings, users
+from monitor_app.services.access import SYSTEM, Actor, record_refusal
+from monitor_app.storage.models import AuditEvent, Patient, User
+from session_flow import at, open_session, v
+
+
+def trail_after(db, seq: int) -> list[AuditEvent]:
+    with db.reader() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
+
+
+def trail_end(db) -> int:
+    with db.reader() as s:
+        return s.scalar(select(func.max(AuditEvent.seq))) or 0
+
+
+def insider_row(db, user, action: str, entity: str, entity_id, when, after: dict | None = None) -> int:
+    """An audit row written around the services, chained and hashed as they would: only verify's replay of the
+    roles can tell that the user's role did not allow it."""
+    with db.transaction() as s:
+        last = s.execute(select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc())).first()
+        row = AuditEvent(seq=last.seq + 1, at=when, user_id=user.user_id, username=user.username, action=action,
+                         entity=entity, entity_id=str(entity_id), session_id=None, before=None,
+                         after=None if after is None else audit.canonical(after), reason="",
+                         prev_hash=last.row_hash)
+        row.row_hash = audit.row_hash(row)
+        s.add(row)
+        return row.seq
+
+
+# ------------------------------------------------------------------------------------------ permissions (SPEC 9)
+
+def test_verify_names_every_kind_of_row_the_role_did_not_allow_and_no_other(db, actors, t0):
+    """Each audited action needs the permission SPEC 9 gives it; verify replays the roles row by row."""
+    nurse, charge, auditor = actors["nurse"], actors["charge"], actors["auditor"]
+    users.disable_user(db, actors["admin"], "nurse2", "left the clinic")
+    gone = actors["nurse2"]
+    when = iter(at(t0, m) for m in range(1, 100))
+    care = ("patient", "course", "session", "amendment", "event", "flag", "flag_acknowledgement",
+            "discharge_assessment", "addendum", "signature")
+    named, allowed = {}, []
+    for n, entity in enumerate(care):  # an auditor documenting care, an authorship signature included
+        after = {"meaning": "Authored"} if entity == "signature" else None
+        seq = insider_row(db, auditor, "create", entity, 900 + n, next(when), after)
+        named[seq] = (f"auditor acted (create {entity} {900 + n})", "may not document sessions")
+    named[insider_row(db, nurse, "sign", "signature", 950, next(when), {"meaning": "Reviewed"})] = (
+        "nurse acted (sign signature 950)", "may not co-sign records")
+    allowed.append(insider_row(db, nurse, "sign", "signature", 951, next(when), {"meaning": "Authored"}))
+    for who, action, entity, why in (
+            (nurse, "create", "threshold_profile", "may not change threshold profiles or schedules"),
+            (nurse, "update", "monitoring_schedule", "may not change threshold profiles or schedules"),
+            (nurse, "set_default_profile", "clinic_settings", "may not change threshold profiles or schedules"),
+            (nurse, "update", "clinic_settings", "may not change clinic settings"),
+            (charge, "update", "clinic_settings", "may not change clinic settings"),
+            (charge, "create", "user", "may not manage user accounts")):
+        named[insider_row(db, who, action, entity, 1, next(when))] = (
+            f"{who.username} acted ({action} {entity} 1)", why)
+    for action, entity in (("set_default_schedule", "clinic_settings"), ("create", "threshold_profile"),
+                           ("update", "monitoring_schedule")):
+        allowed.append(insider_row(db, charge, action, entity, 1, next(when)))
+    for action, entity in (("export", "session"), ("print", "session"), ("backup", "archive")):
+        allowed.append(insider_row(db, auditor, action, entity, 1, next(when)))  # anyone may export and print
+        named[insider_row(db, gone, action, entity, 1, next(when))] = (
+            f"nurse2 acted ({action} {entity} 1)", "while the account was disabled")
+
+    with db.transaction() as s:  # an account added straight into the table: the trail never saw it
+        ghost = User(username="ghost", full_name="Ghost", credentials="", role="nurse", password_hash="x",
+                     active=True, failed_logins=0, created_at=t0)
+        s.add(ghost)
+        s.flush()
+        ghost = Actor(ghost.id, "ghost", "Ghost", "", Role.NURSE)
+    named[insider_row(db, ghost, "create", "reading", 1, next(when))] = (
+        "ghost acted (create reading 1)", "before the trail knows the account")
+
+    found = {}
+    for problem in integrity.verify_archive(db, charge).problems:
+        if " acted (" in problem:
+            seq = int(problem.split(":")[0].removeprefix("audit row "))
+            found[seq] = problem
+    assert sorted(found) == sorted(named), (found, allowed)
+    for seq, (what, why) in named.items():
+        assert found[seq].startswith(f"audit row {seq}: {what} ") and found[seq].endswith(why), found[seq]
+        if what.startswith("charge "):  # the role in the clinic's words
+            assert f"as a charge nurse, a role that {why}" in found[seq], found[seq]
+
+
+def test_every_role_exports_and_prints_a_record_and_the_trail_says_who(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    end = trail_end(db)
+    for who in ("auditor", "admin", "charge", "nurse"):
+        integrity.record_export(db, actors[who], sid, "export", f"PDF for {who}")
+        integrity.record_export(db, actors[who], sid, "print", f"printed for {who}")
+    rows = [(r.username, r.action, r.entity, r.entity_id, r.reason) for r in trail_after(db, end)]
+    assert rows == [(who, action, "session", str(sid), f"{text} for {who}")
+                    for who in ("auditor", "admin", "charge", "nurse")
+                    for action, text in (("export", "PDF"), ("print", "printed"))]
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_charge_nurse_sets_the_default_profile_and_the_trail_verifies(db, actors):
+    charge = actors["charge"]
+    profile = settings.save_profile(db, charge, replace(NEWS2, name="Ward profile"))
+    end = trail_end(db)
+    settings.set_default_profile(db, charge, profile)
+    assert [(r.username, r.action) for r in trail_after(db, end)] == [("charge", "set_default_profile")]
+    assert settings.read_settings(db).default_profile_id == profile
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_refusal_says_which_role_may_not_do_what_and_the_trail_names_the_person(db, actors):
+    end = trail_end(db)
+    for who, text in (("auditor", "An auditor may not document sessions."),
+                      ("admin", "An administrator may not document sessions.")):
+        with pytest.raises(PermissionDenied) as refused:
+            clinical.create_patient(db, actors[who], mrn=f"M-{who}", family_name="Ngata", given_name="Aroha")
+        assert str(refused.value) == text
+    with pytest.raises(PermissionDenied) as refused:
+        settings.set_default_profile(db, actors["nurse"], 1)
+    assert str(refused.value) == "A nurse may not change threshold profiles or schedules."
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.entity, r.entity_id) for r in rows] == [
+        ("auditor", "permission_denied", "user", str(actors["auditor"].user_id)),
+        ("admin", "permission_denied", "user", str(actors["admin"].user_id)),
+        ("nurse", "permission_denied", "user", str(actors["nurse"].user_id))]
+    assert [r.reason for r in rows] == [
+        "An auditor may not document sessions. (create_patient)",
+        "An administrator may not document sessions. (create_patient)",
+        "A nurse may not change threshold profiles or schedules. (set_default_profile)"]
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 0
+
+
+def test_a_disabled_account_cannot_even_read_with_an_actor_from_before(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    users.disable_user(db, actors["admin"], "nurse2", "left the clinic")
+    end = trail_end(db)
+    with pytest.raises(PermissionDenied) as refused:
+        queries.get_record(db, actors["nurse2"], sid)
+    assert str(refused.value) == "This account is disabled."
+    (row,) = trail_after(db, end)
+    assert (row.username, row.action, row.reason) == ("nurse2", "permission_denied",
+                                                      "This account is disabled. (get_record)")
+
+
+def test_an_actor_signed_in_on_another_archive_is_refused_there(db, actors, tmp_path):
+    """After a restore or on another workstation's archive, a user id may be someone else's or no one's."""
+    other = new_archive(tmp_path / "other")
+    try:
+        users.add_user(other, SYSTEM, "bea", "Bea Other", "nurse", "bea-pass-123", "RN")  # id 1, like "nurse" here
+        for who in ("nurse", "nurse2"):  # id 1 is someone else there; id 2 is no one
+            with pytest.raises(PermissionDenied) as refused:
+                clinical.create_patient(other, actors[who], mrn=f"X-{who}", family_name="Ngata", given_name="Aroha")
+            assert str(refused.value) == "This account is not in the archive; sign in again."
+        with other.reader() as s:
+            assert s.scalar(select(func.count()).select_from(Patient)) == 0
+            refusals = s.execute(select(AuditEvent.username, AuditEvent.action)
+                                 .where(AuditEvent.action == "permission_denied").order_by(AuditEvent.seq)).all()
+        assert refusals == [("nurse", "permission_denied"), ("nurse2", "permission_denied")]
+    finally:
+        other.dispose()
+
+
+def test_an_actor_sent_to_a_worker_process_is_held_to_its_own_role(db, actors):
+    """An actor crosses to a worker process without its archive: there its own role decides, and a nurse may
+    still not verify the archive."""
+    for who, refused_text in (("nurse", "A nurse may not verify the archive."), ("auditor", None)):
+        sent = pickle.loads(pickle.dumps(actors[who]))
+        assert sent.archive is None and sent == actors[who]
+        if refused_text is None:
+            assert integrity.verify_archive(db, sent).intact
+            continue
+        with pytest.raises(PermissionDenied) as refused:
+            integrity.verify_archive(db, sent)
+        assert str(refused.value) == refused_text
+
+
+def test_a_refused_attempt_with_no_account_is_audited_under_the_name_given(db):
+    """The command line without a password: the claimed name, no user id, in the trail."""
+    end = trail_end(db)
+    record_refusal(db, Actor(None, "carla", "", "", Role.NURSE), "login_failed",
+                   "export-csv via the command line: no password")
+    (row,) = trail_after(db, end)
+    assert (row.username, row.user_id, row.action, row.entity, row.entity_id, row.reason) == (
+        "carla", None, "login_failed", "user", "", "export-csv via the command line: no password")
+
+
+# ------------------------------------------------------------------------------------------ the audit trail
+
+def test_each_row_of_a_session_says_which_session_and_why(db, actors, t0):
+    """The trail of a record is found by its session: every row of it carries the session, and the reason the
+    nurse gave (or none); rows about no session carry none."""
+    nurse = actors["nurse"]
+    end = trail_end(db)
+    sid = open_session(db, nurse, t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    rid = clinical.record_reading(db, nurse, sid, v("165/90", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "misread", now=at(t0, 21))
+    cs = settings.read_settings(db)
+    settings.update_clinic(db, actors["admin"], settings.ClinicDetails(
+        "Harbour Clinic", cs.address, cs.page_size, cs.timezone, cs.inactivity_lock_min, cs.discharge_scale,
+        tuple(cs.checklist_items)))
+    rows = trail_after(db, end)
+    assert [(r.action, r.entity, r.session_id, r.reason) for r in rows] == [
+        ("create", "patient", None, ""), ("create", "course", None, ""), ("create", "session", sid, ""),
+        ("create", "reading", sid, ""), ("start_infusion", "session", sid, ""),
+        ("create", "reading", sid, ""), ("create", "flag", sid, ""),
+        ("amend", "amendment", sid, "misread"), ("clear", "flag", sid, "value amended"),
+        ("update", "clinic_settings", None, "")]
+    assert [r.before is None for r in rows] == [r.action in ("create", "amend") for r in rows]  # a change has one
+    created = json.loads(rows[2].after)  # the session as opened: its dose, checklist and frozen limits, in full
+    assert created["dose_mg_per_kg"] == 0.5 and created["dose_mg_total"] == 32.0
+    assert created["checklist"] == dict.fromkeys(settings.read_settings(db).checklist_items, True)
+    assert created["thresholds"] == KETAMINE_DEFAULT.to_dict()
+    with db.reader() as s:
+        assert audit.count_rows(s) == rows[-1].seq  # the count the two-process verify is chosen by
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact and report.rows_checked == rows[-1].seq
+
+
+def test_a_patient_snapshot_in_an_earlier_form_still_verifies(db, actors, t0):
+    """An archive written before the search keys left the snapshots (and before the name order was kept): its
+    last snapshot of a patient holds the keys and no name order, and the patient still matches it."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    with db.reader() as s:
+        patient = s.scalar(select(Patient).order_by(Patient.id.desc()))
+        earlier = {k: v for k, v in audit.snapshot(patient).items() if k != "family_first"}
+        earlier.update(family_key=patient.family_key, given_key=patient.given_key, full_key=patient.full_key,
+                       full_key_reversed=patient.full_key_reversed)
+    insider_row(db, nurse, "update", "patient", patient.id, at(t0, 1), earlier)
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact, report.problems
+    assert queries.get_record(db, nurse, sid).patient.family_name == "Nguyễn"
+
+
+def test_the_one_writer_of_audit_rows_refuses_what_the_role_does_not_allow(db, actors, t0):
+    """A service that forgot to check still cannot write: the audit row is refused, the change rolled back, and
+    the refusal itself kept."""
+    sid = open_session(db, actors["nurse"], t0)
+    end = trail_end(db)
+    for who, entity, after, text in (
+            ("auditor", "reading", None, "An auditor may not document sessions."),
+            ("nurse", "signature", {"meaning": "Reviewed"}, "A nurse may not co-sign records.")):
+        with pytest.raises(PermissionDenied) as refused:
+            with db.transaction() as s:
+                audit.write(s, actors[who], "create", entity, 1, after=after, session_id=sid)
+        assert str(refused.value) == text
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.reason) for r in rows] == [
+        ("auditor", "permission_denied", "An auditor may not document sessions. (create reading)"),
+        ("nurse", "permission_denied", "A nurse may not co-sign records. (create signature)")]
+
+
+def test_the_trail_keeps_a_digest_of_a_password_never_the_hash(db, actors):
+    end = trail_end(db)
+    users.add_user(db, actors["admin"], "dana", "Dana Park", "nurse", "dana-pass-123", "RN")
+    (row,) = trail_after(db, end)
+    with db.reader() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "dana"))
+    assert stored not in row.after
+    assert json.loads(row.after)["password_hash"] == "sha256:" + hashlib.sha256(stored.encode()).hexdigest()
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_clinic_logo_is_in_the_trail_as_its_digest(db, actors):
+    logo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    cs = settings.read_settings(db)
+    end = trail_end(db)
+    settings.update_clinic(db, actors["admin"], settings.ClinicDetails(
+        cs.name, cs.address, cs.page_size, cs.timezone, cs.inactivity_lock_min, cs.discharge_scale,
+        tuple(cs.checklist_items), logo_png=logo))
+    (row,) = trail_after(db, end)
+    assert json.loads(row.after)["logo_png"] == "sha256:" + hashlib.sha256(logo).hexdigest()
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def _tamper(db, sql: str, *params) -> None:
+    """Change the file directly, as someone with a SQLite browser would."""
+    con = sqlite3.connect(db.sqlite_path)
+    try:
+        con.execute(sql, params)
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_when_a_row_happened_is_part_of_its_hash(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    seq = trail_end(db)
+    con = sqlite3.connect(db.sqlite_path)
+    try:
+        (stored,) = con.execute("SELECT at FROM audit_events WHERE seq = ?", (seq,)).fetchone()
+    finally:
+        con.close()
+    earlier = datetime.fromisoformat(stored) - timedelta(hours=1)
+    _tamper(db, "UPDATE audit_events SET at = ? WHERE seq = ?", earlier.strftime("%Y-%m-%d %H:%M:%S.%f"), seq)
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"audit row {seq}: content does not match its hash (create session {sid})"]
+
+
+def test_a_reading_deleted_from_the_file_is_named(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    _tamper(db, "DELETE FROM readings WHERE id = ?", rid)
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"reading {rid}: in the audit trail but missing from the database"]
+
+
+def test_the_trail_verifies_on_a_workstation_in_another_zone(db, actors, t0, monkeypatch):
+    """Rows hashed at one workstation verify at another: every time in a hash is UTC, never the local zone."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    try:
+        monkeypatch.setenv("TZ", "Pacific/Chatham")  # UTC+13:45 in March
+        time.tzset()
+        report = integrity.verify_archive(db, actors["auditor"])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert report.intact, report.problems
+
+
+def test_a_command_line_action_names_the_person_and_the_way_in(db, actors, t0):
+    """SPEC 7: what is done from the command line is audited under the person who signed in, and says so."""
+    sid = open_session(db, actors["nurse"], t0)
+    cli = replace(actors["auditor"], via="the command line")
+    end = trail_end(db)
+    integrity.record_export(db, cli, sid, "export", "CSV readings.csv")
+    integrity.record_export(db, cli, sid, "export", "")
+    users.sign_in(db, "auditor", PASSWORDS["auditor"])
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.reason) for r in rows] == [
+        ("auditor", "export", "CSV readings.csv; by Auditor Tester, RN via the command line"),
+        ("auditor", "export", "by Auditor Tester, RN via the command line"),
+        ("auditor", "login", "")]
