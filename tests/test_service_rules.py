@@ -5,22 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import re
 import sqlite3
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORDS, new_archive
-from monitor_app.domain.errors import PermissionDenied
-from monitor_app.domain.session import Role
+from monitor_app.domain.errors import ConcurrentEdit, NotFound, PermissionDenied
+from monitor_app.domain.record import CourseView, DischargeView, PatientView
+from monitor_app.domain.session import Phase, Role, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.services import audit, clinical, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM, Actor, record_refusal
-from monitor_app.storage.models import AuditEvent, Patient, User
-from session_flow import at, open_session, v
+from monitor_app.storage.models import AuditEvent, Patient, Signature, User
+from session_flow import ALDRETE_OK, at, complete_session, discharge, open_session, start, to_recovery, v
 
 
 def trail_after(db, seq: int) -> list[AuditEvent]:
@@ -121,7 +123,8 @@ def test_a_charge_nurse_sets_the_default_profile_and_the_trail_verifies(db, acto
     profile = settings.save_profile(db, charge, replace(NEWS2, name="Ward profile"))
     end = trail_end(db)
     settings.set_default_profile(db, charge, profile)
-    assert [(r.username, r.action) for r in trail_after(db, end)] == [("charge", "set_default_profile")]
+    assert [(r.username, r.action, r.reason) for r in trail_after(db, end)] == [
+        ("charge", "set_default_profile", "")]
     assert settings.read_settings(db).default_profile_id == profile
     assert integrity.verify_archive(db, actors["auditor"]).intact
 
@@ -355,3 +358,189 @@ def test_a_command_line_action_names_the_person_and_the_way_in(db, actors, t0):
         ("auditor", "export", "CSV readings.csv; by Auditor Tester, RN via the command line"),
         ("auditor", "export", "by Auditor Tester, RN via the command line"),
         ("auditor", "login", "")]
+
+
+# ------------------------------------------------------------------------------------------ the record as read
+
+def test_each_reading_shows_its_phase_minutes_comment_and_version_and_a_saved_reading_reads_the_same(db, actors,
+                                                                                                    t0):
+    """SPEC 3: a reading belongs to the phase of its measured time (a pause counts as infusion), shows its minutes
+    from the start of the infusion, and reads the same when a screen fetches it alone after saving."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98", comment="left arm, seated"),
+                                   measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    during = clinical.record_reading(db, nurse, sid, v("165/90", "80", "97"), measured_at=at(t0, 20), now=at(t0, 20))
+    clinical.pause_infusion(db, nurse, sid, note="nausea", at=at(t0, 25), now=at(t0, 25))
+    paused = clinical.record_reading(db, nurse, sid, v("150/88", "78", "97"), measured_at=at(t0, 27), now=at(t0, 27))
+    clinical.resume_infusion(db, nurse, sid, at=at(t0, 30), now=at(t0, 30))
+    clinical.stop_infusion(db, nurse, sid, at=at(t0, 50), now=at(t0, 50))
+    recovery = clinical.record_reading(db, nurse, sid, v("190/104", "80", "97"), measured_at=at(t0, 60),
+                                       now=at(t0, 60))
+    flags = [f.id for f in queries.get_record(db, nurse, sid).readings[-1].flags]
+    clinical.acknowledge_flags(db, nurse, flags, "clinician_notified", now=at(t0, 61))
+    clinical.amend_reading(db, nurse, during, {"heart_rate": 84}, "monitor showed 84", now=at(t0, 62))
+    clinical.mark_entered_in_error(db, nurse, "reading", paused, "another patient's", now=at(t0, 63))
+    discharge(db, nurse, sid, t0, 90)
+    last = clinical.record_reading(db, nurse, sid, v("130/80", "70", "98"), measured_at=at(t0, 90), now=at(t0, 91))
+    rec = queries.get_record(db, nurse, sid)
+    assert [(r.id, r.phase, r.minutes) for r in rec.readings] == [
+        (base, Phase.PRE_INFUSION, -5.0), (during, Phase.INFUSION, 10.0), (paused, Phase.INFUSION, 17.0),
+        (recovery, Phase.RECOVERY, 50.0), (last, Phase.DISCHARGED, 80.0)]
+    assert rec.readings[0].original.comment == rec.readings[0].current.comment == "left arm, seated"
+    assert [r.version for r in rec.readings] == [1, 2, 2, 1, 1]  # an amendment and an error mark are changes
+    for shown in rec.readings:
+        alone, version = queries.get_reading(db, nurse, shown.id)
+        assert alone == shown, shown.id
+        assert version == rec.version
+
+
+def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_was_seen_before(db, actors, t0):
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("128/82", "48", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    seen = queries.get_record(db, nurse, sid).readings[0].version
+    clinical.amend_reading(db, other, rid, {"heart_rate": 84}, "transcribed 48", expected_version=seen,
+                           now=at(t0, 6))
+    with pytest.raises(ConcurrentEdit, match="another workstation"):
+        clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=seen, now=at(t0, 7))
+    fresh = queries.get_record(db, nurse, sid).readings[0]
+    assert fresh.current.heart_rate == 84 and fresh.version == seen + 1
+    clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=fresh.version,
+                           now=at(t0, 8))
+    assert queries.get_record(db, nurse, sid).readings[0].current.heart_rate == 86
+
+
+def test_everything_documented_comes_back_in_the_record(db, actors, t0):
+    """What the nurse typed, who did it and when, as the record (screens, PDF, exports) reads it back."""
+    nurse, charge = actors["nurse"], actors["charge"]
+    pid = clinical.create_patient(db, nurse, mrn="MRN-77", family_name="王", given_name="小龙",
+                                  date_of_birth=date(1980, 5, 17), sex="M", weight_kg=72.5, allergies="Penicillin",
+                                  notes="Prefers the window chair", family_first=True)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="other", indication_other="Cluster headache",
+                                 planned_infusions=8, prescriber="Dr. Ana Ruiz", outcome_measure="gad7")
+    checklist = settings.read_settings(db).checklist_items
+    ticked = {item: item != "No-driving advice given" for item in checklist}
+    sid = clinical.create_session(db, nurse, course_id=cid, chair="7B", supervising_clinician="Dr. Ana Ruiz",
+                                  dose_mg_per_kg=0.75, planned_minutes=45, lot_number="LOT-2026-01",
+                                  concomitant_medicines=["Benzodiazepines", "Melatonin 3 mg"], checklist=ticked,
+                                  outcome_score_before=12, arrival_at=t0, now=t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10), checklist_reason="Advice given at 09:00")
+    e_nausea = clinical.record_event(db, nurse, sid, "nausea", severity="mild", note="Settled with rest",
+                                     at=at(t0, 15), now=at(t0, 16))
+    e_wrong = clinical.record_event(db, nurse, sid, "headache", severity="moderate", at=at(t0, 18), now=at(t0, 18))
+    e_order = clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr. Ana Ruiz", reason="NEWS2 bands",
+                                    at=at(t0, 20), now=at(t0, 20))
+    e_void = clinical.order_limits(db, nurse, sid, KETAMINE_DEFAULT, clinician="Dr. Ana Ruiz", reason="Wrong chair",
+                                   at=at(t0, 22), now=at(t0, 22))
+    e_med = clinical.record_event(db, nurse, sid, "medication_given", at=at(t0, 25), now=at(t0, 25),
+                                  details={"medication": "Ondansetron", "dose": "4 mg", "route": "IV"})
+    clinical.mark_entered_in_error(db, nurse, "event", e_wrong, "Another patient's", now=at(t0, 26))
+    clinical.mark_entered_in_error(db, nurse, "event", e_void, "Order was for chair 8", now=at(t0, 27))
+    fixed = clinical.record_reading(db, nurse, sid, v("132/84", "76", "97"), measured_at=at(t0, 30),
+                                    now=at(t0, 30))
+    clinical.stop_infusion(db, nurse, sid, at=at(t0, 50), now=at(t0, 50))
+    d_id = discharge(db, nurse, sid, t0, 95)
+    s_author = clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 100))
+    s_review = clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 120))
+    ad = clinical.add_addendum(db, nurse, sid, "Phoned next day: slept well.", PASSWORDS["nurse"],
+                               corrections=[(fixed, {"heart_rate": 78}, "Monitor showed 78")], now=at(t0, 300))
+
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.patient == PatientView(pid, "MRN-77", "王", "小龙", date(1980, 5, 17), "M", 72.5, "Penicillin",
+                                      "Prefers the window chair", True)
+    assert rec.course == CourseView(cid, "other", "Cluster headache", 8, "Dr. Ana Ruiz", "gad7")
+    assert (rec.id, rec.number, rec.chair, rec.primary_nurse_id, rec.primary_nurse, rec.supervising_clinician,
+            rec.medication, rec.dose_mg_per_kg, rec.dose_mg_total, rec.route, rec.planned_minutes, rec.lot_number,
+            rec.concomitant_medicines, rec.checklist, rec.outcome_score_before) == (
+        sid, 1, "7B", nurse.user_id, "Nurse Tester, RN", "Dr. Ana Ruiz", "Ketamine HCl", 0.75, 54.4, "IV", 45,
+        "LOT-2026-01", ["Benzodiazepines", "Melatonin 3 mg"], ticked, 12)
+    assert (rec.arrival_at, rec.infusion_start_at, rec.infusion_end_at, rec.discharged_at, rec.paused,
+            rec.status) == (t0, at(t0, 10), at(t0, 50), at(t0, 95), False, Status.REVIEWED)
+    assert rec.thresholds.to_dict() == KETAMINE_DEFAULT.to_dict()
+    # the order entered in error is no order: only the first applies from its time
+    assert [(when, limits.to_dict()) for when, limits in rec.threshold_orders] == [(at(t0, 20), NEWS2.to_dict())]
+    assert [(e.id, e.number, e.kind, e.severity, e.note, e.details, e.at, e.recorded_at, e.recorded_by,
+             e.error.reason if e.error else None) for e in rec.events] == [
+        (rec.events[0].id, 1, "start_checklist_incomplete", "", "Advice given at 09:00",
+         {"not_done": ["No-driving advice given"]}, at(t0, 10), at(t0, 10), "Nurse Tester, RN", None),
+        (e_nausea, 2, "nausea", "mild", "Settled with rest", {}, at(t0, 15), at(t0, 16), "Nurse Tester, RN", None),
+        (e_wrong, 3, "headache", "moderate", "", {}, at(t0, 18), at(t0, 18), "Nurse Tester, RN",
+         "Another patient's"),
+        (e_order, 4, "limits_changed", "", "NEWS2 bands",
+         {"clinician": "Dr. Ana Ruiz", "thresholds": NEWS2.to_dict()}, at(t0, 20), at(t0, 20), "Nurse Tester, RN",
+         None),
+        (e_void, 5, "limits_changed", "", "Wrong chair",
+         {"clinician": "Dr. Ana Ruiz", "thresholds": KETAMINE_DEFAULT.to_dict()}, at(t0, 22), at(t0, 22),
+         "Nurse Tester, RN", "Order was for chair 8"),
+        (e_med, 6, "medication_given", "", "", {"medication": "Ondansetron", "dose": "4 mg", "route": "IV"},
+         at(t0, 25), at(t0, 25), "Nurse Tester, RN", None)]
+    assert [e.version for e in rec.events] == [1, 1, 2, 1, 2, 1]  # marked in error: changed once
+    assert rec.discharge == DischargeView(d_id, "aldrete", ALDRETE_OK, 9, True, "Sam Partner", True, True, "",
+                                          at(t0, 95), "Nurse Tester, RN")
+    with db.reader() as s:
+        stored = s.execute(select(Signature.id, Signature.content_hash).order_by(Signature.id)).all()
+    assert [(g.id, g.meaning, g.printed_name, g.credentials, g.signed_at, g.content_hash, g.addendum_id)
+            for g in rec.signatures] == [
+        (s_author, "Authored", "Nurse Tester", "RN", at(t0, 100), stored[0].content_hash, None),
+        (s_review, "Reviewed", "Charge Tester", "RN", at(t0, 120), stored[1].content_hash, None),
+        (stored[2].id, "Addendum", "Nurse Tester", "RN", at(t0, 300), stored[2].content_hash, ad)]
+    assert [(a.id, a.text, a.by, a.at, [(m.target_id, m.changes, m.reason, m.addendum_id) for m in a.corrections])
+            for a in rec.addenda] == [(ad, "Phoned next day: slept well.", "Nurse Tester, RN", at(t0, 300),
+                                       [(fixed, {"heart_rate": [76, 78]}, "Monitor showed 78", ad)])]
+    assert re.fullmatch(r"[0-9a-f]{64}", rec.content_hash)
+    assert queries.get_record(db, nurse, sid, with_hash=False).content_hash == ""
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_signature_covers_what_was_recorded_up_to_its_moment_and_outlives_a_correction_in_an_addendum(db, actors,
+                                                                                                        t0):
+    """SPEC 3 rule 4: a signature holds the hash of the record at signing. A reading saved at that very moment
+    is covered; a flag cleared later by a signed addendum's correction does not break the author's signature."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    flagged = clinical.record_reading(db, nurse, sid, v("165/90", "80", "97"), measured_at=at(t0, 20),
+                                      now=at(t0, 20))
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    last = clinical.record_reading(db, nurse, sid, v("130/80", "70", "98"), measured_at=at(t0, 89),
+                                   now=at(t0, 95))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    clinical.add_addendum(db, nurse, sid, "Cuff was too small.", PASSWORDS["nurse"],
+                          corrections=[(flagged, {"systolic": 150}, "cuff too small")], now=at(t0, 300))
+    rec = queries.get_record(db, nurse, sid)
+    assert [f.cleared for f in next(r for r in rec.readings if r.id == flagged).flags] == [True]
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact, report.problems
+    assert report.records_checked == 1
+    _tamper(db, "UPDATE readings SET heart_rate = 99 WHERE id = ?", last)
+    found = integrity.verify_archive(db, actors["auditor"]).problems
+    assert found[0] == f"reading {last}: differs from the audit trail (changed outside Chairside)"
+    assert [line.split(" signature of ")[0].rsplit(" ", 1)[1] for line in found[1:]] == ["authored", "addendum"]
+
+
+def test_a_signed_session_changed_in_the_file_breaks_its_signature(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    _tamper(db, "UPDATE infusion_sessions SET lot_number = 'LOT-OTHER' WHERE id = ?", sid)
+    uid = queries.get_record(db, nurse, sid).record_uid
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"session {sid}: differs from the audit trail (changed outside Chairside)",
+        f"record {uid} (session {sid}): content no longer matches the authored signature of Nurse Tester "
+        f"({at(t0, 95):%Y-%m-%d %H:%M} UTC)"]
+    with pytest.raises(NotFound) as missing:
+        queries.get_record(db, nurse, sid + 1)
+    assert str(missing.value) == f"There is no session with id {sid + 1}."
+
+
+def test_a_person_without_credentials_is_named_by_name_alone(db, actors, t0):
+    users.add_user(db, actors["admin"], "dana", "Dana Park", "nurse", "dana-pass-123", "")
+    dana = users.sign_in(db, "dana", "dana-pass-123")
+    sid = open_session(db, dana, t0)
+    clinical.record_reading(db, dana, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    rec = queries.get_record(db, dana, sid)
+    assert (rec.primary_nurse, rec.readings[0].recorded_by) == ("Dana Park", "Dana Park")
