@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORDS, new_archive
-from monitor_app.domain.errors import ConcurrentEdit, NotFound, PermissionDenied
+from monitor_app.domain.errors import ConcurrentEdit, FieldError, NotFound, PermissionDenied, RuleViolation
 from monitor_app.domain.record import CourseView, DischargeView, PatientView
-from monitor_app.domain.session import Phase, Role, Status
+from monitor_app.domain.schedule import Schedule
+from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.services import audit, clinical, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM, Actor, record_refusal
@@ -544,3 +545,310 @@ def test_a_person_without_credentials_is_named_by_name_alone(db, actors, t0):
     clinical.record_reading(db, dana, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
     rec = queries.get_record(db, dana, sid)
     assert (rec.primary_nurse, rec.readings[0].recorded_by) == ("Dana Park", "Dana Park")
+
+
+# ------------------------------------------------------------------------------------------ clinical rules
+
+def _refusals(db, nurse, sid, t0) -> list[tuple]:
+    """(what, call, error, field or None, message): each a value a nurse might type, refused at its limit."""
+    c = clinical
+    now = at(t0, 30)
+    pid = c.create_patient(db, nurse, mrn="LIMITS-1", family_name="Okafor", given_name="Ada")
+    none_course = c.create_course(db, nurse, patient_id=pid, indication="ocd")
+    phq_course = c.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
+    other = open_session(db, nurse, t0, family="Other", given="Chair")
+    other_reading = c.record_reading(db, nurse, other, v("120/80"), measured_at=at(t0, 5), now=at(t0, 5))
+
+    def patient(**kw):
+        return lambda: c.create_patient(db, nurse, **{"mrn": "NEW-1", "family_name": "Ngata", "given_name": "Aroha",
+                                                      **kw})
+
+    def course(**kw):
+        return lambda: c.create_course(db, nurse, **{"patient_id": pid, "indication": "ptsd", **kw})
+
+    def session(**kw):
+        return lambda: c.create_session(db, nurse, **{"course_id": none_course, "arrival_at": now, "now": now, **kw})
+
+    def event(kind, **kw):
+        return lambda: c.record_event(db, nurse, sid, kind, **{"at": now, "now": now, **kw})
+
+    def order(**kw):
+        return lambda: c.order_limits(db, nurse, sid, NEWS2, **{"clinician": "Dr R", "reason": "BP", "at": now,
+                                                                 "now": now, **kw})
+
+    def schedule_order(**kw):
+        return lambda: c.order_schedule(db, nurse, sid, Schedule("Every 5"), **{"clinician": "Dr R", "reason": "BP",
+                                                                                "at": now, "now": now, **kw})
+
+    long = "x" * 2001
+    return [
+        ("MRN required", patient(mrn=" "), FieldError, "mrn", "MRN is required."),
+        ("MRN length", patient(mrn="M" * 65), FieldError, "mrn", "MRN must be at most 64 characters."),
+        ("MRN taken", patient(mrn="LIMITS-1"), FieldError, "mrn", "MRN LIMITS-1 already belongs to another patient."),
+        ("family name", patient(family_name=""), FieldError, "family_name", "Family name is required."),
+        ("family name length", patient(family_name="N" * 121), FieldError, "family_name",
+         "Family name must be at most 120 characters."),
+        ("given name", patient(given_name=""), FieldError, "given_name", "Given name is required."),
+        ("given name length", patient(given_name="A" * 121), FieldError, "given_name",
+         "Given name must be at most 120 characters."),
+        ("born before 1900", patient(date_of_birth=date(1899, 12, 31)), FieldError, "date_of_birth",
+         "Date of birth must be between 1900-01-01 and today."),
+        ("born in the future", patient(date_of_birth=date(2999, 1, 1)), FieldError, "date_of_birth",
+         "Date of birth must be between 1900-01-01 and today."),
+        ("weight low", patient(weight_kg=19.9), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
+        ("weight high", patient(weight_kg=300.1), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
+        ("sex length", patient(sex="S" * 17), FieldError, "sex", "Sex must be at most 16 characters."),
+        ("allergies length", patient(allergies="a" * 2001), FieldError, "allergies",
+         "Allergies must be at most 2000 characters."),
+        ("notes length", patient(notes="n" * 4001), FieldError, "notes", "Notes must be at most 4000 characters."),
+        ("indication", course(indication="flu"), FieldError, "indication",
+         "Indication must be one of: " + ", ".join(INDICATIONS.values()) + "."),
+        ("other indication", course(indication="other", indication_other=" "), FieldError, "indication_other",
+         "Describe the indication when it is 'Other'."),
+        ("other indication length", course(indication="other", indication_other="i" * 201), FieldError,
+         "indication_other", "Indication must be at most 200 characters."),
+        ("no infusions", course(planned_infusions=0), FieldError, "planned_infusions",
+         "Planned infusions must be between 1 and 100."),
+        ("too many infusions", course(planned_infusions=101), FieldError, "planned_infusions",
+         "Planned infusions must be between 1 and 100."),
+        ("outcome measure", course(outcome_measure="mood"), FieldError, "outcome_measure",
+         "Unknown outcome measure."),
+        ("prescriber length", course(prescriber="p" * 201), FieldError, "prescriber",
+         "Prescriber must be at most 200 characters."),
+        ("no patient", course(patient_id=9999), NotFound, None, "There is no patient with id 9999."),
+        ("arrival ahead", session(arrival_at=now + timedelta(minutes=2, seconds=1)), FieldError, "arrival_at",
+         "Arrival time must not be in the future."),
+        ("no dose", session(dose_mg_per_kg=0), FieldError, "dose_mg_per_kg", "Dose must be between 0.01 and 5 mg/kg."),
+        ("dose high", session(dose_mg_per_kg=5.01), FieldError, "dose_mg_per_kg",
+         "Dose must be between 0.01 and 5 mg/kg."),
+        ("no total", session(dose_mg_total=0), FieldError, "dose_mg_total",
+         "Total dose must be between 0.1 and 1000 mg."),
+        ("total high", session(dose_mg_total=1000.1), FieldError, "dose_mg_total",
+         "Total dose must be between 0.1 and 1000 mg."),
+        ("no minutes", session(planned_minutes=0), FieldError, "planned_minutes",
+         "Planned minutes must be between 1 and 600."),
+        ("minutes high", session(planned_minutes=601), FieldError, "planned_minutes",
+         "Planned minutes must be between 1 and 600."),
+        ("unnamed medicine", session(concomitant_medicines=["Opioids", " "]), FieldError, "concomitant_medicines",
+         "Concomitant medicines must be named."),
+        ("no course", session(course_id=9999), NotFound, None, "There is no course with id 9999."),
+        ("score without measure", session(outcome_score_before=3), FieldError, "outcome_score_before",
+         "This course records no outcome measure."),
+        ("score high", session(course_id=phq_course, outcome_score_before=28), FieldError, "outcome_score_before",
+         "PHQ-9 score must be between 0 and 27."),
+        ("score low", session(course_id=phq_course, outcome_score_before=-1), FieldError, "outcome_score_before",
+         "PHQ-9 score must be between 0 and 27."),
+        ("chair length", session(chair="c" * 33), FieldError, "chair", "Chair must be at most 32 characters."),
+        ("medication", session(medication=" "), FieldError, "medication", "Medication is required."),
+        ("route length", session(route="r" * 17), FieldError, "route", "Route must be at most 16 characters."),
+        ("lot length", session(lot_number="l" * 65), FieldError, "lot_number",
+         "Lot number must be at most 64 characters."),
+        ("clinician length", session(supervising_clinician="d" * 201), FieldError, "supervising_clinician",
+         "Supervising clinician must be at most 200 characters."),
+        ("event kind", event("fainting"), FieldError, "kind", "Unknown event kind 'fainting'."),
+        ("pause as an event", event("infusion_paused"), FieldError, "kind", "Use Pause and Resume for the infusion."),
+        ("resume as an event", event("infusion_resumed"), FieldError, "kind",
+         "Use Pause and Resume for the infusion."),
+        ("severity", event("nausea", severity="awful"), FieldError, "severity",
+         "Severity must be mild, moderate or severe."),
+        ("side effect severity", event("nausea"), FieldError, "severity",
+         "Choose the severity of the side effect: mild, moderate or severe."),
+        ("medication name", event("medication_given", details={"dose": "4 mg", "route": "IV"}), FieldError,
+         "medication", "Medication name is required."),
+        ("medication dose", event("medication_given", details={"medication": "Ondansetron", "route": "IV"}),
+         FieldError, "dose", "Dose is required."),
+        ("medication route", event("medication_given", details={"medication": "Ondansetron", "dose": "4 mg"}),
+         FieldError, "route", "Route is required."),
+        ("medication length", event("medication_given", details={"medication": "m" * 121, "dose": "4 mg",
+                                                                 "route": "IV"}),
+         FieldError, "medication", "Medication name must be at most 120 characters."),
+        ("clinician notified", event("clinician_notified"), FieldError, "clinician", "Clinician's name is required."),
+        ("other side effect", event("other_side_effect", severity="mild", note=" "), FieldError, "note",
+         "Describe the event in the note when it is 'Other'."),
+        ("other intervention", event("other_intervention"), FieldError, "note",
+         "Describe the event in the note when it is 'Other'."),
+        ("event note length", event("oxygen_applied", note=long), FieldError, "note",
+         "Note must be at most 2000 characters."),
+        ("event before arrival", event("oxygen_applied", at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("order clinician", order(clinician=" "), FieldError, "clinician", "Authorising clinician is required."),
+        ("order clinician length", order(clinician="d" * 201), FieldError, "clinician",
+         "Authorising clinician must be at most 200 characters."),
+        ("order reason", order(reason=""), FieldError, "reason", "Reason is required."),
+        ("order reason length", order(reason=long), FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("order before arrival", order(at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("order ahead", order(at=now + timedelta(minutes=3)), FieldError, "time",
+         "Time must not be more than 2 minutes in the future."),
+        ("schedule clinician", schedule_order(clinician=""), FieldError, "clinician",
+         "Authorising clinician is required."),
+        ("schedule clinician length", schedule_order(clinician="d" * 201), FieldError, "clinician",
+         "Authorising clinician must be at most 200 characters."),
+        ("schedule reason", schedule_order(reason=" "), FieldError, "reason", "Reason is required."),
+        ("schedule reason length", schedule_order(reason=long), FieldError, "reason",
+         "Reason must be at most 2000 characters."),
+        ("schedule before arrival", schedule_order(at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("schedule ahead", schedule_order(at=now + timedelta(minutes=3)), FieldError, "time",
+         "Time must not be more than 2 minutes in the future."),
+        ("error of a discharge", lambda: c.mark_entered_in_error(db, nurse, "discharge", 1, "wrong", now=now),
+         FieldError, "target", "Only readings and events can be marked entered in error."),
+        ("error without reason", lambda: c.mark_entered_in_error(db, nurse, "reading", other_reading, " ", now=now),
+         FieldError, "reason", "Reason is required."),
+        ("error reason length", lambda: c.mark_entered_in_error(db, nurse, "reading", other_reading, long, now=now),
+         FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("error of no reading", lambda: c.mark_entered_in_error(db, nurse, "reading", 9999, "wrong", now=now),
+         NotFound, None, "There is no reading with id 9999."),
+        ("error of no event", lambda: c.mark_entered_in_error(db, nurse, "event", 9999, "wrong", now=now),
+         NotFound, None, "There is no event with id 9999."),
+        ("amend no reading", lambda: c.amend_reading(db, nurse, 9999, {"heart_rate": 70}, "typo", now=now),
+         NotFound, None, "There is no reading with id 9999."),
+        ("amend the time", lambda: c.amend_reading(db, nurse, other_reading, {"measured_at": now, "zeta": 1},
+                                                   "typo", now=now),
+         FieldError, "measured_at", "Only the measured values and the comment can be amended."),
+        ("amend nothing", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 120}, "typo", now=now),
+         FieldError, "reason", "The amendment changes nothing."),
+        ("amend reason", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 121}, "", now=now),
+         FieldError, "reason", "Reason is required."),
+        ("amend reason length", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 121}, long, now=now),
+         FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("ack action", lambda: c.acknowledge_flags(db, nurse, [1], "ignored", now=now), FieldError, "action",
+         "Choose the action taken: " + ", ".join(ACK_ACTIONS.values()) + "."),
+        ("ack other", lambda: c.acknowledge_flags(db, nurse, [1], "other", " ", now=now), FieldError, "action_text",
+         "Describe the action taken when it is 'Other'."),
+        ("ack nothing", lambda: c.acknowledge_flags(db, nurse, [], "rechecked", now=now), RuleViolation, None,
+         "Choose the flags to acknowledge."),
+        ("ack no flag", lambda: c.acknowledge_flags(db, nurse, [9999], "rechecked", now=now), NotFound, None,
+         "There is no flag with id 9999."),
+        ("addendum text", lambda: c.add_addendum(db, nurse, sid, " ", PASSWORDS["nurse"], now=now), FieldError,
+         "text", "Addendum is required."),
+        ("addendum length", lambda: c.add_addendum(db, nurse, sid, "a" * 8001, PASSWORDS["nurse"], now=now),
+         FieldError, "text", "Addendum must be at most 8000 characters."),
+    ]
+
+
+def test_each_value_outside_its_limits_is_refused_naming_the_field_and_nothing_is_written(db, actors, t0):
+    """House rule and SPEC 3: a refused value names its field and what is allowed; the archive is unchanged."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    for what, call, error, field, message in _refusals(db, nurse, sid, t0):
+        end = trail_end(db)
+        with pytest.raises(error) as refused:
+            call()
+        assert str(refused.value) == message, what
+        if field is not None:
+            assert refused.value.field == field, what
+        assert trail_end(db) == end, what
+
+
+def test_values_at_their_limits_are_accepted(db, actors, t0):
+    nurse = actors["nurse"]
+    now = at(t0, 1)
+    for n, kw in enumerate((dict(date_of_birth=date(1900, 1, 1), weight_kg=20), dict(weight_kg=300),
+                            dict(mrn="M" * 64, family_name="N" * 120, given_name="A" * 120, sex="S" * 16,
+                                 allergies="a" * 2000, notes="n" * 4000))):
+        clinical.create_patient(db, nurse, **{"mrn": f"EDGE-{n}", "family_name": "Ngata", "given_name": "Aroha",
+                                              **kw})
+    pid = clinical.create_patient(db, nurse, mrn="EDGE-X", family_name="Ngata", given_name="Aroha", weight_kg=80)
+    for planned in (1, 100):
+        clinical.create_course(db, nurse, patient_id=pid, indication="ptsd", planned_infusions=planned)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="other", indication_other="i" * 200,
+                                 outcome_measure="phq9", prescriber="p" * 200)
+    made = []
+    for kw in (dict(dose_mg_per_kg=5, planned_minutes=1, outcome_score_before=0),
+               dict(dose_mg_per_kg=None, dose_mg_total=1000, planned_minutes=600, outcome_score_before=27),
+               dict(dose_mg_total=0.1, chair="c" * 32, route="r" * 16, lot_number="l" * 64,
+                    supervising_clinician="d" * 200, concomitant_medicines=["Opioids", "Melatonin"]),
+               dict(arrival_at=now + timedelta(minutes=2))):
+        made.append(clinical.create_session(db, nurse, **{"course_id": cid, "arrival_at": now, "now": now, **kw}))
+    records = [queries.get_record(db, nurse, sid) for sid in made]
+    # the total follows from the dose per kg and the weight unless it was given
+    assert [(r.number, r.dose_mg_per_kg, r.dose_mg_total) for r in records] == [
+        (1, 5, 400.0), (2, None, 1000), (3, 0.5, 0.1), (4, 0.5, 40.0)]
+
+
+def test_the_infusion_starts_pauses_resumes_and_stops_only_in_that_order(db, actors, t0):
+    """SPEC 3: the phase follows from the recorded times; each step is refused when the infusion is not in the
+    state it needs, and each is an event and an audit row of the session."""
+    nurse = actors["nurse"]
+    c = clinical
+    sid = open_session(db, nurse, t0)
+
+    def refused(step, message):
+        end = trail_end(db)
+        with pytest.raises(RuleViolation) as info:
+            step()
+        assert str(info.value) == message
+        assert trail_end(db) == end
+
+    pause = lambda m, note="": c.pause_infusion(db, nurse, sid, note=note, at=at(t0, m), now=at(t0, m))
+    resume = lambda m, note="": c.resume_infusion(db, nurse, sid, note=note, at=at(t0, m), now=at(t0, m))
+    stop = lambda m: c.stop_infusion(db, nurse, sid, at=at(t0, m), now=at(t0, m))
+    refused(lambda: pause(1), "Only a running infusion can be paused.")
+    refused(lambda: resume(1), "The infusion is not paused.")
+    refused(lambda: stop(1), "Only a started infusion can be stopped.")
+    refused(lambda: c.start_infusion(db, nurse, sid, at=at(t0, 2), now=at(t0, 2)),
+            "Record a baseline reading before starting the infusion.")
+    start(db, nurse, sid, t0)  # baseline +5, start +10
+    refused(lambda: c.start_infusion(db, nurse, sid, at=at(t0, 11), now=at(t0, 11)),
+            "The infusion has already started.")
+    refused(lambda: resume(12), "The infusion is not paused.")
+    end = trail_end(db)
+    pause(15, "Patient asked")
+    assert queries.get_record(db, nurse, sid).phase == Phase.PAUSED
+    refused(lambda: pause(16), "Only a running infusion can be paused.")
+    resume(18, "Settled")
+    assert queries.get_record(db, nurse, sid).phase == Phase.INFUSION
+    pause(20)
+    with pytest.raises(FieldError) as early:
+        c.stop_infusion(db, nurse, sid, at=at(t0, 9), now=at(t0, 21))
+    assert early.value.field == "time"
+    c.stop_infusion(db, nurse, sid, at=at(t0, 22), now=at(t0, 23), early_reason="Dizzy, clinician agreed")
+    rec = queries.get_record(db, nurse, sid)
+    assert (rec.phase, rec.paused, rec.infusion_end_at) == (Phase.RECOVERY, False, at(t0, 22))  # a stop ends a pause
+    refused(lambda: pause(24), "Only a running infusion can be paused.")
+    refused(lambda: resume(24), "The infusion is not paused.")
+    refused(lambda: stop(24), "Only a started infusion can be stopped.")
+    assert [(e.kind, e.note, e.at, e.recorded_at) for e in rec.events] == [
+        ("infusion_paused", "Patient asked", at(t0, 15), at(t0, 15)),
+        ("infusion_resumed", "Settled", at(t0, 18), at(t0, 18)),
+        ("infusion_paused", "", at(t0, 20), at(t0, 20)),
+        ("stopped_early", "Dizzy, clinician agreed", at(t0, 22), at(t0, 23))]
+    assert [(r.action, r.entity, r.session_id) for r in trail_after(db, end)] == [
+        ("create", "event", sid), ("pause_infusion", "session", sid),
+        ("create", "event", sid), ("resume_infusion", "session", sid),
+        ("create", "event", sid), ("pause_infusion", "session", sid),
+        ("create", "event", sid), ("stop_infusion", "session", sid)]
+
+
+def test_each_step_of_a_session_refuses_a_version_changed_at_another_workstation(db, actors, t0):
+    """SPEC 3 rule 7: a step taken on the record as it was before another workstation's change is refused, and
+    taken on the fresh record it goes through."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    c = clinical
+    version = lambda: queries.get_record(db, nurse, sid).version
+    steps = [
+        lambda who, ver: c.start_infusion(db, who, sid, at=at(t0, 10), now=at(t0, 10), expected_version=ver),
+        lambda who, ver: c.pause_infusion(db, who, sid, at=at(t0, 15), now=at(t0, 15), expected_version=ver),
+        lambda who, ver: c.resume_infusion(db, who, sid, at=at(t0, 18), now=at(t0, 18), expected_version=ver),
+        lambda who, ver: c.stop_infusion(db, who, sid, at=at(t0, 50), now=at(t0, 50), expected_version=ver),
+        lambda who, ver: discharge(db, who, sid, t0, 90, expected_version=ver),
+    ]
+    seen = version()
+    # the other chair's nurse saves a critical reading: the session is marked as having one
+    high = c.record_reading(db, other, sid, v("185/95", "72", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    c.acknowledge_flags(db, other, [f.id for f in queries.get_reading(db, other, high)[0].flags], "rechecked",
+                        now=at(t0, 4))
+    c.record_reading(db, other, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    for n, step in enumerate(steps):
+        end = trail_end(db)
+        with pytest.raises(ConcurrentEdit, match="changed at another workstation"):
+            step(nurse, seen)
+        assert trail_end(db) == end, n
+        seen = version()
+        step(nurse, seen)
+        assert version() > seen, n
+    rec = queries.get_record(db, nurse, sid)
+    assert (rec.phase, rec.discharge.at) == (Phase.DISCHARGED, at(t0, 90))
