@@ -20,6 +20,7 @@ from monitor_app.domain.record import CourseView, DischargeView, PatientView
 from monitor_app.domain.schedule import Schedule
 from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
+from monitor_app.domain.vitals import Vitals
 from monitor_app.services import audit, clinical, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM, Actor, record_refusal
 from monitor_app.storage.models import AuditEvent, Patient, Signature, User
@@ -852,3 +853,33 @@ def test_each_step_of_a_session_refuses_a_version_changed_at_another_workstation
         assert version() > seen, n
     rec = queries.get_record(db, nurse, sid)
     assert (rec.phase, rec.discharge.at) == (Phase.DISCHARGED, at(t0, 90))
+
+
+def test_an_amended_value_clears_its_own_flag_and_is_flagged_afresh(db, actors, t0):
+    """SPEC 3 rule 3 and SPEC 4: a corrected value's flag no longer applies, the other values' flags stay, and the
+    new value is judged against the limits like any reading."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("190/115", "135", "90", "26"), measured_at=at(t0, 5),
+                                  now=at(t0, 5))
+    flags = lambda: [(f.parameter, f.level.value, f.value, f.cleared)
+                     for f in queries.get_record(db, nurse, sid).readings[0].flags]
+    assert flags() == [(p, "critical", value, False) for p, value in
+                       (("systolic", 190), ("diastolic", 115), ("heart_rate", 135), ("spo2", 90), ("resp_rate", 26))]
+    end = trail_end(db)
+    fixed = {"systolic": 130, "diastolic": 85, "heart_rate": 80, "spo2": 97, "resp_rate": 16}
+    for n, (parameter, value) in enumerate(fixed.items(), start=1):
+        clinical.amend_reading(db, nurse, rid, {parameter: value}, f"misread {parameter}", now=at(t0, 5 + n))
+        assert [cleared for *_, cleared in flags()] == [True] * n + [False] * (5 - n), parameter
+    clinical.amend_reading(db, nurse, rid, {"heart_rate": 115}, "recounted", now=at(t0, 11))
+    clinical.amend_reading(db, nurse, rid, {"comment": "Left arm, after a walk"}, "context", now=at(t0, 12))
+    assert flags()[5:] == [("heart_rate", "warning", 115, False)]  # the new value, judged afresh
+    reading = queries.get_record(db, nurse, sid).readings[0]
+    assert reading.current == Vitals(systolic=130, diastolic=85, heart_rate=115, spo2=97, resp_rate=16,
+                                     comment="Left arm, after a walk")
+    assert reading.original == Vitals(systolic=190, diastolic=115, heart_rate=135, spo2=90, resp_rate=26)
+    rows = trail_after(db, end)
+    clears = [(r.action, r.entity, r.session_id, r.reason, r.before is not None) for r in rows if r.action == "clear"]
+    assert clears == [("clear", "flag", sid, "value amended", True)] * 5
+    assert [(r.action, r.entity) for r in rows if r.action != "clear"] == [("amend", "amendment")] * 5 + [
+        ("amend", "amendment"), ("create", "flag"), ("amend", "amendment")]
