@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import PASSWORDS, new_archive
-from monitor_app.domain.errors import ConcurrentEdit, FieldError, NotFound, PermissionDenied, RuleViolation
+from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound, PermissionDenied,
+                                       RuleViolation)
 from monitor_app.domain.record import CourseView, DischargeView, PatientView
 from monitor_app.domain.schedule import Schedule
 from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
@@ -883,3 +884,94 @@ def test_an_amended_value_clears_its_own_flag_and_is_flagged_afresh(db, actors, 
     assert clears == [("clear", "flag", sid, "value amended", True)] * 5
     assert [(r.action, r.entity) for r in rows if r.action != "clear"] == [("amend", "amendment")] * 5 + [
         ("amend", "amendment"), ("create", "flag"), ("amend", "amendment")]
+
+
+def test_flags_are_acknowledged_once_per_reading_with_the_action_taken(db, actors, t0):
+    """SPEC 4: each flag is acknowledged once, with the action taken (and words when it is 'Other'), by whom and
+    when; one acknowledgement covers the flags of one reading."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    first = clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    second = clinical.record_reading(db, nurse, sid, v("128/82", "135", "98"), measured_at=at(t0, 6), now=at(t0, 6))
+    reading = lambda rid: queries.get_reading(db, nurse, rid)[0]
+    (high_sys, high_dia), (fast,) = reading(first).flags, reading(second).flags
+    end = trail_end(db)
+    with pytest.raises(RuleViolation) as mixed:
+        clinical.acknowledge_flags(db, nurse, [high_sys.id, fast.id], "rechecked", now=at(t0, 7))
+    assert str(mixed.value) == "One acknowledgement covers the flags of one reading only."
+    clinical.acknowledge_flag(db, other, high_dia.id, "rechecked", expected_version=high_dia.version, now=at(t0, 7))
+    with pytest.raises(ConcurrentEdit) as stale:  # the nurse's screen still showed the flag open
+        clinical.acknowledge_flags(db, nurse, [high_sys.id, high_dia.id], "paused",
+                                   versions_seen={high_sys.id: high_sys.version, high_dia.id: high_dia.version},
+                                   now=at(t0, 8))
+    assert str(stale.value) == ("This flag was changed at another workstation; it has been reloaded. "
+                                "Check it and try again.")
+    with pytest.raises(ConcurrentEdit):
+        clinical.acknowledge_flag(db, nurse, high_dia.id, "paused", expected_version=high_dia.version, now=at(t0, 8))
+    with pytest.raises(RuleViolation) as twice:
+        clinical.acknowledge_flag(db, nurse, high_dia.id, "paused", now=at(t0, 8))
+    assert str(twice.value) == "This flag is already acknowledged."
+    (ack_sys,) = clinical.acknowledge_flags(db, nurse, [high_sys.id], "other", " Cuff repositioned ", now=at(t0, 9))
+    ack_fast = clinical.acknowledge_flag(db, nurse, fast.id, "clinician_notified", "Dr Ruiz on the phone",
+                                         expected_version=fast.version, now=at(t0, 10))
+    shown = {f.id: (f.ack.action, f.ack.action_text, f.ack.by, f.ack.at) if f.ack else None
+             for r in queries.get_record(db, nurse, sid).readings for f in r.flags}
+    assert shown == {high_sys.id: ("other", "Cuff repositioned", "Nurse Tester, RN", at(t0, 9)),
+                     high_dia.id: ("rechecked", "", "Nurse2 Tester, RN", at(t0, 7)),
+                     fast.id: ("clinician_notified", "Dr Ruiz on the phone", "Nurse Tester, RN", at(t0, 10))}
+    rows = [(r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)]
+    assert rows[0][:2] == ("acknowledge", "flag_acknowledgement") and rows[1:] == [
+        ("acknowledge", "flag_acknowledgement", str(ack_sys), sid),
+        ("acknowledge", "flag_acknowledgement", str(ack_fast), sid)]
+    assert rows[0][3] == sid
+
+
+def test_co_signing_is_refused_to_a_nurse_before_the_password_is_looked_at(db, actors, t0):
+    nurse, nurse2 = actors["nurse"], actors["nurse2"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    end = trail_end(db)
+    with pytest.raises(PermissionDenied) as refused:
+        clinical.cosign(db, nurse2, sid, "not-even-the-password", now=at(t0, 96))
+    assert str(refused.value) == "A nurse may not co-sign records."
+    assert [(r.username, r.action, r.reason) for r in trail_after(db, end)] == [
+        ("nurse2", "permission_denied", "A nurse may not co-sign records. (cosign)")]
+    with db.reader() as s:
+        assert s.scalar(select(User.failed_logins).where(User.username == "nurse2")) == 0
+
+
+@pytest.mark.parametrize("step", ["cosign", "add_addendum"])
+def test_five_wrong_passwords_at_a_signature_lock_the_account_from_the_fifth(db, actors, t0, step):
+    nurse, charge = actors["nurse"], actors["charge"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    who = charge if step == "cosign" else nurse
+    attempt = {"cosign": lambda m: clinical.cosign(db, charge, sid, "wrong-password", now=at(t0, m)),
+               "add_addendum": lambda m: clinical.add_addendum(db, nurse, sid, "Called back", "wrong-password",
+                                                               now=at(t0, m))}[step]
+    for m in range(100, 105):
+        with pytest.raises(AuthenticationFailed):
+            attempt(m)
+    with db.reader() as s:
+        locked_until = s.scalar(select(User.locked_until).where(User.username == who.username))
+    assert locked_until == at(t0, 104) + timedelta(minutes=15)
+    assert [sig.meaning for sig in queries.get_record(db, nurse, sid).signatures] == ["Authored"]
+
+
+def test_an_addendum_corrects_only_readings_of_its_own_record(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)
+    other = open_session(db, nurse, t0)
+    elsewhere = clinical.record_reading(db, nurse, other, v("120/80"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    end = trail_end(db)
+    with pytest.raises(FieldError) as refused:
+        clinical.add_addendum(db, nurse, sid, "Correction", PASSWORDS["nurse"],
+                              corrections=[(elsewhere, {"systolic": 125}, "typo")], now=at(t0, 300))
+    assert (refused.value.field, str(refused.value)) == ("corrections",
+                                                         "A correction must be of a reading of this session.")
+    assert trail_end(db) == end
+    ad = clinical.add_addendum(db, nurse, sid, "Called back: well.", PASSWORDS["nurse"], now=at(t0, 301))
+    assert [(r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
+        ("create", "addendum", str(ad), sid), ("sign", "signature", str(queries.get_record(
+            db, nurse, sid).signatures[-1].id), sid)]
