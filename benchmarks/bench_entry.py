@@ -31,7 +31,7 @@ from monitor_app.storage.db import open_database  # noqa: E402
 from monitor_app.ui.application import make_application  # noqa: E402
 from monitor_app.ui.context import UiContext  # noqa: E402
 from monitor_app.ui.session.screen import SessionScreen  # noqa: E402
-from monitor_app.domain.session import DEFAULT_CHECKLIST
+from monitor_app.domain.session import DEFAULT_CHECKLIST  # noqa: E402
 
 BUDGET_MS = 30.0
 
