@@ -129,23 +129,26 @@ class Shell(QObject):
         self.db = None
         self.settings = None
         self.main_window = None
-        self.signin = SignInWindow()
-        self.signin.signed_in.connect(self.enter)
         self.wizard = None
         self.on_first_window: Callable[[], None] | None = None
+        from monitor_app.ui.widgets import run_in_background
+        # The archive starts opening in the background at once: its imports (Python) share the processor with
+        # building and painting the sign-in window (Qt's own work runs outside Python's lock). What it finds
+        # arrives once the sign-in window is up; a data folder where no archive ever was gets the first-run
+        # wizard instead.
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
+        self.signin = SignInWindow()
+        self.signin.signed_in.connect(self.enter)
 
     def start(self) -> None:
-        self.signin.show()
+        if self.wizard is None:  # (an archive found missing already brought the wizard up instead)
+            self.signin.show()
         QTimer.singleShot(0, self._first_window_shown)
 
     def _first_window_shown(self) -> None:
         if self.on_first_window is not None:
             self.on_first_window()
-        from monitor_app.ui.widgets import run_in_background
-        # The archive opens in the background once the sign-in window is on screen; a data folder where no
-        # archive ever was gets the first-run wizard instead.
-        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
-                          self._archive_failed)
         install_fonts()  # while the archive opens: no name is shown before the main window
 
     def _archive_opened(self, result) -> None:
