@@ -69,6 +69,7 @@ def open_archive(database_url: str | None, data_dir: str | None):
     """Open (migrating after a backup if needed), bootstrap and back up the archive; returns (db, settings)."""
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
+    from monitor_app.domain.errors import RuleViolation
     from monitor_app.services.settings import bootstrap, read_settings
     from monitor_app.services.backup_status import run_daily
     from monitor_app.storage.db import open_database, resolve_url
@@ -80,9 +81,13 @@ def open_archive(database_url: str | None, data_dir: str | None):
     # Never a new archive here (only the first-run set-up makes one): a missing one is an error that names the
     # file and the newest backup.
     db = open_database(database_url, data_dir, create=False)
-    bootstrap(db)
+    try:
+        settings = read_settings(db)  # a read: no write lock taken at every start, at every workstation
+    except RuleViolation:  # an archive made without its clinic settings gets them, audited, as a new one does
+        bootstrap(db)
+        settings = read_settings(db)
     run_daily(db)  # a failure is shown on the floor and in settings, and logged
-    return db, read_settings(db)
+    return db, settings
 
 
 def open_unless_fresh(database_url: str | None, data_dir: str | None):
