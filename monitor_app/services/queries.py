@@ -11,7 +11,7 @@ from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import INDICATIONS, Status
 from monitor_app.domain.text import check_text
 from monitor_app.services.access import Actor
-from monitor_app.services.records import load_reading, load_record
+from monitor_app.services.records import load_reading, load_record, load_records
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Patient, User
 
@@ -28,7 +28,7 @@ def active_records(db: Database, actor: Actor) -> list[SessionRecord]:
     with db.reader() as s:
         ids = s.scalars(select(InfusionSession.id).where(InfusionSession.status == Status.IN_PROGRESS.value)
                         .order_by(InfusionSession.chair, InfusionSession.id)).all()
-        return [load_record(s, i, with_hash=False) for i in ids]
+        return load_records(s, ids)
 
 
 def awaiting_signature(db: Database, actor: Actor) -> list[SessionRecord]:
@@ -36,7 +36,7 @@ def awaiting_signature(db: Database, actor: Actor) -> list[SessionRecord]:
     with db.reader() as s:
         ids = s.scalars(select(InfusionSession.id).where(InfusionSession.status.in_(
             [Status.AWAITING_SIGNATURE.value, Status.SIGNED.value])).order_by(InfusionSession.arrival_at)).all()
-        return [load_record(s, i, with_hash=False) for i in ids]
+        return load_records(s, ids)
 
 
 def get_record(db: Database, actor: Actor, session_id: int, with_hash: bool = True) -> SessionRecord:
@@ -296,7 +296,7 @@ def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
         patient = _patient_view(course.patient)
         ids = s.scalars(select(InfusionSession.id).where(InfusionSession.course_id == course_id)
                         .order_by(InfusionSession.number, InfusionSession.id)).all()
-        records = [load_record(s, sid, with_hash=False) for sid in ids]
+        records = load_records(s, ids)
     done = []
     for rec in records:
         valid = rec.valid_readings
