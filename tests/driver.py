@@ -7,10 +7,12 @@ main window shown for a signed-in user (`User.at_main_window`). From there it on
   with the cursor. When nothing has the cursor the driver fails with "nothing has the keyboard focus": that is
   a product bug (a nurse's keys would go nowhere), never something for a test to repair.
 - **clicks**: `click("Start infusion")` clicks a visible, enabled button (or any widget showing that text) of
-  the window in front; `click(widget)` clicks a widget the test has read from the screen, in its middle.
+  the window in front; `click(widget)` clicks a widget the test has read from the screen, in its middle;
+  `click_item(list_or_table, "NEWS2 bands")` and `click_tab("Users")` click a row or a tab where it is drawn.
 - **dialogs**: a dialog is answered through its own fields and buttons. A modal dialog blocks the action that
   opened it, so the answer is given first: `with user.expect_dialog(answer): user.press("F8")`, where
-  `answer(dialog)` receives a `Dialog` that types, ticks, chooses and clicks inside it.
+  `answer(dialog)` receives a `Dialog` that types, ticks, chooses and clicks inside it. An action that must
+  not ask anything runs under `with user.expect_no_dialog():`, so a question asked anyway fails the test.
 - **the screen**: `focus`, `window`, `visible_text()`, `find(...)` read what is shown.
 
 There is deliberately no way to set focus, activate a window, call a slot or fill a model. On the offscreen
