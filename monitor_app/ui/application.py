@@ -66,12 +66,14 @@ def make_application() -> QApplication:
 
 
 def open_archive(database_url: str | None, data_dir: str | None):
-    """Open (migrating after a backup if needed), bootstrap and back up the archive; returns (db, settings)."""
+    """Open (migrating after a backup if needed) the archive and read its settings; returns (db, settings).
+
+    The day's first copy of the archive is made afterwards (`daily_copy`), while the nurse signs in: a large
+    archive's copy must not hold the sign-in up."""
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
     from monitor_app.domain.errors import RuleViolation
     from monitor_app.services.settings import bootstrap, read_settings
-    from monitor_app.services.backup_status import run_daily
     from monitor_app.storage.db import open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
     try:
@@ -86,8 +88,13 @@ def open_archive(database_url: str | None, data_dir: str | None):
     except RuleViolation:  # an archive made without its clinic settings gets them, audited, as a new one does
         bootstrap(db)
         settings = read_settings(db)
-    run_daily(db)  # a failure is shown on the floor and in settings, and logged
     return db, settings
+
+
+def daily_copy(db) -> None:
+    """The day's first copy of the archive; a failure is shown on the floor and in settings, and logged."""
+    from monitor_app.services.backup_status import run_daily
+    run_daily(db)
 
 
 def open_unless_fresh(database_url: str | None, data_dir: str | None):
@@ -162,6 +169,10 @@ class Shell(QObject):
             return
         self.db, self.settings = result
         log.info("Chairside %s started", __version__)
+        from monitor_app.ui.widgets import run_in_background
+        db = self.db
+        run_in_background(lambda: daily_copy(db), lambda _done: None,
+                          lambda exc: log.error("the daily copy failed: %s: %s", type(exc).__name__, exc))
         self.signin.set_database(self.db, self.settings.name)
         if is_demo_clinic(self.settings):
             self.signin.setWindowTitle(f"Chairside: sign in \u2014 {DEMO_MARK}")
