@@ -394,7 +394,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
             ticks = self.model.panels[name].ticks
             room = max(self.plots[name].vb.height(), 40.0) / max(len(ticks) - 1, 1)
             every = max(1, int(np.ceil(line_h * 1.2 / room)))
-            values[name] = [(v, f"{v:g}") for i, v in enumerate(ticks) if i % every == 0]
+            # A panel with another below it leaves its bottom value unlabelled: it would sit on the next
+            # panel's top value (BP's 40 on HR's 140).
+            last = name == PANELS[-1]
+            values[name] = [(v, f"{v:g}") for i, v in enumerate(ticks) if i % every == 0 and (i > 0 or last)]
         if (out, values) == self._label_key:
             return
         self._label_key = (out, values)
