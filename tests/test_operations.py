@@ -176,6 +176,31 @@ def test_an_administrator_ends_a_lock_early(db, actors, t0):
     assert len(unlocked) == 1 and unlocked[0].username == "admin"
 
 
+def test_a_password_checked_while_the_archive_opened_counts_only_for_that_hash_and_password(db, actors, t0):
+    """Enter pressed while the archive opens: the check starts against the hash in the archive's file. The
+    sign-in takes that answer only for the very hash and password checked: a wrong password, another one typed
+    after, or a reset in between are judged on what the archive holds when the sign-in runs."""
+    from monitor_app.services import passwords
+    from monitor_app.storage.location import stored_password_hash
+    stored = stored_password_hash(None, db.data_dir, "nurse")
+    assert stored and stored.startswith("$argon2id$")
+    assert stored_password_hash(None, db.data_dir, "nobody") is None
+    passwords.check_early(stored, "wrong-password")
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", "wrong-password", now=at(t0, 1))
+    assert [r.username for r in audit_rows(db, "login_failed")] == ["nurse"]  # counted as a wrong password
+    passwords.check_early(stored, PASSWORDS["nurse"])
+    assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 2)).username == "nurse"
+    passwords.check_early(stored, PASSWORDS["nurse"])  # then another password is typed
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", "another-wrong-1", now=at(t0, 3))
+    passwords.check_early(stored, PASSWORDS["nurse"])
+    users.reset_password(db, actors["admin"], "nurse", "a-brand-new-pass-9")  # meanwhile, at the server
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 4))
+    assert users.sign_in(db, "nurse", "a-brand-new-pass-9", now=at(t0, 5)).username == "nurse"
+
+
 # ------------------------------------------------------------------------------------------ a nurse's scope
 
 def test_a_nurse_documents_in_any_active_session_under_her_own_name(db, actors, t0):

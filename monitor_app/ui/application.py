@@ -152,6 +152,7 @@ class Shell(QObject):
                           self._archive_failed)
         self.signin = SignInWindow()
         self.signin.signed_in.connect(self.enter)
+        self.signin.check_early = self._check_password_early
 
     def start(self) -> None:
         if self.wizard is None:  # (an archive found missing already brought the wizard up instead)
@@ -162,6 +163,20 @@ class Shell(QObject):
         if self.on_first_window is not None:
             self.on_first_window()
         install_fonts()  # while the archive opens: no name is shown before the main window
+
+    def _check_password_early(self, username: str, password: str) -> None:
+        """Enter pressed while the archive opens: the password check (Argon2, a tenth of a second or more)
+        starts now, against the hash in the archive's file, alongside the opening; the sign-in takes its answer
+        if the archive still holds that hash once it is open."""
+        from monitor_app.ui.widgets import run_in_background
+        url, folder = self.database_url, self.data_dir
+
+        def check() -> None:
+            from monitor_app.services.passwords import check_early
+            from monitor_app.storage.location import stored_password_hash
+            check_early(stored_password_hash(url, folder, username), password)
+        run_in_background(check, lambda _none: None,
+                          lambda exc: log.warning("early password check skipped: %s", type(exc).__name__))
 
     def _archive_opened(self, result) -> None:
         if result is None:
