@@ -11,7 +11,7 @@ from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
 from monitor_app.domain.text import check_text
 from monitor_app.services import audit, versions
-from monitor_app.services.passwords import hash_password, matches
+from monitor_app.services.passwords import check_early, hash_password, matches
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import ClinicSettings, User
@@ -239,6 +239,13 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
     """Check the password, write the login to the audit trail, and return the actor (bound to `db`)."""
     now = now or datetime.now(timezone.utc)
     check_text("username", username, "User name", 64)  # before the lookup and the audit row of a failure
+    # The slow part of the check (Argon2) runs before the write lock is taken, so other workstations keep saving
+    # meanwhile; the transaction below takes its answer only if the account is still as read here.
+    with db.reader() as s:
+        found = s.execute(select(User.password_hash, User.active, User.locked_until)
+                          .where(User.username == username.strip())).first()
+    if found is not None and found.active and not (found.locked_until and found.locked_until > now):
+        check_early(found.password_hash, password)
     try:
         with db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))
