@@ -201,6 +201,25 @@ def test_a_password_checked_while_the_archive_opened_counts_only_for_that_hash_a
     assert users.sign_in(db, "nurse", "a-brand-new-pass-9", now=at(t0, 5)).username == "nurse"
 
 
+def test_a_sign_in_does_not_hold_the_archive_while_it_checks_the_password(db, actors, t0):
+    """Argon2 takes a tenth of a second or more: another workstation's save must not wait for it."""
+    import threading
+    import time
+    signed = []
+    worker = threading.Thread(target=lambda: signed.append(users.sign_in(db, "nurse", PASSWORDS["nurse"],
+                                                                         now=at(t0, 1))))
+    worker.start()
+    time.sleep(0.03)  # the sign-in is checking the password now
+    other = sqlite3.connect(db.sqlite_path, timeout=0.05)  # another workstation, waiting 50 ms at most
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock a save takes
+        other.rollback()
+    finally:
+        other.close()
+    worker.join()
+    assert signed and signed[0].username == "nurse"
+
+
 # ------------------------------------------------------------------------------------------ a nurse's scope
 
 def test_a_nurse_documents_in_any_active_session_under_her_own_name(db, actors, t0):
