@@ -4,15 +4,13 @@ Each module run gets a fresh database (chairside_t_<random>), dropped afterwards
 """
 from __future__ import annotations
 
-import secrets
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import make_url
 
-from conftest import PASSWORDS, POSTGRES_URL, make_users, new_archive, postgres_server
+from conftest import PASSWORDS, make_users, new_archive, postgres_database
 from monitor_app.domain.errors import ConcurrentEdit
 from monitor_app.domain.session import Status
 from monitor_app.services import clinical as c, integrity, queries
@@ -26,21 +24,12 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):
-    server = postgres_server()
-    name = f"chairside_t_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = None
-    try:
-        db = new_archive(tmp_path_factory.mktemp("pg-data"),
-                         make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-        yield db
-    finally:
-        if db is not None:
+    with postgres_database() as url:
+        db = new_archive(tmp_path_factory.mktemp("pg-data"), url)
+        try:
+            yield db
+        finally:
             db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 @pytest.fixture(scope="module")
