@@ -88,6 +88,30 @@ def test_verify_detects_a_tampered_row(pg, pg_actors, t0):
     assert integrity.verify_archive(pg, auditor).intact
 
 
+def test_a_connection_the_server_dropped_costs_no_reading(pg, pg_actors, t0):
+    """The server ends the workstation's connection (a restart, a network cut): the next save reconnects and
+    lands, nothing saved before is lost, and the chain holds."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    nurse = pg_actors["nurse"]
+    sid = open_session(pg, nurse, t0)
+    before = c.record_reading(pg, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 1), now=at(t0, 1))
+    url = make_url(pg.url)
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                                   {"name": url.database}).scalar()
+    finally:
+        server.dispose()
+    assert dropped >= 1  # the workstation's pooled connection was there, and is gone now
+    after = c.record_reading(pg, nurse, sid, v("130/84", "74", "97"), measured_at=at(t0, 2), now=at(t0, 2))
+    record = queries.get_record(pg, nurse, sid)
+    assert [(r.id, r.current.heart_rate) for r in record.readings] == [(before, 72), (after, 74)]
+    assert integrity.verify_archive(pg, pg_actors["charge"]).intact
+
+
 def test_two_workstations_writing_at_once_keep_the_chain_intact(pg, pg_actors, t0):
     nurse, nurse2 = pg_actors["nurse"], pg_actors["nurse2"]
     sessions = [open_session(pg, nurse, t0), open_session(pg, nurse2, t0)]
