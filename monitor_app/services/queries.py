@@ -292,6 +292,14 @@ def _vital(reading) -> Vital | None:
     return Vital(v.systolic, v.diastolic, v.heart_rate, crit)
 
 
+def course_record_hashes(db: Database, actor: Actor, course_id: int) -> list[str]:
+    """The content hashes of a course's records (the infusions done), in series order: what the digest of its
+    summary is made of (domain.anchor.course_digest)."""
+    report = course_report(db, actor, course_id)
+    return [get_record(db, actor, i.session_id, with_hash=True).content_hash for i in report.infusions
+            if not i.planned]
+
+
 def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
     """Every planned infusion of a course, done or not, with baseline, peak and last BP and HR, flags,
     discharge, status and the outcome score before it: the course view and the course summary PDF."""
