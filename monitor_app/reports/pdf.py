@@ -769,26 +769,33 @@ def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None, names: 
             author=head.clinic_name, subject=f"Record {record.record_uid}", creator=f"Chairside {__version__}",
             producer=f"Chairside {__version__}", initialFontName=REGULAR, initialFontSize=9,
         )
+        left_on_first = []  # the height left empty at the foot of page 1 (what did not fit went on)
         doc.addPageTemplates([
-            PageTemplate(id="first", frames=[first], onPage=furniture.first_page, autoNextPageTemplate="later"),
+            PageTemplate(id="first", frames=[first], onPage=furniture.first_page, autoNextPageTemplate="later",
+                         onPageEnd=lambda _c, d: left_on_first.append(d.frame._y - d.frame._y1)),
             PageTemplate(id="later", frames=[later], onPage=furniture.later_page),
         ])
         b = _Builder(record, head, width)
-        story = b.summary() + b.chart(chart_max) + b.profile() + b.readings() + b.flags() + b.events()
+        chart = b.chart(chart_max)
+        story = b.summary() + chart + b.profile() + b.readings() + b.flags() + b.events()
         story += b.discharge() + b.signatures() + b.addenda()
         if audit_trail is not None:
             story += b.audit_appendix(audit_trail, names)
         doc.build(story, canvasmaker=_numbered_canvas(furniture))
-        return buf.getvalue(), doc.page
+        last = doc.frame
+        on_last_page = last._y1 + last._height - last._y  # height used on the last page
+        spare = (left_on_first or [0.0])[0] + chart[0].drawing.height - minimum_height(width, record)
+        return buf.getvalue(), doc.page, on_last_page, spare
 
     a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary streams: smaller, and ASCII85 encoding is pure Python here
     try:
-        pdf, pages = render(_ChartFlowable.MAX_H)
-        if pages > 2 and audit_trail is None:
+        pdf, pages, on_last_page, spare = render(_ChartFlowable.MAX_H)
+        if pages == 3 and audit_trail is None and on_last_page < spare:
             # A chart as tall as page 1 allows can push the record's last lines onto a page of their own: a
-            # lower (still readable) chart lets what follows it start on page 1. Kept only if it saves a page.
-            lower, fewer = render(minimum_height(width, record))
+            # lower (still readable) chart lets what follows it start on page 1. Tried only when the lines on
+            # the last page could fit in the room page 1 would then have; kept only if it saves the page.
+            lower, fewer, _used, _spare = render(minimum_height(width, record))
             if fewer < pages:
                 pdf = lower
     finally:
