@@ -25,7 +25,7 @@ from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
 from monitor_app.services import audit, settings as clinic, versions
 from monitor_app.services.access import Actor
 from monitor_app.services.records import content_hash, get_session_row, load_reading
-from monitor_app.services.users import reauthenticate, record_failure
+from monitor_app.services.users import check_ahead, reauthenticate, record_failure
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import (Addendum, Amendment, Course, DischargeAssessment, Event, Flag,
                                         FlagAcknowledgement, InfusionSession, Patient, Reading, Signature)
@@ -614,6 +614,7 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
 
 def _signing(db: Database, actor: Actor, password: str, now: datetime, work):
     """Run a signing step; a wrong password rolls it back and counts towards the lock-out."""
+    check_ahead(db, actor.username, password, now)  # Argon2 before the write lock, not under it
     try:
         with db.transaction() as s:
             reauthenticate(s, actor, password, now)

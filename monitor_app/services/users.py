@@ -239,13 +239,7 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
     """Check the password, write the login to the audit trail, and return the actor (bound to `db`)."""
     now = now or datetime.now(timezone.utc)
     check_text("username", username, "User name", 64)  # before the lookup and the audit row of a failure
-    # The slow part of the check (Argon2) runs before the write lock is taken, so other workstations keep saving
-    # meanwhile; the transaction below takes its answer only if the account is still as read here.
-    with db.reader() as s:
-        found = s.execute(select(User.password_hash, User.active, User.locked_until)
-                          .where(User.username == username.strip())).first()
-    if found is not None and found.active and not (found.locked_until and found.locked_until > now):
-        check_early(found.password_hash, password)
+    check_ahead(db, username, password, now)
     try:
         with db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))
@@ -264,6 +258,17 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
     except AuthenticationFailed:
         record_failure(db, username.strip(), now)
         raise
+
+
+def check_ahead(db: Database, username: str, password: str, now: datetime) -> None:
+    """Start the slow part of a password check (Argon2) before the write lock is taken, so other workstations
+    keep saving meanwhile; the check inside the transaction takes its answer only if the account is still as
+    read here (check_password)."""
+    with db.reader() as s:
+        found = s.execute(select(User.password_hash, User.active, User.locked_until)
+                          .where(User.username == username.strip())).first()
+    if found is not None and found.active and not (found.locked_until and found.locked_until > now):
+        check_early(found.password_hash, password)
 
 
 def reauthenticate(s: Session, actor: Actor, password: str, now: datetime) -> User:
