@@ -1,17 +1,33 @@
 #!/bin/sh
 # Mutation testing of the clinical rules: which change to a rule would the tests not notice?
 #
-#   benchmarks/mutation.sh domain      monitor_app/domain/ against the fast domain tests
-#   benchmarks/mutation.sh services    clinical, records, audit and access services against their tests
+#   benchmarks/mutation.sh domain              monitor_app/domain/ against the fast domain tests
+#   benchmarks/mutation.sh services            the four services below, one after the other, and their total
+#   benchmarks/mutation.sh services-clinical   one of them: services-clinical, -records, -audit, -access
+#   benchmarks/mutation.sh TARGET 'monitor_app.services.clinical.x_discharge*'   only the mutants named
 #
 # Each target runs in its own copy of the tree (.mutation/TARGET/, ignored by git) with its configuration from
-# benchmarks/mutation/TARGET.cfg, so the two never share mutmut's cache. Prints the score and the survivors;
+# benchmarks/mutation/TARGET.cfg, so targets never share mutmut's cache. Prints the score and the survivors;
 # `cd .mutation/TARGET && mutmut show NAME` shows one mutant's diff. MUTMUT_MAX_CHILDREN (default 2) bounds the
-# worker processes. Not part of the test command: a domain run takes minutes, a services run much longer.
+# worker processes. Not part of the test command: a domain run takes minutes, the services together hours.
 set -eu
 target=${1:-domain}
+[ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")/.." && pwd)
 config="$here/benchmarks/mutation/$target.cfg"
+if [ ! -f "$config" ] && ls "$here/benchmarks/mutation/$target"-*.cfg >/dev/null 2>&1; then
+    # A group: each part in turn, then the sum of their scores.
+    summary=$(mktemp)
+    for part in "$here/benchmarks/mutation/$target"-*.cfg; do
+        part=$(basename "$part" .cfg)
+        echo "== $part"
+        "$0" "$part" | tee -a "$summary"
+    done
+    awk '/^score: / { split($2, kt, "/"); k += kt[1]; t += kt[2] }
+         END { printf "total: %d/%d killed = %.1f %%\n", k, t, t ? 100 * k / t : 0 }' "$summary"
+    rm -f "$summary"
+    exit 0
+fi
 [ -f "$config" ] || { echo "mutation.sh: no configuration $config (targets: domain, services)" >&2; exit 2; }
 python=${PYTHON:-python}
 work="$here/.mutation/$target"
@@ -21,6 +37,39 @@ mkdir -p "$work"
 (cd "$here" && git ls-files --cached --others --exclude-standard -z) \
     | (cd "$here" && xargs -0 tar cf - --ignore-failed-read 2>/dev/null) | (cd "$work" && tar xf -)
 cp "$config" "$work/setup.cfg"
+# Two additions to the copy's tests/conftest.py (never the tree's):
+# - Argon2 at its cheapest, as tests/test_interchange.py does. Hashing the fixture users' passwords is most of
+#   each archive test's time, and no mutant touches it (services/users.py is not mutated; a hash records its own
+#   parameters, so verifying is unchanged).
+# - mutmut runs each function as a copy named x_NAME__mutmut_orig (or _N). access._caller names a refused service
+#   by its function's name in the audit row, so the copies get their function's name back: the refusal rows read
+#   as they do in the product, and _caller's own mutants are judged as they would be there.
+cat >>"$work/tests/conftest.py" <<'PY'
+
+
+def _mutation_run_setup():
+    import importlib
+    import pkgutil
+    import re
+    import types
+
+    from argon2 import PasswordHasher
+
+    import monitor_app.domain
+    import monitor_app.services
+
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    for package in (monitor_app.domain, monitor_app.services):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for key, value in list(vars(module).items()):
+                copy = re.fullmatch(r"x_(\w+)__mutmut_(?:orig|\d+)", key)
+                if copy and isinstance(value, types.FunctionType):
+                    value.__code__ = value.__code__.replace(co_name=copy.group(1))
+
+
+_mutation_run_setup()
+PY
 # pyproject's [tool.mutmut], if anyone adds one, would win over setup.cfg: take the section out of the copy.
 "$python" - "$work/pyproject.toml" <<'PY'
 import re, sys
@@ -31,8 +80,10 @@ PY
 cd "$work"
 export QT_QPA_PLATFORM=offscreen
 unset MONITOR_APP_DATABASE_URL TZ 2>/dev/null || true
-"$python" -m mutmut run --max-children "${MUTMUT_MAX_CHILDREN:-2}" >mutmut-run.log 2>&1 || {
+started=$(date +%s)
+"$python" -m mutmut run --max-children "${MUTMUT_MAX_CHILDREN:-2}" "$@" >mutmut-run.log 2>&1 || {
     tail -c 3000 mutmut-run.log >&2; exit 1; }
+echo "$target: mutmut run took $(( ($(date +%s) - started) / 60 )) min"
 "$python" - <<'PY'
 import json, subprocess, sys
 from collections import Counter

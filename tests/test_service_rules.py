@@ -1,0 +1,854 @@
+"""Rules of the services that no other module pins down: which permission each audited action needs, who a
+refusal names, and the record rules of SPEC 3 and 4 at their edges, through the services and a real archive."""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import re
+import sqlite3
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import PASSWORDS, new_archive
+from monitor_app.domain.errors import ConcurrentEdit, FieldError, NotFound, PermissionDenied, RuleViolation
+from monitor_app.domain.record import CourseView, DischargeView, PatientView
+from monitor_app.domain.schedule import Schedule
+from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
+from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
+from monitor_app.services import audit, clinical, integrity, queries, settings, users
+from monitor_app.services.access import SYSTEM, Actor, record_refusal
+from monitor_app.storage.models import AuditEvent, Patient, Signature, User
+from session_flow import ALDRETE_OK, at, complete_session, discharge, open_session, start, to_recovery, v
+
+
+def trail_after(db, seq: int) -> list[AuditEvent]:
+    with db.reader() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)))
+
+
+def trail_end(db) -> int:
+    with db.reader() as s:
+        return s.scalar(select(func.max(AuditEvent.seq))) or 0
+
+
+def insider_row(db, user, action: str, entity: str, entity_id, when, after: dict | None = None) -> int:
+    """An audit row written around the services, chained and hashed as they would: only verify's replay of the
+    roles can tell that the user's role did not allow it."""
+    with db.transaction() as s:
+        last = s.execute(select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc())).first()
+        row = AuditEvent(seq=last.seq + 1, at=when, user_id=user.user_id, username=user.username, action=action,
+                         entity=entity, entity_id=str(entity_id), session_id=None, before=None,
+                         after=None if after is None else audit.canonical(after), reason="",
+                         prev_hash=last.row_hash)
+        row.row_hash = audit.row_hash(row)
+        s.add(row)
+        return row.seq
+
+
+# ------------------------------------------------------------------------------------------ permissions (SPEC 9)
+
+def test_verify_names_every_kind_of_row_the_role_did_not_allow_and_no_other(db, actors, t0):
+    """Each audited action needs the permission SPEC 9 gives it; verify replays the roles row by row."""
+    nurse, charge, auditor = actors["nurse"], actors["charge"], actors["auditor"]
+    users.disable_user(db, actors["admin"], "nurse2", "left the clinic")
+    gone = actors["nurse2"]
+    when = iter(at(t0, m) for m in range(1, 100))
+    care = ("patient", "course", "session", "amendment", "event", "flag", "flag_acknowledgement",
+            "discharge_assessment", "addendum", "signature")
+    named, allowed = {}, []
+    for n, entity in enumerate(care):  # an auditor documenting care, an authorship signature included
+        after = {"meaning": "Authored"} if entity == "signature" else None
+        seq = insider_row(db, auditor, "create", entity, 900 + n, next(when), after)
+        named[seq] = (f"auditor acted (create {entity} {900 + n})", "may not document sessions")
+    named[insider_row(db, nurse, "sign", "signature", 950, next(when), {"meaning": "Reviewed"})] = (
+        "nurse acted (sign signature 950)", "may not co-sign records")
+    allowed.append(insider_row(db, nurse, "sign", "signature", 951, next(when), {"meaning": "Authored"}))
+    for who, action, entity, why in (
+            (nurse, "create", "threshold_profile", "may not change threshold profiles or schedules"),
+            (nurse, "update", "monitoring_schedule", "may not change threshold profiles or schedules"),
+            (nurse, "set_default_profile", "clinic_settings", "may not change threshold profiles or schedules"),
+            (nurse, "update", "clinic_settings", "may not change clinic settings"),
+            (charge, "update", "clinic_settings", "may not change clinic settings"),
+            (charge, "create", "user", "may not manage user accounts")):
+        named[insider_row(db, who, action, entity, 1, next(when))] = (
+            f"{who.username} acted ({action} {entity} 1)", why)
+    for action, entity in (("set_default_schedule", "clinic_settings"), ("create", "threshold_profile"),
+                           ("update", "monitoring_schedule")):
+        allowed.append(insider_row(db, charge, action, entity, 1, next(when)))
+    for action, entity in (("export", "session"), ("print", "session"), ("backup", "archive")):
+        allowed.append(insider_row(db, auditor, action, entity, 1, next(when)))  # anyone may export and print
+        named[insider_row(db, gone, action, entity, 1, next(when))] = (
+            f"nurse2 acted ({action} {entity} 1)", "while the account was disabled")
+
+    with db.transaction() as s:  # an account added straight into the table: the trail never saw it
+        ghost = User(username="ghost", full_name="Ghost", credentials="", role="nurse", password_hash="x",
+                     active=True, failed_logins=0, created_at=t0)
+        s.add(ghost)
+        s.flush()
+        ghost = Actor(ghost.id, "ghost", "Ghost", "", Role.NURSE)
+    named[insider_row(db, ghost, "create", "reading", 1, next(when))] = (
+        "ghost acted (create reading 1)", "before the trail knows the account")
+
+    found = {}
+    for problem in integrity.verify_archive(db, charge).problems:
+        if " acted (" in problem:
+            seq = int(problem.split(":")[0].removeprefix("audit row "))
+            found[seq] = problem
+    assert sorted(found) == sorted(named), (found, allowed)
+    for seq, (what, why) in named.items():
+        assert found[seq].startswith(f"audit row {seq}: {what} ") and found[seq].endswith(why), found[seq]
+        if what.startswith("charge "):  # the role in the clinic's words
+            assert f"as a charge nurse, a role that {why}" in found[seq], found[seq]
+
+
+def test_every_role_exports_and_prints_a_record_and_the_trail_says_who(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    end = trail_end(db)
+    for who in ("auditor", "admin", "charge", "nurse"):
+        integrity.record_export(db, actors[who], sid, "export", f"PDF for {who}")
+        integrity.record_export(db, actors[who], sid, "print", f"printed for {who}")
+    rows = [(r.username, r.action, r.entity, r.entity_id, r.reason) for r in trail_after(db, end)]
+    assert rows == [(who, action, "session", str(sid), f"{text} for {who}")
+                    for who in ("auditor", "admin", "charge", "nurse")
+                    for action, text in (("export", "PDF"), ("print", "printed"))]
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_charge_nurse_sets_the_default_profile_and_the_trail_verifies(db, actors):
+    charge = actors["charge"]
+    profile = settings.save_profile(db, charge, replace(NEWS2, name="Ward profile"))
+    end = trail_end(db)
+    settings.set_default_profile(db, charge, profile)
+    assert [(r.username, r.action, r.reason) for r in trail_after(db, end)] == [
+        ("charge", "set_default_profile", "")]
+    assert settings.read_settings(db).default_profile_id == profile
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_refusal_says_which_role_may_not_do_what_and_the_trail_names_the_person(db, actors):
+    end = trail_end(db)
+    for who, text in (("auditor", "An auditor may not document sessions."),
+                      ("admin", "An administrator may not document sessions.")):
+        with pytest.raises(PermissionDenied) as refused:
+            clinical.create_patient(db, actors[who], mrn=f"M-{who}", family_name="Ngata", given_name="Aroha")
+        assert str(refused.value) == text
+    with pytest.raises(PermissionDenied) as refused:
+        settings.set_default_profile(db, actors["nurse"], 1)
+    assert str(refused.value) == "A nurse may not change threshold profiles or schedules."
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.entity, r.entity_id) for r in rows] == [
+        ("auditor", "permission_denied", "user", str(actors["auditor"].user_id)),
+        ("admin", "permission_denied", "user", str(actors["admin"].user_id)),
+        ("nurse", "permission_denied", "user", str(actors["nurse"].user_id))]
+    assert [r.reason for r in rows] == [
+        "An auditor may not document sessions. (create_patient)",
+        "An administrator may not document sessions. (create_patient)",
+        "A nurse may not change threshold profiles or schedules. (set_default_profile)"]
+    with db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 0
+
+
+def test_a_disabled_account_cannot_even_read_with_an_actor_from_before(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    users.disable_user(db, actors["admin"], "nurse2", "left the clinic")
+    end = trail_end(db)
+    with pytest.raises(PermissionDenied) as refused:
+        queries.get_record(db, actors["nurse2"], sid)
+    assert str(refused.value) == "This account is disabled."
+    (row,) = trail_after(db, end)
+    assert (row.username, row.action, row.reason) == ("nurse2", "permission_denied",
+                                                      "This account is disabled. (get_record)")
+
+
+def test_an_actor_signed_in_on_another_archive_is_refused_there(db, actors, tmp_path):
+    """After a restore or on another workstation's archive, a user id may be someone else's or no one's."""
+    other = new_archive(tmp_path / "other")
+    try:
+        users.add_user(other, SYSTEM, "bea", "Bea Other", "nurse", "bea-pass-123", "RN")  # id 1, like "nurse" here
+        for who in ("nurse", "nurse2"):  # id 1 is someone else there; id 2 is no one
+            with pytest.raises(PermissionDenied) as refused:
+                clinical.create_patient(other, actors[who], mrn=f"X-{who}", family_name="Ngata", given_name="Aroha")
+            assert str(refused.value) == "This account is not in the archive; sign in again."
+        with other.reader() as s:
+            assert s.scalar(select(func.count()).select_from(Patient)) == 0
+            refusals = s.execute(select(AuditEvent.username, AuditEvent.action)
+                                 .where(AuditEvent.action == "permission_denied").order_by(AuditEvent.seq)).all()
+        assert refusals == [("nurse", "permission_denied"), ("nurse2", "permission_denied")]
+    finally:
+        other.dispose()
+
+
+def test_an_actor_sent_to_a_worker_process_is_held_to_its_own_role(db, actors):
+    """An actor crosses to a worker process without its archive: there its own role decides, and a nurse may
+    still not verify the archive."""
+    for who, refused_text in (("nurse", "A nurse may not verify the archive."), ("auditor", None)):
+        sent = pickle.loads(pickle.dumps(actors[who]))
+        assert sent.archive is None and sent == actors[who]
+        if refused_text is None:
+            assert integrity.verify_archive(db, sent).intact
+            continue
+        with pytest.raises(PermissionDenied) as refused:
+            integrity.verify_archive(db, sent)
+        assert str(refused.value) == refused_text
+
+
+def test_a_refused_attempt_with_no_account_is_audited_under_the_name_given(db):
+    """The command line without a password: the claimed name, no user id, in the trail."""
+    end = trail_end(db)
+    record_refusal(db, Actor(None, "carla", "", "", Role.NURSE), "login_failed",
+                   "export-csv via the command line: no password")
+    (row,) = trail_after(db, end)
+    assert (row.username, row.user_id, row.action, row.entity, row.entity_id, row.reason) == (
+        "carla", None, "login_failed", "user", "", "export-csv via the command line: no password")
+
+
+# ------------------------------------------------------------------------------------------ the audit trail
+
+def test_each_row_of_a_session_says_which_session_and_why(db, actors, t0):
+    """The trail of a record is found by its session: every row of it carries the session, and the reason the
+    nurse gave (or none); rows about no session carry none."""
+    nurse = actors["nurse"]
+    end = trail_end(db)
+    sid = open_session(db, nurse, t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    rid = clinical.record_reading(db, nurse, sid, v("165/90", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "misread", now=at(t0, 21))
+    cs = settings.read_settings(db)
+    settings.update_clinic(db, actors["admin"], settings.ClinicDetails(
+        "Harbour Clinic", cs.address, cs.page_size, cs.timezone, cs.inactivity_lock_min, cs.discharge_scale,
+        tuple(cs.checklist_items)))
+    rows = trail_after(db, end)
+    assert [(r.action, r.entity, r.session_id, r.reason) for r in rows] == [
+        ("create", "patient", None, ""), ("create", "course", None, ""), ("create", "session", sid, ""),
+        ("create", "reading", sid, ""), ("start_infusion", "session", sid, ""),
+        ("create", "reading", sid, ""), ("create", "flag", sid, ""),
+        ("amend", "amendment", sid, "misread"), ("clear", "flag", sid, "value amended"),
+        ("update", "clinic_settings", None, "")]
+    assert [r.before is None for r in rows] == [r.action in ("create", "amend") for r in rows]  # a change has one
+    created = json.loads(rows[2].after)  # the session as opened: its dose, checklist and frozen limits, in full
+    assert created["dose_mg_per_kg"] == 0.5 and created["dose_mg_total"] == 32.0
+    assert created["checklist"] == dict.fromkeys(settings.read_settings(db).checklist_items, True)
+    assert created["thresholds"] == KETAMINE_DEFAULT.to_dict()
+    with db.reader() as s:
+        assert audit.count_rows(s) == rows[-1].seq  # the count the two-process verify is chosen by
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact and report.rows_checked == rows[-1].seq
+
+
+def test_a_patient_snapshot_in_an_earlier_form_still_verifies(db, actors, t0):
+    """An archive written before the search keys left the snapshots (and before the name order was kept): its
+    last snapshot of a patient holds the keys and no name order, and the patient still matches it."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    with db.reader() as s:
+        patient = s.scalar(select(Patient).order_by(Patient.id.desc()))
+        earlier = {k: v for k, v in audit.snapshot(patient).items() if k != "family_first"}
+        earlier.update(family_key=patient.family_key, given_key=patient.given_key, full_key=patient.full_key,
+                       full_key_reversed=patient.full_key_reversed)
+    insider_row(db, nurse, "update", "patient", patient.id, at(t0, 1), earlier)
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact, report.problems
+    assert queries.get_record(db, nurse, sid).patient.family_name == "Nguyễn"
+
+
+def test_the_one_writer_of_audit_rows_refuses_what_the_role_does_not_allow(db, actors, t0):
+    """A service that forgot to check still cannot write: the audit row is refused, the change rolled back, and
+    the refusal itself kept."""
+    sid = open_session(db, actors["nurse"], t0)
+    end = trail_end(db)
+    for who, entity, after, text in (
+            ("auditor", "reading", None, "An auditor may not document sessions."),
+            ("nurse", "signature", {"meaning": "Reviewed"}, "A nurse may not co-sign records.")):
+        with pytest.raises(PermissionDenied) as refused:
+            with db.transaction() as s:
+                audit.write(s, actors[who], "create", entity, 1, after=after, session_id=sid)
+        assert str(refused.value) == text
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.reason) for r in rows] == [
+        ("auditor", "permission_denied", "An auditor may not document sessions. (create reading)"),
+        ("nurse", "permission_denied", "A nurse may not co-sign records. (create signature)")]
+
+
+def test_the_trail_keeps_a_digest_of_a_password_never_the_hash(db, actors):
+    end = trail_end(db)
+    users.add_user(db, actors["admin"], "dana", "Dana Park", "nurse", "dana-pass-123", "RN")
+    (row,) = trail_after(db, end)
+    with db.reader() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "dana"))
+    assert stored not in row.after
+    assert json.loads(row.after)["password_hash"] == "sha256:" + hashlib.sha256(stored.encode()).hexdigest()
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_clinic_logo_is_in_the_trail_as_its_digest(db, actors):
+    logo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    cs = settings.read_settings(db)
+    end = trail_end(db)
+    settings.update_clinic(db, actors["admin"], settings.ClinicDetails(
+        cs.name, cs.address, cs.page_size, cs.timezone, cs.inactivity_lock_min, cs.discharge_scale,
+        tuple(cs.checklist_items), logo_png=logo))
+    (row,) = trail_after(db, end)
+    assert json.loads(row.after)["logo_png"] == "sha256:" + hashlib.sha256(logo).hexdigest()
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def _tamper(db, sql: str, *params) -> None:
+    """Change the file directly, as someone with a SQLite browser would."""
+    con = sqlite3.connect(db.sqlite_path)
+    try:
+        con.execute(sql, params)
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_when_a_row_happened_is_part_of_its_hash(db, actors, t0):
+    sid = open_session(db, actors["nurse"], t0)
+    seq = trail_end(db)
+    con = sqlite3.connect(db.sqlite_path)
+    try:
+        (stored,) = con.execute("SELECT at FROM audit_events WHERE seq = ?", (seq,)).fetchone()
+    finally:
+        con.close()
+    earlier = datetime.fromisoformat(stored) - timedelta(hours=1)
+    _tamper(db, "UPDATE audit_events SET at = ? WHERE seq = ?", earlier.strftime("%Y-%m-%d %H:%M:%S.%f"), seq)
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"audit row {seq}: content does not match its hash (create session {sid})"]
+
+
+def test_a_reading_deleted_from_the_file_is_named(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    _tamper(db, "DELETE FROM readings WHERE id = ?", rid)
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"reading {rid}: in the audit trail but missing from the database"]
+
+
+def test_the_trail_verifies_on_a_workstation_in_another_zone(db, actors, t0, monkeypatch):
+    """Rows hashed at one workstation verify at another: every time in a hash is UTC, never the local zone."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    try:
+        monkeypatch.setenv("TZ", "Pacific/Chatham")  # UTC+13:45 in March
+        time.tzset()
+        report = integrity.verify_archive(db, actors["auditor"])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert report.intact, report.problems
+
+
+def test_a_command_line_action_names_the_person_and_the_way_in(db, actors, t0):
+    """SPEC 7: what is done from the command line is audited under the person who signed in, and says so."""
+    sid = open_session(db, actors["nurse"], t0)
+    cli = replace(actors["auditor"], via="the command line")
+    end = trail_end(db)
+    integrity.record_export(db, cli, sid, "export", "CSV readings.csv")
+    integrity.record_export(db, cli, sid, "export", "")
+    users.sign_in(db, "auditor", PASSWORDS["auditor"])
+    rows = trail_after(db, end)
+    assert [(r.username, r.action, r.reason) for r in rows] == [
+        ("auditor", "export", "CSV readings.csv; by Auditor Tester, RN via the command line"),
+        ("auditor", "export", "by Auditor Tester, RN via the command line"),
+        ("auditor", "login", "")]
+
+
+# ------------------------------------------------------------------------------------------ the record as read
+
+def test_each_reading_shows_its_phase_minutes_comment_and_version_and_a_saved_reading_reads_the_same(db, actors,
+                                                                                                    t0):
+    """SPEC 3: a reading belongs to the phase of its measured time (a pause counts as infusion), shows its minutes
+    from the start of the infusion, and reads the same when a screen fetches it alone after saving."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98", comment="left arm, seated"),
+                                   measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    during = clinical.record_reading(db, nurse, sid, v("165/90", "80", "97"), measured_at=at(t0, 20), now=at(t0, 20))
+    clinical.pause_infusion(db, nurse, sid, note="nausea", at=at(t0, 25), now=at(t0, 25))
+    paused = clinical.record_reading(db, nurse, sid, v("150/88", "78", "97"), measured_at=at(t0, 27), now=at(t0, 27))
+    clinical.resume_infusion(db, nurse, sid, at=at(t0, 30), now=at(t0, 30))
+    clinical.stop_infusion(db, nurse, sid, at=at(t0, 50), now=at(t0, 50))
+    recovery = clinical.record_reading(db, nurse, sid, v("190/104", "80", "97"), measured_at=at(t0, 60),
+                                       now=at(t0, 60))
+    flags = [f.id for f in queries.get_record(db, nurse, sid).readings[-1].flags]
+    clinical.acknowledge_flags(db, nurse, flags, "clinician_notified", now=at(t0, 61))
+    clinical.amend_reading(db, nurse, during, {"heart_rate": 84}, "monitor showed 84", now=at(t0, 62))
+    clinical.mark_entered_in_error(db, nurse, "reading", paused, "another patient's", now=at(t0, 63))
+    discharge(db, nurse, sid, t0, 90)
+    last = clinical.record_reading(db, nurse, sid, v("130/80", "70", "98"), measured_at=at(t0, 90), now=at(t0, 91))
+    rec = queries.get_record(db, nurse, sid)
+    assert [(r.id, r.phase, r.minutes) for r in rec.readings] == [
+        (base, Phase.PRE_INFUSION, -5.0), (during, Phase.INFUSION, 10.0), (paused, Phase.INFUSION, 17.0),
+        (recovery, Phase.RECOVERY, 50.0), (last, Phase.DISCHARGED, 80.0)]
+    assert rec.readings[0].original.comment == rec.readings[0].current.comment == "left arm, seated"
+    assert [r.version for r in rec.readings] == [1, 2, 2, 1, 1]  # an amendment and an error mark are changes
+    for shown in rec.readings:
+        alone, version = queries.get_reading(db, nurse, shown.id)
+        assert alone == shown, shown.id
+        assert version == rec.version
+
+
+def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_was_seen_before(db, actors, t0):
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("128/82", "48", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    seen = queries.get_record(db, nurse, sid).readings[0].version
+    clinical.amend_reading(db, other, rid, {"heart_rate": 84}, "transcribed 48", expected_version=seen,
+                           now=at(t0, 6))
+    with pytest.raises(ConcurrentEdit, match="another workstation"):
+        clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=seen, now=at(t0, 7))
+    fresh = queries.get_record(db, nurse, sid).readings[0]
+    assert fresh.current.heart_rate == 84 and fresh.version == seen + 1
+    clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=fresh.version,
+                           now=at(t0, 8))
+    assert queries.get_record(db, nurse, sid).readings[0].current.heart_rate == 86
+
+
+def test_everything_documented_comes_back_in_the_record(db, actors, t0):
+    """What the nurse typed, who did it and when, as the record (screens, PDF, exports) reads it back."""
+    nurse, charge = actors["nurse"], actors["charge"]
+    pid = clinical.create_patient(db, nurse, mrn="MRN-77", family_name="王", given_name="小龙",
+                                  date_of_birth=date(1980, 5, 17), sex="M", weight_kg=72.5, allergies="Penicillin",
+                                  notes="Prefers the window chair", family_first=True)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="other", indication_other="Cluster headache",
+                                 planned_infusions=8, prescriber="Dr. Ana Ruiz", outcome_measure="gad7")
+    checklist = settings.read_settings(db).checklist_items
+    ticked = {item: item != "No-driving advice given" for item in checklist}
+    sid = clinical.create_session(db, nurse, course_id=cid, chair="7B", supervising_clinician="Dr. Ana Ruiz",
+                                  dose_mg_per_kg=0.75, planned_minutes=45, lot_number="LOT-2026-01",
+                                  concomitant_medicines=["Benzodiazepines", "Melatonin 3 mg"], checklist=ticked,
+                                  outcome_score_before=12, arrival_at=t0, now=t0)
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10), checklist_reason="Advice given at 09:00")
+    e_nausea = clinical.record_event(db, nurse, sid, "nausea", severity="mild", note="Settled with rest",
+                                     at=at(t0, 15), now=at(t0, 16))
+    e_wrong = clinical.record_event(db, nurse, sid, "headache", severity="moderate", at=at(t0, 18), now=at(t0, 18))
+    e_order = clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr. Ana Ruiz", reason="NEWS2 bands",
+                                    at=at(t0, 20), now=at(t0, 20))
+    e_void = clinical.order_limits(db, nurse, sid, KETAMINE_DEFAULT, clinician="Dr. Ana Ruiz", reason="Wrong chair",
+                                   at=at(t0, 22), now=at(t0, 22))
+    e_med = clinical.record_event(db, nurse, sid, "medication_given", at=at(t0, 25), now=at(t0, 25),
+                                  details={"medication": "Ondansetron", "dose": "4 mg", "route": "IV"})
+    clinical.mark_entered_in_error(db, nurse, "event", e_wrong, "Another patient's", now=at(t0, 26))
+    clinical.mark_entered_in_error(db, nurse, "event", e_void, "Order was for chair 8", now=at(t0, 27))
+    fixed = clinical.record_reading(db, nurse, sid, v("132/84", "76", "97"), measured_at=at(t0, 30),
+                                    now=at(t0, 30))
+    clinical.stop_infusion(db, nurse, sid, at=at(t0, 50), now=at(t0, 50))
+    d_id = discharge(db, nurse, sid, t0, 95)
+    s_author = clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 100))
+    s_review = clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 120))
+    ad = clinical.add_addendum(db, nurse, sid, "Phoned next day: slept well.", PASSWORDS["nurse"],
+                               corrections=[(fixed, {"heart_rate": 78}, "Monitor showed 78")], now=at(t0, 300))
+
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.patient == PatientView(pid, "MRN-77", "王", "小龙", date(1980, 5, 17), "M", 72.5, "Penicillin",
+                                      "Prefers the window chair", True)
+    assert rec.course == CourseView(cid, "other", "Cluster headache", 8, "Dr. Ana Ruiz", "gad7")
+    assert (rec.id, rec.number, rec.chair, rec.primary_nurse_id, rec.primary_nurse, rec.supervising_clinician,
+            rec.medication, rec.dose_mg_per_kg, rec.dose_mg_total, rec.route, rec.planned_minutes, rec.lot_number,
+            rec.concomitant_medicines, rec.checklist, rec.outcome_score_before) == (
+        sid, 1, "7B", nurse.user_id, "Nurse Tester, RN", "Dr. Ana Ruiz", "Ketamine HCl", 0.75, 54.4, "IV", 45,
+        "LOT-2026-01", ["Benzodiazepines", "Melatonin 3 mg"], ticked, 12)
+    assert (rec.arrival_at, rec.infusion_start_at, rec.infusion_end_at, rec.discharged_at, rec.paused,
+            rec.status) == (t0, at(t0, 10), at(t0, 50), at(t0, 95), False, Status.REVIEWED)
+    assert rec.thresholds.to_dict() == KETAMINE_DEFAULT.to_dict()
+    # the order entered in error is no order: only the first applies from its time
+    assert [(when, limits.to_dict()) for when, limits in rec.threshold_orders] == [(at(t0, 20), NEWS2.to_dict())]
+    assert [(e.id, e.number, e.kind, e.severity, e.note, e.details, e.at, e.recorded_at, e.recorded_by,
+             e.error.reason if e.error else None) for e in rec.events] == [
+        (rec.events[0].id, 1, "start_checklist_incomplete", "", "Advice given at 09:00",
+         {"not_done": ["No-driving advice given"]}, at(t0, 10), at(t0, 10), "Nurse Tester, RN", None),
+        (e_nausea, 2, "nausea", "mild", "Settled with rest", {}, at(t0, 15), at(t0, 16), "Nurse Tester, RN", None),
+        (e_wrong, 3, "headache", "moderate", "", {}, at(t0, 18), at(t0, 18), "Nurse Tester, RN",
+         "Another patient's"),
+        (e_order, 4, "limits_changed", "", "NEWS2 bands",
+         {"clinician": "Dr. Ana Ruiz", "thresholds": NEWS2.to_dict()}, at(t0, 20), at(t0, 20), "Nurse Tester, RN",
+         None),
+        (e_void, 5, "limits_changed", "", "Wrong chair",
+         {"clinician": "Dr. Ana Ruiz", "thresholds": KETAMINE_DEFAULT.to_dict()}, at(t0, 22), at(t0, 22),
+         "Nurse Tester, RN", "Order was for chair 8"),
+        (e_med, 6, "medication_given", "", "", {"medication": "Ondansetron", "dose": "4 mg", "route": "IV"},
+         at(t0, 25), at(t0, 25), "Nurse Tester, RN", None)]
+    assert [e.version for e in rec.events] == [1, 1, 2, 1, 2, 1]  # marked in error: changed once
+    assert rec.discharge == DischargeView(d_id, "aldrete", ALDRETE_OK, 9, True, "Sam Partner", True, True, "",
+                                          at(t0, 95), "Nurse Tester, RN")
+    with db.reader() as s:
+        stored = s.execute(select(Signature.id, Signature.content_hash).order_by(Signature.id)).all()
+    assert [(g.id, g.meaning, g.printed_name, g.credentials, g.signed_at, g.content_hash, g.addendum_id)
+            for g in rec.signatures] == [
+        (s_author, "Authored", "Nurse Tester", "RN", at(t0, 100), stored[0].content_hash, None),
+        (s_review, "Reviewed", "Charge Tester", "RN", at(t0, 120), stored[1].content_hash, None),
+        (stored[2].id, "Addendum", "Nurse Tester", "RN", at(t0, 300), stored[2].content_hash, ad)]
+    assert [(a.id, a.text, a.by, a.at, [(m.target_id, m.changes, m.reason, m.addendum_id) for m in a.corrections])
+            for a in rec.addenda] == [(ad, "Phoned next day: slept well.", "Nurse Tester, RN", at(t0, 300),
+                                       [(fixed, {"heart_rate": [76, 78]}, "Monitor showed 78", ad)])]
+    assert re.fullmatch(r"[0-9a-f]{64}", rec.content_hash)
+    assert queries.get_record(db, nurse, sid, with_hash=False).content_hash == ""
+    assert integrity.verify_archive(db, actors["auditor"]).intact
+
+
+def test_a_signature_covers_what_was_recorded_up_to_its_moment_and_outlives_a_correction_in_an_addendum(db, actors,
+                                                                                                        t0):
+    """SPEC 3 rule 4: a signature holds the hash of the record at signing. A reading saved at that very moment
+    is covered; a flag cleared later by a signed addendum's correction does not break the author's signature."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    flagged = clinical.record_reading(db, nurse, sid, v("165/90", "80", "97"), measured_at=at(t0, 20),
+                                      now=at(t0, 20))
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    last = clinical.record_reading(db, nurse, sid, v("130/80", "70", "98"), measured_at=at(t0, 89),
+                                   now=at(t0, 95))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    clinical.add_addendum(db, nurse, sid, "Cuff was too small.", PASSWORDS["nurse"],
+                          corrections=[(flagged, {"systolic": 150}, "cuff too small")], now=at(t0, 300))
+    rec = queries.get_record(db, nurse, sid)
+    assert [f.cleared for f in next(r for r in rec.readings if r.id == flagged).flags] == [True]
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact, report.problems
+    assert report.records_checked == 1
+    _tamper(db, "UPDATE readings SET heart_rate = 99 WHERE id = ?", last)
+    found = integrity.verify_archive(db, actors["auditor"]).problems
+    assert found[0] == f"reading {last}: differs from the audit trail (changed outside Chairside)"
+    assert [line.split(" signature of ")[0].rsplit(" ", 1)[1] for line in found[1:]] == ["authored", "addendum"]
+
+
+def test_a_signed_session_changed_in_the_file_breaks_its_signature(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    _tamper(db, "UPDATE infusion_sessions SET lot_number = 'LOT-OTHER' WHERE id = ?", sid)
+    uid = queries.get_record(db, nurse, sid).record_uid
+    assert integrity.verify_archive(db, actors["auditor"]).problems == [
+        f"session {sid}: differs from the audit trail (changed outside Chairside)",
+        f"record {uid} (session {sid}): content no longer matches the authored signature of Nurse Tester "
+        f"({at(t0, 95):%Y-%m-%d %H:%M} UTC)"]
+    with pytest.raises(NotFound) as missing:
+        queries.get_record(db, nurse, sid + 1)
+    assert str(missing.value) == f"There is no session with id {sid + 1}."
+
+
+def test_a_person_without_credentials_is_named_by_name_alone(db, actors, t0):
+    users.add_user(db, actors["admin"], "dana", "Dana Park", "nurse", "dana-pass-123", "")
+    dana = users.sign_in(db, "dana", "dana-pass-123")
+    sid = open_session(db, dana, t0)
+    clinical.record_reading(db, dana, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    rec = queries.get_record(db, dana, sid)
+    assert (rec.primary_nurse, rec.readings[0].recorded_by) == ("Dana Park", "Dana Park")
+
+
+# ------------------------------------------------------------------------------------------ clinical rules
+
+def _refusals(db, nurse, sid, t0) -> list[tuple]:
+    """(what, call, error, field or None, message): each a value a nurse might type, refused at its limit."""
+    c = clinical
+    now = at(t0, 30)
+    pid = c.create_patient(db, nurse, mrn="LIMITS-1", family_name="Okafor", given_name="Ada")
+    none_course = c.create_course(db, nurse, patient_id=pid, indication="ocd")
+    phq_course = c.create_course(db, nurse, patient_id=pid, indication="depression", outcome_measure="phq9")
+    other = open_session(db, nurse, t0, family="Other", given="Chair")
+    other_reading = c.record_reading(db, nurse, other, v("120/80"), measured_at=at(t0, 5), now=at(t0, 5))
+
+    def patient(**kw):
+        return lambda: c.create_patient(db, nurse, **{"mrn": "NEW-1", "family_name": "Ngata", "given_name": "Aroha",
+                                                      **kw})
+
+    def course(**kw):
+        return lambda: c.create_course(db, nurse, **{"patient_id": pid, "indication": "ptsd", **kw})
+
+    def session(**kw):
+        return lambda: c.create_session(db, nurse, **{"course_id": none_course, "arrival_at": now, "now": now, **kw})
+
+    def event(kind, **kw):
+        return lambda: c.record_event(db, nurse, sid, kind, **{"at": now, "now": now, **kw})
+
+    def order(**kw):
+        return lambda: c.order_limits(db, nurse, sid, NEWS2, **{"clinician": "Dr R", "reason": "BP", "at": now,
+                                                                 "now": now, **kw})
+
+    def schedule_order(**kw):
+        return lambda: c.order_schedule(db, nurse, sid, Schedule("Every 5"), **{"clinician": "Dr R", "reason": "BP",
+                                                                                "at": now, "now": now, **kw})
+
+    long = "x" * 2001
+    return [
+        ("MRN required", patient(mrn=" "), FieldError, "mrn", "MRN is required."),
+        ("MRN length", patient(mrn="M" * 65), FieldError, "mrn", "MRN must be at most 64 characters."),
+        ("MRN taken", patient(mrn="LIMITS-1"), FieldError, "mrn", "MRN LIMITS-1 already belongs to another patient."),
+        ("family name", patient(family_name=""), FieldError, "family_name", "Family name is required."),
+        ("family name length", patient(family_name="N" * 121), FieldError, "family_name",
+         "Family name must be at most 120 characters."),
+        ("given name", patient(given_name=""), FieldError, "given_name", "Given name is required."),
+        ("given name length", patient(given_name="A" * 121), FieldError, "given_name",
+         "Given name must be at most 120 characters."),
+        ("born before 1900", patient(date_of_birth=date(1899, 12, 31)), FieldError, "date_of_birth",
+         "Date of birth must be between 1900-01-01 and today."),
+        ("born in the future", patient(date_of_birth=date(2999, 1, 1)), FieldError, "date_of_birth",
+         "Date of birth must be between 1900-01-01 and today."),
+        ("weight low", patient(weight_kg=19.9), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
+        ("weight high", patient(weight_kg=300.1), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
+        ("sex length", patient(sex="S" * 17), FieldError, "sex", "Sex must be at most 16 characters."),
+        ("allergies length", patient(allergies="a" * 2001), FieldError, "allergies",
+         "Allergies must be at most 2000 characters."),
+        ("notes length", patient(notes="n" * 4001), FieldError, "notes", "Notes must be at most 4000 characters."),
+        ("indication", course(indication="flu"), FieldError, "indication",
+         "Indication must be one of: " + ", ".join(INDICATIONS.values()) + "."),
+        ("other indication", course(indication="other", indication_other=" "), FieldError, "indication_other",
+         "Describe the indication when it is 'Other'."),
+        ("other indication length", course(indication="other", indication_other="i" * 201), FieldError,
+         "indication_other", "Indication must be at most 200 characters."),
+        ("no infusions", course(planned_infusions=0), FieldError, "planned_infusions",
+         "Planned infusions must be between 1 and 100."),
+        ("too many infusions", course(planned_infusions=101), FieldError, "planned_infusions",
+         "Planned infusions must be between 1 and 100."),
+        ("outcome measure", course(outcome_measure="mood"), FieldError, "outcome_measure",
+         "Unknown outcome measure."),
+        ("prescriber length", course(prescriber="p" * 201), FieldError, "prescriber",
+         "Prescriber must be at most 200 characters."),
+        ("no patient", course(patient_id=9999), NotFound, None, "There is no patient with id 9999."),
+        ("arrival ahead", session(arrival_at=now + timedelta(minutes=2, seconds=1)), FieldError, "arrival_at",
+         "Arrival time must not be in the future."),
+        ("no dose", session(dose_mg_per_kg=0), FieldError, "dose_mg_per_kg", "Dose must be between 0.01 and 5 mg/kg."),
+        ("dose high", session(dose_mg_per_kg=5.01), FieldError, "dose_mg_per_kg",
+         "Dose must be between 0.01 and 5 mg/kg."),
+        ("no total", session(dose_mg_total=0), FieldError, "dose_mg_total",
+         "Total dose must be between 0.1 and 1000 mg."),
+        ("total high", session(dose_mg_total=1000.1), FieldError, "dose_mg_total",
+         "Total dose must be between 0.1 and 1000 mg."),
+        ("no minutes", session(planned_minutes=0), FieldError, "planned_minutes",
+         "Planned minutes must be between 1 and 600."),
+        ("minutes high", session(planned_minutes=601), FieldError, "planned_minutes",
+         "Planned minutes must be between 1 and 600."),
+        ("unnamed medicine", session(concomitant_medicines=["Opioids", " "]), FieldError, "concomitant_medicines",
+         "Concomitant medicines must be named."),
+        ("no course", session(course_id=9999), NotFound, None, "There is no course with id 9999."),
+        ("score without measure", session(outcome_score_before=3), FieldError, "outcome_score_before",
+         "This course records no outcome measure."),
+        ("score high", session(course_id=phq_course, outcome_score_before=28), FieldError, "outcome_score_before",
+         "PHQ-9 score must be between 0 and 27."),
+        ("score low", session(course_id=phq_course, outcome_score_before=-1), FieldError, "outcome_score_before",
+         "PHQ-9 score must be between 0 and 27."),
+        ("chair length", session(chair="c" * 33), FieldError, "chair", "Chair must be at most 32 characters."),
+        ("medication", session(medication=" "), FieldError, "medication", "Medication is required."),
+        ("route length", session(route="r" * 17), FieldError, "route", "Route must be at most 16 characters."),
+        ("lot length", session(lot_number="l" * 65), FieldError, "lot_number",
+         "Lot number must be at most 64 characters."),
+        ("clinician length", session(supervising_clinician="d" * 201), FieldError, "supervising_clinician",
+         "Supervising clinician must be at most 200 characters."),
+        ("event kind", event("fainting"), FieldError, "kind", "Unknown event kind 'fainting'."),
+        ("pause as an event", event("infusion_paused"), FieldError, "kind", "Use Pause and Resume for the infusion."),
+        ("resume as an event", event("infusion_resumed"), FieldError, "kind",
+         "Use Pause and Resume for the infusion."),
+        ("severity", event("nausea", severity="awful"), FieldError, "severity",
+         "Severity must be mild, moderate or severe."),
+        ("side effect severity", event("nausea"), FieldError, "severity",
+         "Choose the severity of the side effect: mild, moderate or severe."),
+        ("medication name", event("medication_given", details={"dose": "4 mg", "route": "IV"}), FieldError,
+         "medication", "Medication name is required."),
+        ("medication dose", event("medication_given", details={"medication": "Ondansetron", "route": "IV"}),
+         FieldError, "dose", "Dose is required."),
+        ("medication route", event("medication_given", details={"medication": "Ondansetron", "dose": "4 mg"}),
+         FieldError, "route", "Route is required."),
+        ("medication length", event("medication_given", details={"medication": "m" * 121, "dose": "4 mg",
+                                                                 "route": "IV"}),
+         FieldError, "medication", "Medication name must be at most 120 characters."),
+        ("clinician notified", event("clinician_notified"), FieldError, "clinician", "Clinician's name is required."),
+        ("other side effect", event("other_side_effect", severity="mild", note=" "), FieldError, "note",
+         "Describe the event in the note when it is 'Other'."),
+        ("other intervention", event("other_intervention"), FieldError, "note",
+         "Describe the event in the note when it is 'Other'."),
+        ("event note length", event("oxygen_applied", note=long), FieldError, "note",
+         "Note must be at most 2000 characters."),
+        ("event before arrival", event("oxygen_applied", at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("order clinician", order(clinician=" "), FieldError, "clinician", "Authorising clinician is required."),
+        ("order clinician length", order(clinician="d" * 201), FieldError, "clinician",
+         "Authorising clinician must be at most 200 characters."),
+        ("order reason", order(reason=""), FieldError, "reason", "Reason is required."),
+        ("order reason length", order(reason=long), FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("order before arrival", order(at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("order ahead", order(at=now + timedelta(minutes=3)), FieldError, "time",
+         "Time must not be more than 2 minutes in the future."),
+        ("schedule clinician", schedule_order(clinician=""), FieldError, "clinician",
+         "Authorising clinician is required."),
+        ("schedule clinician length", schedule_order(clinician="d" * 201), FieldError, "clinician",
+         "Authorising clinician must be at most 200 characters."),
+        ("schedule reason", schedule_order(reason=" "), FieldError, "reason", "Reason is required."),
+        ("schedule reason length", schedule_order(reason=long), FieldError, "reason",
+         "Reason must be at most 2000 characters."),
+        ("schedule before arrival", schedule_order(at=t0 - timedelta(seconds=1)), FieldError, "time",
+         "Time is before the patient arrived for this session."),
+        ("schedule ahead", schedule_order(at=now + timedelta(minutes=3)), FieldError, "time",
+         "Time must not be more than 2 minutes in the future."),
+        ("error of a discharge", lambda: c.mark_entered_in_error(db, nurse, "discharge", 1, "wrong", now=now),
+         FieldError, "target", "Only readings and events can be marked entered in error."),
+        ("error without reason", lambda: c.mark_entered_in_error(db, nurse, "reading", other_reading, " ", now=now),
+         FieldError, "reason", "Reason is required."),
+        ("error reason length", lambda: c.mark_entered_in_error(db, nurse, "reading", other_reading, long, now=now),
+         FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("error of no reading", lambda: c.mark_entered_in_error(db, nurse, "reading", 9999, "wrong", now=now),
+         NotFound, None, "There is no reading with id 9999."),
+        ("error of no event", lambda: c.mark_entered_in_error(db, nurse, "event", 9999, "wrong", now=now),
+         NotFound, None, "There is no event with id 9999."),
+        ("amend no reading", lambda: c.amend_reading(db, nurse, 9999, {"heart_rate": 70}, "typo", now=now),
+         NotFound, None, "There is no reading with id 9999."),
+        ("amend the time", lambda: c.amend_reading(db, nurse, other_reading, {"measured_at": now, "zeta": 1},
+                                                   "typo", now=now),
+         FieldError, "measured_at", "Only the measured values and the comment can be amended."),
+        ("amend nothing", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 120}, "typo", now=now),
+         FieldError, "reason", "The amendment changes nothing."),
+        ("amend reason", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 121}, "", now=now),
+         FieldError, "reason", "Reason is required."),
+        ("amend reason length", lambda: c.amend_reading(db, nurse, other_reading, {"systolic": 121}, long, now=now),
+         FieldError, "reason", "Reason must be at most 2000 characters."),
+        ("ack action", lambda: c.acknowledge_flags(db, nurse, [1], "ignored", now=now), FieldError, "action",
+         "Choose the action taken: " + ", ".join(ACK_ACTIONS.values()) + "."),
+        ("ack other", lambda: c.acknowledge_flags(db, nurse, [1], "other", " ", now=now), FieldError, "action_text",
+         "Describe the action taken when it is 'Other'."),
+        ("ack nothing", lambda: c.acknowledge_flags(db, nurse, [], "rechecked", now=now), RuleViolation, None,
+         "Choose the flags to acknowledge."),
+        ("ack no flag", lambda: c.acknowledge_flags(db, nurse, [9999], "rechecked", now=now), NotFound, None,
+         "There is no flag with id 9999."),
+        ("addendum text", lambda: c.add_addendum(db, nurse, sid, " ", PASSWORDS["nurse"], now=now), FieldError,
+         "text", "Addendum is required."),
+        ("addendum length", lambda: c.add_addendum(db, nurse, sid, "a" * 8001, PASSWORDS["nurse"], now=now),
+         FieldError, "text", "Addendum must be at most 8000 characters."),
+    ]
+
+
+def test_each_value_outside_its_limits_is_refused_naming_the_field_and_nothing_is_written(db, actors, t0):
+    """House rule and SPEC 3: a refused value names its field and what is allowed; the archive is unchanged."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    for what, call, error, field, message in _refusals(db, nurse, sid, t0):
+        end = trail_end(db)
+        with pytest.raises(error) as refused:
+            call()
+        assert str(refused.value) == message, what
+        if field is not None:
+            assert refused.value.field == field, what
+        assert trail_end(db) == end, what
+
+
+def test_values_at_their_limits_are_accepted(db, actors, t0):
+    nurse = actors["nurse"]
+    now = at(t0, 1)
+    for n, kw in enumerate((dict(date_of_birth=date(1900, 1, 1), weight_kg=20), dict(weight_kg=300),
+                            dict(mrn="M" * 64, family_name="N" * 120, given_name="A" * 120, sex="S" * 16,
+                                 allergies="a" * 2000, notes="n" * 4000))):
+        clinical.create_patient(db, nurse, **{"mrn": f"EDGE-{n}", "family_name": "Ngata", "given_name": "Aroha",
+                                              **kw})
+    pid = clinical.create_patient(db, nurse, mrn="EDGE-X", family_name="Ngata", given_name="Aroha", weight_kg=80)
+    for planned in (1, 100):
+        clinical.create_course(db, nurse, patient_id=pid, indication="ptsd", planned_infusions=planned)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="other", indication_other="i" * 200,
+                                 outcome_measure="phq9", prescriber="p" * 200)
+    made = []
+    for kw in (dict(dose_mg_per_kg=5, planned_minutes=1, outcome_score_before=0),
+               dict(dose_mg_per_kg=None, dose_mg_total=1000, planned_minutes=600, outcome_score_before=27),
+               dict(dose_mg_total=0.1, chair="c" * 32, route="r" * 16, lot_number="l" * 64,
+                    supervising_clinician="d" * 200, concomitant_medicines=["Opioids", "Melatonin"]),
+               dict(arrival_at=now + timedelta(minutes=2))):
+        made.append(clinical.create_session(db, nurse, **{"course_id": cid, "arrival_at": now, "now": now, **kw}))
+    records = [queries.get_record(db, nurse, sid) for sid in made]
+    # the total follows from the dose per kg and the weight unless it was given
+    assert [(r.number, r.dose_mg_per_kg, r.dose_mg_total) for r in records] == [
+        (1, 5, 400.0), (2, None, 1000), (3, 0.5, 0.1), (4, 0.5, 40.0)]
+
+
+def test_the_infusion_starts_pauses_resumes_and_stops_only_in_that_order(db, actors, t0):
+    """SPEC 3: the phase follows from the recorded times; each step is refused when the infusion is not in the
+    state it needs, and each is an event and an audit row of the session."""
+    nurse = actors["nurse"]
+    c = clinical
+    sid = open_session(db, nurse, t0)
+
+    def refused(step, message):
+        end = trail_end(db)
+        with pytest.raises(RuleViolation) as info:
+            step()
+        assert str(info.value) == message
+        assert trail_end(db) == end
+
+    pause = lambda m, note="": c.pause_infusion(db, nurse, sid, note=note, at=at(t0, m), now=at(t0, m))
+    resume = lambda m, note="": c.resume_infusion(db, nurse, sid, note=note, at=at(t0, m), now=at(t0, m))
+    stop = lambda m: c.stop_infusion(db, nurse, sid, at=at(t0, m), now=at(t0, m))
+    refused(lambda: pause(1), "Only a running infusion can be paused.")
+    refused(lambda: resume(1), "The infusion is not paused.")
+    refused(lambda: stop(1), "Only a started infusion can be stopped.")
+    refused(lambda: c.start_infusion(db, nurse, sid, at=at(t0, 2), now=at(t0, 2)),
+            "Record a baseline reading before starting the infusion.")
+    start(db, nurse, sid, t0)  # baseline +5, start +10
+    refused(lambda: c.start_infusion(db, nurse, sid, at=at(t0, 11), now=at(t0, 11)),
+            "The infusion has already started.")
+    refused(lambda: resume(12), "The infusion is not paused.")
+    end = trail_end(db)
+    pause(15, "Patient asked")
+    assert queries.get_record(db, nurse, sid).phase == Phase.PAUSED
+    refused(lambda: pause(16), "Only a running infusion can be paused.")
+    resume(18, "Settled")
+    assert queries.get_record(db, nurse, sid).phase == Phase.INFUSION
+    pause(20)
+    with pytest.raises(FieldError) as early:
+        c.stop_infusion(db, nurse, sid, at=at(t0, 9), now=at(t0, 21))
+    assert early.value.field == "time"
+    c.stop_infusion(db, nurse, sid, at=at(t0, 22), now=at(t0, 23), early_reason="Dizzy, clinician agreed")
+    rec = queries.get_record(db, nurse, sid)
+    assert (rec.phase, rec.paused, rec.infusion_end_at) == (Phase.RECOVERY, False, at(t0, 22))  # a stop ends a pause
+    refused(lambda: pause(24), "Only a running infusion can be paused.")
+    refused(lambda: resume(24), "The infusion is not paused.")
+    refused(lambda: stop(24), "Only a started infusion can be stopped.")
+    assert [(e.kind, e.note, e.at, e.recorded_at) for e in rec.events] == [
+        ("infusion_paused", "Patient asked", at(t0, 15), at(t0, 15)),
+        ("infusion_resumed", "Settled", at(t0, 18), at(t0, 18)),
+        ("infusion_paused", "", at(t0, 20), at(t0, 20)),
+        ("stopped_early", "Dizzy, clinician agreed", at(t0, 22), at(t0, 23))]
+    assert [(r.action, r.entity, r.session_id) for r in trail_after(db, end)] == [
+        ("create", "event", sid), ("pause_infusion", "session", sid),
+        ("create", "event", sid), ("resume_infusion", "session", sid),
+        ("create", "event", sid), ("pause_infusion", "session", sid),
+        ("create", "event", sid), ("stop_infusion", "session", sid)]
+
+
+def test_each_step_of_a_session_refuses_a_version_changed_at_another_workstation(db, actors, t0):
+    """SPEC 3 rule 7: a step taken on the record as it was before another workstation's change is refused, and
+    taken on the fresh record it goes through."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    c = clinical
+    version = lambda: queries.get_record(db, nurse, sid).version
+    steps = [
+        lambda who, ver: c.start_infusion(db, who, sid, at=at(t0, 10), now=at(t0, 10), expected_version=ver),
+        lambda who, ver: c.pause_infusion(db, who, sid, at=at(t0, 15), now=at(t0, 15), expected_version=ver),
+        lambda who, ver: c.resume_infusion(db, who, sid, at=at(t0, 18), now=at(t0, 18), expected_version=ver),
+        lambda who, ver: c.stop_infusion(db, who, sid, at=at(t0, 50), now=at(t0, 50), expected_version=ver),
+        lambda who, ver: discharge(db, who, sid, t0, 90, expected_version=ver),
+    ]
+    seen = version()
+    # the other chair's nurse saves a critical reading: the session is marked as having one
+    high = c.record_reading(db, other, sid, v("185/95", "72", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    c.acknowledge_flags(db, other, [f.id for f in queries.get_reading(db, other, high)[0].flags], "rechecked",
+                        now=at(t0, 4))
+    c.record_reading(db, other, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    for n, step in enumerate(steps):
+        end = trail_end(db)
+        with pytest.raises(ConcurrentEdit, match="changed at another workstation"):
+            step(nurse, seen)
+        assert trail_end(db) == end, n
+        seen = version()
+        step(nurse, seen)
+        assert version() > seen, n
+    rec = queries.get_record(db, nurse, sid)
+    assert (rec.phase, rec.discharge.at) == (Phase.DISCHARGED, at(t0, 90))
