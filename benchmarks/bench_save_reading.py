@@ -54,8 +54,12 @@ def main() -> None:
 
     later = arrival + timedelta(hours=3)
     saves = sample(lambda i: save(i + 10, later), args.saves)
-    # what the screen does after a save: read the reading back with its flags and the session version
-    read_back = sample(lambda i: queries.get_reading(db, nurse, save(i + 500, later)), args.saves)
+    # what the screen's Enter does: the save returning the reading with its flags and the session version
+    def shown(i: int) -> None:
+        t = later + timedelta(seconds=20 * (i + 500))
+        v = Vitals(systolic=120 + i % 30, diastolic=78 + i % 10, heart_rate=70 + i % 15, spo2=97 + i % 3)
+        clinical.record_reading_shown(db, nurse, sid, v, measured_at=t, now=t)
+    read_back = sample(shown, args.saves)
 
     ref_table = Table("bench_reference", MetaData(), Column("id", Integer, primary_key=True),
                       Column("session_id", Integer), Column("systolic", Integer), Column("diastolic", Integer),
@@ -70,11 +74,11 @@ def main() -> None:
 
     print()
     r_save = report("record_reading (300 readings in the session)", saves, BUDGET_MS)
-    r_read = report("record_reading + get_reading for the screen", read_back, BUDGET_MS)
+    r_read = report("record_reading_shown, as the screen saves", read_back, BUDGET_MS)
     r_ref = report("reference: bare SQLAlchemy insert + commit", reference)
     ref_med = statistics.median(reference)
     print(f"\nratio save / bare insert (medians): {r_save['median_ms'] / r_ref['median_ms']:.2f}; "
-          f"with read-back: {r_read['median_ms'] / r_ref['median_ms']:.2f}; "
+          f"as the screen saves: {r_read['median_ms'] / r_ref['median_ms']:.2f}; "
           f"save median / budget: {r_save['ratio']:.2f}  (bare insert {ref_med * 1000:.2f} ms)")
     db.dispose()
 

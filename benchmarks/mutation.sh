@@ -57,8 +57,9 @@ def _mutation_run_setup():
 
     import monitor_app.domain
     import monitor_app.services
+    from monitor_app.services import passwords
 
-    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     for package in (monitor_app.domain, monitor_app.services):
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")

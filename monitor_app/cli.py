@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = command("verify", help="check the audit chain, every table and every signature")
     v.add_argument("--record", help="record id (from a printed record or its QR code)")
     v.add_argument("--hash", help="content hash printed on the record")
-    v.add_argument("--anchor", help="the text of a printed QR code (a record or a daily log): the chain must still "
-                                    "pass through the printed head and the record still match")
+    v.add_argument("--anchor", help="the text of a printed QR code (a record, a course summary or a daily log): "
+                                    "the chain must still pass through the printed head and the record or course "
+                                    "still match")
 
     u = command("users", help="user accounts")
     us = u.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -263,7 +264,9 @@ def _verify_anchor(db, text: str) -> int:
     anchor = parse_anchor(text)
     report = verify_archive(db, SYSTEM)
     problems = check_anchor(db, SYSTEM, anchor) + report.problems
-    what = f"record {anchor.record_uid}" if anchor.record_uid else f"the daily log of {anchor.day}"
+    what = (f"record {anchor.record_uid}" if anchor.record_uid else
+            f"the summary of course {anchor.course_id}" if anchor.course_id is not None else
+            f"the daily log of {anchor.day}")
     if not problems:
         where = f"row {anchor.chain.seq} with the printed hash" if anchor.chain else "(no chain head printed)"
         print(f"Matches: the audit chain still passes through {where}, {what} is as printed, and "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -53,6 +54,24 @@ def postgres_server():
         if os.environ.get("CHAIRSIDE_TEST_POSTGRES") == "skip":
             pytest.skip(message)
         pytest.fail(message + " (CHAIRSIDE_TEST_POSTGRES=skip skips these tests on purpose)", pytrace=False)
+
+
+@contextmanager
+def postgres_database():
+    """A new, empty database on the test server, dropped afterwards (connections and all); yields its URL."""
+    import secrets
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    server = postgres_server()
+    name = f"chairside_test_{secrets.token_hex(6)}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 def make_users(db):

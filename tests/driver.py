@@ -7,10 +7,12 @@ main window shown for a signed-in user (`User.at_main_window`). From there it on
   with the cursor. When nothing has the cursor the driver fails with "nothing has the keyboard focus": that is
   a product bug (a nurse's keys would go nowhere), never something for a test to repair.
 - **clicks**: `click("Start infusion")` clicks a visible, enabled button (or any widget showing that text) of
-  the window in front; `click(widget)` clicks a widget the test has read from the screen, in its middle.
+  the window in front; `click(widget)` clicks a widget the test has read from the screen, in its middle;
+  `click_item(list_or_table, "NEWS2 bands")` and `click_tab("Users")` click a row or a tab where it is drawn.
 - **dialogs**: a dialog is answered through its own fields and buttons. A modal dialog blocks the action that
   opened it, so the answer is given first: `with user.expect_dialog(answer): user.press("F8")`, where
-  `answer(dialog)` receives a `Dialog` that types, ticks, chooses and clicks inside it.
+  `answer(dialog)` receives a `Dialog` that types, ticks, chooses and clicks inside it. An action that must
+  not ask anything runs under `with user.expect_no_dialog():`, so a question asked anyway fails the test.
 - **the screen**: `focus`, `window`, `visible_text()`, `find(...)` read what is shown.
 
 There is deliberately no way to set focus, activate a window, call a slot or fill a model. On the offscreen
@@ -30,7 +32,7 @@ from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDialog,
-                               QLabel, QLineEdit, QPlainTextEdit, QRadioButton, QTextEdit, QWidget)
+                               QLabel, QLineEdit, QListView, QPlainTextEdit, QRadioButton, QTabBar, QTextEdit, QWidget)
 
 DEFAULT_TIMEOUT_MS = 8000
 
@@ -218,6 +220,36 @@ class Screen:
         rect = view.visualRect(index)
         assert rect.isValid(), f"cell {row},{column} is not on screen"
         self.click_at(view.viewport(), rect.center())
+
+    def click_item(self, view: QAbstractItemView, text: str) -> None:
+        """Click the item of a visible list or table that reads `text`, where it is drawn: an item whose first
+        line or whole text is `text`, else the one item containing it. A list scrolls to it first, as a person
+        scrolls; nothing is selected any other way than by the click."""
+        assert view.isVisible(), f"{view.accessibleName() or view!r} is not visible"
+        model, root = view.model(), view.rootIndex()
+        columns = 1 if isinstance(view, QListView) else model.columnCount(root)
+        items = [model.index(r, c, root) for r in range(model.rowCount(root)) for c in range(columns)]
+        shown = {i: _plain(str(i.data() or "")) for i in items}
+        want = _plain(text)
+        match = [i for i in items if want in (shown[i], shown[i].split("\n")[0].strip())]
+        if not match:
+            match = [i for i in items if want.lower() in shown[i].lower()]
+        assert match, f"{view.accessibleName() or 'the list'} shows no {text!r}: " + "; ".join(shown.values())
+        rows = {i.row() for i in match}
+        assert len(rows) == 1, f"{len(rows)} rows show {text!r}"
+        view.scrollTo(match[0])
+        rect = view.visualRect(match[0])
+        assert rect.isValid() and view.viewport().rect().intersects(rect), f"{text!r} is not on screen"
+        self.click_at(view.viewport(), rect.center())
+
+    def click_tab(self, text: str) -> None:
+        """Click the visible tab that reads `text` (a tab of a settings window, say)."""
+        tabs = [(bar, i) for bar in visible_widgets(self.window, QTabBar) for i in range(bar.count())
+                if bar.isTabVisible(i) and _plain(bar.tabText(i)) == _plain(text)]
+        assert len(tabs) == 1, f"{len(tabs)} visible tabs read {text!r}"
+        bar, i = tabs[0]
+        assert bar.isTabEnabled(i), f"the tab {text!r} is greyed out"
+        self.click_at(bar, bar.tabRect(i).center())
 
     def _clickable(self, target: str | QWidget, kind: type) -> QWidget:
         if isinstance(target, str):
@@ -492,6 +524,35 @@ class User(Screen):
         if state["error"] is not None:
             raise state["error"]
         assert not state["left_open"], f"the dialog {state['seen'].windowTitle()!r} was left open"
+
+    @contextlib.contextmanager
+    def expect_no_dialog(self):
+        """The action inside the `with` must not open a dialog (a refusal said on the screen, say). A dialog that
+        opens all the same is closed with Escape, as a person would, and fails the test instead of waiting
+        for an answer forever."""
+        state = {"seen": None, "watching": True}
+        before = front_dialog()
+
+        def check():
+            if not state["watching"]:
+                return
+            d = front_dialog()
+            if d is not None and d is not before:
+                state["seen"] = state["seen"] or d.windowTitle() or type(d).__name__
+                focus = QApplication.focusWidget()
+                if focus is not None and focus.window() is d:
+                    QTest.keyClick(focus, Qt.Key.Key_Escape)
+                if d.isVisible():
+                    d.close()
+            QTimer.singleShot(10, check)
+
+        QTimer.singleShot(0, check)
+        try:
+            yield
+            settle()
+        finally:
+            state["watching"] = False
+        assert state["seen"] is None, f"the dialog {state['seen']!r} opened"
 
     # ------------------------------------------------------------------------------------------ the end
     def close(self) -> None:

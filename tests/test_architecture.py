@@ -105,3 +105,72 @@ def test_the_check_above_sees_a_handed_focus():
     assert handed_focus(sample, "sample.py", _private_ui_methods()) == [
         "sample.py:2: focus_bp()", "sample.py:3: activateWindow()", "sample.py:4: _show_cards()",
         "sample.py:6: setFocus()"]
+
+
+# Picking a row, a tab or an item by calling the widget: the selection a click or a key would make, made without
+# them (a list whose rows cannot be clicked, a tab that cannot be reached would pass).
+PICKED = {"setCurrentRow", "setCurrentIndex", "setCurrentItem", "setCurrentCell", "setCurrentWidget",
+          "setCurrentText", "selectRow", "selectColumn", "setChecked", "setCheckState"}
+PATCHING = {"setattr", "delattr", "patch", "object", "multiple", "dict"}  # monkeypatch.*, mock.patch(.object)
+
+
+def _mentions_message_box(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "QMessageBox"
+               or isinstance(n, ast.Attribute) and n.attr == "QMessageBox"
+               or isinstance(n, ast.Constant) and isinstance(n.value, str) and "QMessageBox" in n.value
+               for n in ast.walk(node))
+
+
+def answered_without_the_dialog(source: str, name: str) -> list[str]:
+    """The places in `source` that patch QMessageBox (so a question is answered without being shown) or select a
+    row, tab or item by calling the widget instead of clicking it or pressing its keys."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=name)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called in PATCHING and any(_mentions_message_box(a) for a in [*node.args, *node.keywords]):
+                found.append((node.lineno, f"{called}() on QMessageBox"))
+            elif called in PICKED:
+                found.append((node.lineno, f"{called}()"))
+            elif called == "select" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and \
+                    isinstance(func.value.func, ast.Attribute) and func.value.func.attr == "selectionModel":
+                found.append((node.lineno, "selectionModel().select()"))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Attribute) and _mentions_message_box(t.value) for t in targets):
+                found.append((node.lineno, "assignment to QMessageBox"))
+    return [f"{name}:{line}: {what}" for line, what in sorted(found)]
+
+
+def test_no_test_patches_message_boxes_or_picks_rows_without_a_click():
+    """TESTING.md: a question is answered through its own buttons (the driver's expect_dialog), and a row, tab
+    or item is picked by clicking it where it is drawn (click_item, click_tab, choose, tick), never by calling
+    the widget. No exception, the driver included."""
+    found = [line for path in sorted((ROOT / "tests").glob("*.py"))
+             for line in answered_without_the_dialog(path.read_text(encoding="utf-8"), path.name)]
+    assert found == [], "\n".join(found)
+
+
+def test_the_check_above_sees_a_patched_message_box_and_a_picked_row():
+    """The scan is not blind: each way of patching a question or picking without a click is found."""
+    sample = ("from unittest import mock\n"
+              "from PySide6.QtWidgets import QMessageBox\n"
+              "def test_x(window, monkeypatch, mocker):\n"
+              "    monkeypatch.setattr(QMessageBox, 'question', lambda *a: QMessageBox.Yes)\n"
+              "    monkeypatch.setattr('monitor_app.ui.settings.catalogue.QMessageBox.question', lambda *a: 0)\n"
+              "    with mock.patch.object(QMessageBox, 'warning'):\n"
+              "        pass\n"
+              "    mocker.patch('PySide6.QtWidgets.QMessageBox.question')\n"
+              "    QMessageBox.question = staticmethod(lambda *a: 0)\n"
+              "    window.profiles.list.setCurrentRow(2)\n"
+              "    window.tabs.setCurrentWidget(window.clinic)\n"
+              "    window.table.selectionModel().select(index, flags)\n"
+              "    window.combo.setCurrentIndex(1)\n"
+              "    monkeypatch.setattr(time, 'monotonic', lambda: 0)\n"  # not a question: allowed
+              "    window.table.selectionModel().selectedRows()\n")  # reading the selection: allowed
+    assert answered_without_the_dialog(sample, "sample.py") == [
+        "sample.py:4: setattr() on QMessageBox", "sample.py:5: setattr() on QMessageBox",
+        "sample.py:6: object() on QMessageBox", "sample.py:8: patch() on QMessageBox",
+        "sample.py:9: assignment to QMessageBox", "sample.py:10: setCurrentRow()", "sample.py:11: setCurrentWidget()",
+        "sample.py:12: selectionModel().select()", "sample.py:13: setCurrentIndex()"]

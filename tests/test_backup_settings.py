@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget
 from driver import User
 from monitor_app.services import settings
 from monitor_app.storage.db import open_database
-from monitor_app.ui.application import open_archive
+from monitor_app.ui.application import daily_copy, open_archive
 from tests.conftest import make_users
 
 
@@ -19,7 +19,8 @@ def test_failed_backup_on_the_floor_and_back_up_now_in_settings(qtbot, tmp_path)
     blocker = data / "backups"
     blocker.write_text("not a folder")  # a real fault: the backup folder cannot be made
 
-    db, _clinic = open_archive(None, str(data))  # the start: opens the archive, tries the daily copy
+    db, _clinic = open_archive(None, str(data))  # the start: opens the archive, then tries the daily copy
+    daily_copy(db)
     # The administrator's home is the floor too; the notice is there where everyone looks.
     user = User.at_main_window(qtbot, db, actors["admin"], tmp_path / "workstation")
     notice = user.page.findChild(QLabel, "backupNotice")

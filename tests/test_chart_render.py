@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFontMetrics
 from reportlab.graphics.shapes import Drawing, Group, PolyLine, Polygon, String
 
 from monitor_app.domain.thresholds import Level
@@ -153,3 +154,19 @@ def test_the_paper_numbers_events_in_a_lane_above_the_plot(db, actors):
     assert drawing.height <= session_chart(record, NEW_YORK, 500, height=500).height
     later = queries.get_record(db, nurse, record.id)
     assert later.events and timedelta(0) < later.events[-1].at - T0
+
+
+def test_neighbouring_panels_never_print_their_values_on_one_another(shown_chart):
+    """BP's lowest value label and HR's highest sit a line apart at least (BP's 40 was printed over HR's 140)."""
+    chart, _record = shown_chart
+    line = QFontMetrics(chart.plots["bp"].getAxis("left").style["tickFont"]
+                                                    or chart.font).height()
+
+    def label_ys(name):
+        vb = chart.plots[name].vb
+        values = [v for level in chart.plots[name].getAxis("left")._tickLevels for v, _text in level]
+        return [vb.mapViewToScene(QPointF(0, v)).y() for v in values]
+
+    for upper, lower in (("bp", "hr"), ("hr", "spo2")):
+        lowest_above, highest_below = max(label_ys(upper)), min(label_ys(lower))  # scene y grows downwards
+        assert highest_below - lowest_above >= line, (upper, lower, lowest_above, highest_below)

@@ -4,17 +4,15 @@ workstation, nothing is overwritten, and the archive verifies intact."""
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
-from conftest import POSTGRES_URL, make_users, postgres_server
+from conftest import make_users, postgres_database
 from monitor_app.domain.errors import ConcurrentEdit
 from monitor_app.services import clinical as c, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM
@@ -39,22 +37,13 @@ def clinic(request, tmp_path):
         finally:
             db.dispose()
         return
-    server = postgres_server()
-    name = f"chairside_c_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    db = None
-    try:
+    with postgres_database() as url:
         db = open_database(url, data_dir, create=True)
-        settings.bootstrap(db)
-        yield db, url, data_dir, make_users(db)
-    finally:
-        if db is not None:
+        try:
+            settings.bootstrap(db)
+            yield db, url, data_dir, make_users(db)
+        finally:
             db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def at_once(url, data_dir, changes) -> list[dict]:

@@ -8,7 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from monitor_app.cli import run
-from monitor_app.reports.course_pdf import course_digest, course_pdf, qr_payload
+from monitor_app.domain.anchor import course_anchor, course_digest, parse_anchor
+from monitor_app.reports.course_pdf import course_pdf
 from monitor_app.services import users
 from monitor_app.services.demo import create_demo
 from monitor_app.services.queries import ArchiveQuery, get_record, search_archive
@@ -55,7 +56,7 @@ def test_course_code_carries_the_digest_of_the_records(demo):
     course = zoe_course(db, carla)
     hashes = [get_record(db, carla, r.session_id).content_hash
               for r in sorted(search_archive(db, carla, ArchiveQuery(text="Nguy")), key=lambda r: r.number)]
-    assert qr_payload(course, course_digest(hashes)).startswith(f"chairside-course:{course}:")
+    assert course_anchor(course, course_digest(hashes), None).text.startswith(f"chairside-course:{course}:")
     assert course_digest(hashes) != course_digest(hashes[:-1])
 
 
@@ -106,3 +107,42 @@ def test_missing_readings_and_planned_infusions_of_a_new_course(db, actors, t0, 
     text = " ".join(text_of(course_pdf(db, actors["auditor"], course), tmp_path).split())
     assert "128/80 / 192/114 \u25c6 / \u2013 \u2205 no BP after the infusion" in text
     assert "192/114 \u25c6" in text and "latest 26 (severe)" in text and "3 planned" in text
+
+
+def test_the_course_code_checks_the_paper_summary_against_the_archive(tmp_path):
+    """Scanned from the printed page: the course, the digest of its records and the chain's head. It matches
+    the archive; with an infusion recorded since it still matches what was printed; a changed record does not."""
+    from datetime import timedelta
+    from monitor_app.services import clinical, integrity
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.fail("pdftoppm and zbarimg are needed (poppler-utils, zbar-tools)")
+    db = open_database(None, tmp_path / "clinic", create=True)
+    create_demo(db)
+    carla, audrey = users.sign_in(db, "carla", "carla-demo-pass"), users.sign_in(db, "audrey", "audrey-demo-pass")
+    course = zoe_course(db, carla)
+    pdf = tmp_path / "course.pdf"
+    pdf.write_bytes(course_pdf(db, carla, course))
+    subprocess.run(["pdftoppm", "-r", "200", "-f", "1", "-l", "1", "-gray", "-png", str(pdf), str(tmp_path / "p")],
+                   check=True)
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(next(tmp_path.glob("p*.png")))], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    anchor = parse_anchor(scanned)
+    assert anchor.course_id == course and anchor.chain is not None
+    ok, said = integrity.check_printed_code(db, audrey, scanned)
+    assert ok and "Matches: the course summary" in said and f"row {anchor.chain.seq}" in said, said
+    assert run(["--data-dir", str(tmp_path / "clinic"), "verify", "--anchor", scanned]) == 0
+
+    record = get_record(db, carla, search_archive(db, carla, ArchiveQuery(text="Nguy"))[0].session_id)
+    later = clinical.create_session(db, carla, course_id=course, chair="4", arrival_at=record.arrival_at
+                                    + timedelta(days=7), now=record.arrival_at + timedelta(days=7))
+    ok, said = integrity.check_printed_code(db, audrey, scanned)
+    assert ok and "1 more recorded since" in said, said
+
+    signed = next(r for r in (get_record(db, carla, x.session_id)
+                              for x in search_archive(db, carla, ArchiveQuery(text="Nguy"))) if r.signatures)
+    nina = users.sign_in(db, "nina", "nina-demo-pass")
+    clinical.add_addendum(db, nina, signed.id, "Follow-up call: well.", "nina-demo-pass",
+                          now=signed.signatures[-1].signed_at + timedelta(days=1))
+    ok, said = integrity.check_printed_code(db, audrey, scanned)
+    assert not ok and "Does NOT match" in said, said
+    db.dispose()

@@ -176,6 +176,56 @@ def test_an_administrator_ends_a_lock_early(db, actors, t0):
     assert len(unlocked) == 1 and unlocked[0].username == "admin"
 
 
+def test_a_password_checked_while_the_archive_opened_counts_only_for_that_hash_and_password(db, actors, t0):
+    """Enter pressed while the archive opens: the check starts against the hash in the archive's file. The
+    sign-in takes that answer only for the very hash and password checked: a wrong password, another one typed
+    after, or a reset in between are judged on what the archive holds when the sign-in runs."""
+    from monitor_app.services import passwords
+    from monitor_app.storage.location import stored_password_hash
+    stored = stored_password_hash(None, db.data_dir, "nurse")
+    assert stored and stored.startswith("$argon2id$")
+    assert stored_password_hash(None, db.data_dir, "nobody") is None
+    passwords.check_early(stored, "wrong-password")
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", "wrong-password", now=at(t0, 1))
+    assert [r.username for r in audit_rows(db, "login_failed")] == ["nurse"]  # counted as a wrong password
+    passwords.check_early(stored, PASSWORDS["nurse"])
+    assert users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 2)).username == "nurse"
+    passwords.check_early(stored, PASSWORDS["nurse"])  # then another password is typed
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", "another-wrong-1", now=at(t0, 3))
+    passwords.check_early(stored, PASSWORDS["nurse"])
+    users.reset_password(db, actors["admin"], "nurse", "a-brand-new-pass-9")  # meanwhile, at the server
+    with pytest.raises(AuthenticationFailed):
+        users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 4))
+    assert users.sign_in(db, "nurse", "a-brand-new-pass-9", now=at(t0, 5)).username == "nurse"
+
+
+@pytest.mark.parametrize("step", ["sign-in", "signature"])
+def test_a_password_check_does_not_hold_the_archive(db, actors, t0, step):
+    """Argon2 takes a tenth of a second or more: another workstation's save must not wait for it, at a sign-in
+    or at the password re-entry of a signature."""
+    import threading
+    import time
+    signed = []
+    if step == "sign-in":
+        act = lambda: users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 1))  # noqa: E731
+    else:
+        sid = complete_session(db, actors["nurse"], t0)
+        act = lambda: c.sign(db, actors["nurse"], sid, PASSWORDS["nurse"], now=at(t0, 95))  # noqa: E731
+    worker = threading.Thread(target=lambda: signed.append(act()))
+    worker.start()
+    time.sleep(0.03)  # the sign-in is checking the password now
+    other = sqlite3.connect(db.sqlite_path, timeout=0.05)  # another workstation, waiting 50 ms at most
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock a save takes
+        other.rollback()
+    finally:
+        other.close()
+    worker.join()
+    assert len(signed) == 1  # and it went through
+
+
 # ------------------------------------------------------------------------------------------ a nurse's scope
 
 def test_a_nurse_documents_in_any_active_session_under_her_own_name(db, actors, t0):

@@ -296,6 +296,20 @@ def test_signatures_addenda_and_the_handwritten_review_line(demo, corrected_sess
     assert addendum.text in part and f"Addendum 1 \u2014 {addendum.by}" in part
 
 
+def test_a_normal_record_is_two_pages_with_the_chart_on_the_first(demo):
+    """Every demo session, signed and co-signed ones included: the chart on page 1 and nothing on a page 3; a
+    section heading never left at the foot of a page without its table."""
+    from monitor_app.services.queries import session_ids_between
+    ids = session_ids_between(demo, SYSTEM, None, None)
+    assert len(ids) >= 5
+    for sid in ids:
+        texts = pages_text(session_pdf(demo, SYSTEM, sid))
+        assert len(texts) == 2, (sid, len(texts))
+        assert "Chart" in texts[0].splitlines()
+        page = next(t.splitlines() for t in texts if "Readings" in t.splitlines())
+        assert "Measured" in [line.strip() for line in page], (sid, page)  # the table's head under it
+
+
 def test_reviewed_record_has_no_handwritten_line(demo, critical_session, critical_pdf):
     record = get_record(demo, SYSTEM, critical_session)
     whole = one_line(" ".join(pages_text(critical_pdf)))

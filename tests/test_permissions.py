@@ -72,6 +72,8 @@ def calls(db, t0, w):
         "clinical.stop_infusion": lambda a: clinical.stop_infusion(db, a, w["sid"], at=now, now=now),
         "clinical.record_reading": lambda a: clinical.record_reading(db, a, w["sid"], v("120/80"), measured_at=now,
                                                                      now=now),
+        "clinical.record_reading_shown": lambda a: clinical.record_reading_shown(db, a, w["sid"], v("120/80"),
+                                                                                 measured_at=now, now=now),
         "clinical.amend_reading": lambda a: clinical.amend_reading(db, a, w["rid"], {"heart_rate": 81}, "typo",
                                                                    now=now),
         "clinical.mark_entered_in_error": lambda a: clinical.mark_entered_in_error(db, a, "event", w["eid"], "wrong",
@@ -224,7 +226,7 @@ def test_a_hand_built_actor_claiming_another_role_is_refused_and_audited(db, act
         clinical.record_reading(db, forged, world["sid"], v("120/80"), measured_at=at(t0, 30), now=at(t0, 30))
     assert snapshot_counts(db) == before  # no reading saved
     (row,) = audit_rows_after(db, tail)  # the refusal survived the rollback of the change it refused
-    assert (row.username, row.action) == ("auditor", "permission_denied") and "create reading" in row.reason
+    assert (row.username, row.action) == ("auditor", "permission_denied") and "record_reading" in row.reason
     # bound to the archive too (as sign-in hands it out), the claim counts for nothing
     from dataclasses import replace
     with pytest.raises(PermissionDenied, match="auditor"):

@@ -4,15 +4,13 @@ Each module run gets a fresh database (chairside_t_<random>), dropped afterwards
 """
 from __future__ import annotations
 
-import secrets
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import make_url
 
-from conftest import PASSWORDS, POSTGRES_URL, make_users, new_archive, postgres_server
+from conftest import PASSWORDS, make_users, new_archive, postgres_database
 from monitor_app.domain.errors import ConcurrentEdit
 from monitor_app.domain.session import Status
 from monitor_app.services import clinical as c, integrity, queries
@@ -26,21 +24,12 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):
-    server = postgres_server()
-    name = f"chairside_t_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = None
-    try:
-        db = new_archive(tmp_path_factory.mktemp("pg-data"),
-                         make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-        yield db
-    finally:
-        if db is not None:
+    with postgres_database() as url:
+        db = new_archive(tmp_path_factory.mktemp("pg-data"), url)
+        try:
+            yield db
+        finally:
             db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +86,30 @@ def test_verify_detects_a_tampered_row(pg, pg_actors, t0):
         with pg.engine.begin() as conn:
             conn.execute(text("UPDATE readings SET systolic = 128 WHERE id = :id"), {"id": rid})
     assert integrity.verify_archive(pg, auditor).intact
+
+
+def test_a_connection_the_server_dropped_costs_no_reading(pg, pg_actors, t0):
+    """The server ends the workstation's connection (a restart, a network cut): the next save reconnects and
+    lands, nothing saved before is lost, and the chain holds."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    nurse = pg_actors["nurse"]
+    sid = open_session(pg, nurse, t0)
+    before = c.record_reading(pg, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 1), now=at(t0, 1))
+    url = make_url(pg.url)
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                                   {"name": url.database}).scalar()
+    finally:
+        server.dispose()
+    assert dropped >= 1  # the workstation's pooled connection was there, and is gone now
+    after = c.record_reading(pg, nurse, sid, v("130/84", "74", "97"), measured_at=at(t0, 2), now=at(t0, 2))
+    record = queries.get_record(pg, nurse, sid)
+    assert [(r.id, r.current.heart_rate) for r in record.readings] == [(before, 72), (after, 74)]
+    assert integrity.verify_archive(pg, pg_actors["charge"]).intact
 
 
 def test_two_workstations_writing_at_once_keep_the_chain_intact(pg, pg_actors, t0):

@@ -2,16 +2,13 @@
 whole names in either order, any prefix of either name, case, accents and Unicode normalisation ignored."""
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from conftest import POSTGRES_URL, make_users, postgres_server
+from conftest import make_users, postgres_database
 from monitor_app.services import clinical as c, settings
 from monitor_app.services.integrity import verify_archive
 from monitor_app.services.queries import ArchiveQuery, search_archive, search_patients
@@ -81,22 +78,13 @@ def archive(request, tmp_path_factory):
         yield db, fill(db)
         db.dispose()
         return
-    server = postgres_server()
-    name = f"chairside_t_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = None
-    try:
-        db = open_database(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
-                           tmp_path_factory.mktemp("pg-data"), create=True)
-        settings.bootstrap(db)
-        yield db, fill(db)
-    finally:
-        if db is not None:
+    with postgres_database() as url:
+        db = open_database(url, tmp_path_factory.mktemp("pg-data"), create=True)
+        try:
+            settings.bootstrap(db)
+            yield db, fill(db)
+        finally:
             db.dispose()
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 @pytest.mark.parametrize("typed,found", CASES)

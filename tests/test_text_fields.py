@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import secrets
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
 
-from conftest import PASSWORDS, POSTGRES_URL, make_users, postgres_server
+from conftest import PASSWORDS, make_users, postgres_database
 from monitor_app.domain.errors import ChairsideError, FieldError
 from monitor_app.domain.schedule import IV_KETAMINE
 from monitor_app.domain.text import text_problem
@@ -41,22 +38,13 @@ def clinic(request, tmp_path):
         finally:
             db.dispose()
         return
-    server = postgres_server()
-    name = f"chairside_x_{secrets.token_hex(6)}"
-    with server.connect() as conn:
-        conn.execute(sql(f'CREATE DATABASE "{name}"'))
-    db = None
-    try:
-        db = open_database(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False),
-                           tmp_path / "data", create=True)
-        settings.bootstrap(db)
-        yield Clinic(db, make_users(db))
-    finally:
-        if db is not None:
+    with postgres_database() as url:
+        db = open_database(url, tmp_path / "data", create=True)
+        try:
+            settings.bootstrap(db)
+            yield Clinic(db, make_users(db))
+        finally:
             db.dispose()
-        with server.connect() as conn:
-            conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 class Clinic:

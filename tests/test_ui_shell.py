@@ -107,6 +107,18 @@ def test_sign_in_then_main_window_then_sign_out(chairside, db, actors):  # noqa:
     assert user.shell.main_window is None
 
 
+def test_the_start_makes_the_days_copy_while_the_nurse_signs_in(chairside, db, actors):  # noqa: F811
+    import sqlite3
+    from monitor_app.storage.db import backups_dir
+    user = chairside(db.data_dir, clock=Clock(T0))
+    user.sign_in("nurse", PASSWORDS["nurse"])
+    user.wait_until(lambda: any(backups_dir(db).glob("daily-*.sqlite")))
+    (copy,) = backups_dir(db).glob("daily-*.sqlite")
+    user.wait_until(lambda: copy.stat().st_size > 0)
+    with sqlite3.connect(copy) as conn:  # a whole archive: the users are in it
+        assert conn.execute("SELECT count(*) FROM users WHERE username = 'nurse'").fetchone() == (1,)
+
+
 def test_unreadable_archive_is_a_clear_message(qtbot, tmp_path):
     """Started as `python main.py --data-dir FOLDER` on a file that is no archive: a message, no traceback."""
     from monitor_app.ui.application import Shell

@@ -6,7 +6,6 @@ digest of the content hashes of its session records, so a paper summary can be c
 """
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import datetime, timezone
 from html import escape
@@ -23,14 +22,14 @@ from reportlab.pdfgen.canvas import Canvas as _BaseCanvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
 
 from monitor_app import DISCLAIMER, __version__
+from monitor_app.domain.anchor import course_anchor, course_digest
 from monitor_app.domain.clock import fmt_datetime
 from monitor_app.domain.outcomes import BANDS, band_of
 from monitor_app.reports.fonts import BOLD, CONDENSED, CONDENSED_BOLD, OBLIQUE, REGULAR, register_fonts
-from monitor_app.reports.pdf import PAGE_SIZES, Letterhead
+from monitor_app.reports.pdf import PAGE_SIZES, Letterhead, chain_words
 from monitor_app.services.queries import CourseReport
 
 TITLE = "Course summary"
-QR_PREFIX = "chairside-course"
 MARGIN = 13 * mm
 HEADER_H = 31 * mm
 FOOTER_H = 12 * mm
@@ -40,15 +39,6 @@ RULE = colors.HexColor("#9aa4ae")
 HEAD_FILL = colors.Color(0.88, 0.90, 0.92)
 CRIT, WARN, MISSING = "\u25c6", "\u25b2", "\u2205"
 BAND_GREYS = (0.97, 0.93, 0.89, 0.85, 0.81)
-
-
-def course_digest(record_hashes: list[str]) -> str:
-    """One hash over the content hashes of the course's records, in series order."""
-    return hashlib.sha256("\n".join(record_hashes).encode()).hexdigest()
-
-
-def qr_payload(course_id: int, digest: str) -> str:
-    return f"{QR_PREFIX}:{course_id}:{digest}"
 
 
 def _e(text) -> str:
@@ -157,6 +147,8 @@ def _draw_qr(c, text: str, x: float, y: float, size: float, border: int = 2) -> 
 
 
 def build_course_pdf(report: CourseReport, head: Letterhead, digest: str) -> bytes:
+    """The summary of a course; its QR code is the course's anchor (domain.anchor): the course, the digest of its
+    records and, when the letterhead has one, the audit chain's head when it was made."""
     register_fonts()
     page = PAGE_SIZES.get(head.page_size, A4)
     pw, ph = page
@@ -166,7 +158,8 @@ def build_course_pdf(report: CourseReport, head: Letterhead, digest: str) -> byt
                                       report.indication, f"{report.planned_infusions} infusions planned"])
     generated = (f"Generated {fmt_datetime(head.generated_at or datetime.now(timezone.utc), zone)} "
                  f"by {head.generated_by or 'Chairside'}")
-    ident = f"Course {report.course_id}  \u00b7  summary hash {digest[:12]}"
+    ident = f"Course {report.course_id}  \u00b7  summary hash {digest[:12]}" + chain_words(head.chain)
+    code = course_anchor(report.course_id, digest, head.chain).text
 
     def first_page(c, _doc):
         c.saveState()
@@ -186,7 +179,7 @@ def build_course_pdf(report: CourseReport, head: Letterhead, digest: str) -> byt
         c.setFont(REGULAR, 8.5)
         c.drawString(MARGIN, top - 71, patient_line)
         size = 25 * mm
-        _draw_qr(c, qr_payload(report.course_id, digest), pw - MARGIN - size, top - size, size)
+        _draw_qr(c, code, pw - MARGIN - size, top - size, size)
         c.setFont(CONDENSED, 6)
         c.setFillColor(MUTED)
         c.drawRightString(pw - MARGIN, top - size - 6, "Course id and the digest of its records")
@@ -314,12 +307,13 @@ class _Canvas(_BaseCanvas):
 
 def course_pdf(db, actor, course_id: int, now: datetime | None = None) -> bytes:
     """Load the course, the content hashes of its records and the clinic's letterhead; build the summary."""
-    from monitor_app.services.queries import course_report, get_record
+    from monitor_app.services.integrity import chain_head
+    from monitor_app.services.queries import course_record_hashes, course_report
     from monitor_app.services.settings import read_settings
+    chain = chain_head(db)  # before the records: the copy shows at least everything up to this row
     report = course_report(db, actor, course_id)
-    hashes = [get_record(db, actor, i.session_id, with_hash=True).content_hash
-              for i in report.infusions if not i.planned]
-    head = Letterhead.from_settings(read_settings(db), actor.display, now)
+    hashes = course_record_hashes(db, actor, course_id)
+    head = Letterhead.from_settings(read_settings(db), actor.display, now, chain=chain)
     return build_course_pdf(report, head, course_digest(hashes))
 
 

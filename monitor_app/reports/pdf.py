@@ -469,8 +469,8 @@ class _Builder:
         w = self.width
         return self.table(rows, [w * 0.2] + [w * 0.13] * 4 + [w * 0.28], zebra=False, size=7)
 
-    def chart(self) -> list:
-        return [_ChartFlowable(self.r, self.zone, self.width, self.heading("Chart"))]
+    def chart(self, max_height: float) -> list:
+        return [_ChartFlowable(self.r, self.zone, self.width, self.heading("Chart"), max_height)]
 
     READING_HEAD = ["Measured", "Phase", "Min", "BP", "MAP", "HR", "SpO2", "RR", "MOAA/S", "NRS", "Notes"]
 
@@ -490,8 +490,9 @@ class _Builder:
         fixed = [42, 44, 24, 50, 26, 28, 28, 22, 34, 24]
         widths = fixed + [self.width - sum(fixed)]
         extra += [("ALIGN", (2, 0), (9, -1), "CENTER")]
-        out.append(self.table(rows, widths, extra=extra))
-        return out
+        # The heading never stays behind at the foot of a page: it goes with the table (a table longer than a
+        # page still starts where it is and runs on).
+        return [KeepTogether(out + [self.table(rows, widths, extra=extra)])]
 
     def reading_row(self, reading: ReadingView) -> list:
         cur, orig = reading.current, reading.original
@@ -722,16 +723,18 @@ class _ChartFlowable(Flowable):
 
     MAX_H = 330
 
-    def __init__(self, record: SessionRecord, zone: tzinfo, width: float, heading: Paragraph):
+    def __init__(self, record: SessionRecord, zone: tzinfo, width: float, heading: Paragraph,
+                 max_height: float = MAX_H):
         super().__init__()
         self.record, self.zone, self.width, self.heading = record, zone, width, heading
+        self.max_height = max_height
         self.drawing = None
 
     def wrap(self, avail_w, avail_h):
         _w, head_h = self.heading.wrap(avail_w, avail_h)
         self.head_h = head_h + self.heading.getSpaceAfter()
         room = avail_h - self.head_h - 2
-        height = min(max(room, minimum_height(self.width, self.record)), self.MAX_H)
+        height = min(max(room, minimum_height(self.width, self.record)), self.max_height)
         self.drawing = session_chart(self.record, self.zone, self.width, height)
         self.height = self.head_h + self.drawing.height
         return self.width, self.height
@@ -751,43 +754,53 @@ def build_pdf(record: SessionRecord, head: Letterhead, audit_trail=None, names: 
     register_fonts()
     furniture = _Furniture(record, head)
     page = PAGE_SIZES.get(head.page_size, A4)
-    buf = io.BytesIO()
-    doc = BaseDocTemplate(
-        buf, pagesize=page, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-        title=f"{TITLE} \u2014 {record.patient.name} \u2014 {record.infusion_label}", author=head.clinic_name,
-        subject=f"Record {record.record_uid}", creator=f"Chairside {__version__}", producer=f"Chairside {__version__}",
-        initialFontName=REGULAR, initialFontSize=9,
-    )
     width = page[0] - 2 * MARGIN
     body_bottom = MARGIN + FOOTER_H
     first = Frame(MARGIN, body_bottom, width, page[1] - MARGIN - FIRST_HEADER_H - body_bottom, id="first",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     later = Frame(MARGIN, body_bottom, width, page[1] - MARGIN - HEADER_H - body_bottom, id="later",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([
-        PageTemplate(id="first", frames=[first], onPage=furniture.first_page, autoNextPageTemplate="later"),
-        PageTemplate(id="later", frames=[later], onPage=furniture.later_page),
-    ])
-    b = _Builder(record, head, width)
-    story = []
-    story += b.summary()
-    story += b.chart()
-    story += b.profile()
-    story += b.readings()
-    story += b.flags()
-    story += b.events()
-    story += b.discharge()
-    story += b.signatures()
-    story += b.addenda()
-    if audit_trail is not None:
-        story += b.audit_appendix(audit_trail, names)
+
+    def render(chart_max: float) -> tuple[bytes, int]:
+        buf = io.BytesIO()
+        doc = BaseDocTemplate(
+            buf, pagesize=page, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+            title=f"{TITLE} \u2014 {record.patient.name} \u2014 {record.infusion_label}",
+            author=head.clinic_name, subject=f"Record {record.record_uid}", creator=f"Chairside {__version__}",
+            producer=f"Chairside {__version__}", initialFontName=REGULAR, initialFontSize=9,
+        )
+        left_on_first = []  # the height left empty at the foot of page 1 (what did not fit went on)
+        doc.addPageTemplates([
+            PageTemplate(id="first", frames=[first], onPage=furniture.first_page, autoNextPageTemplate="later",
+                         onPageEnd=lambda _c, d: left_on_first.append(d.frame._y - d.frame._y1)),
+            PageTemplate(id="later", frames=[later], onPage=furniture.later_page),
+        ])
+        b = _Builder(record, head, width)
+        chart = b.chart(chart_max)
+        story = b.summary() + chart + b.profile() + b.readings() + b.flags() + b.events()
+        story += b.discharge() + b.signatures() + b.addenda()
+        if audit_trail is not None:
+            story += b.audit_appendix(audit_trail, names)
+        doc.build(story, canvasmaker=_numbered_canvas(furniture))
+        last = doc.frame
+        on_last_page = last._y1 + last._height - last._y  # height used on the last page
+        spare = (left_on_first or [0.0])[0] + chart[0].drawing.height - minimum_height(width, record)
+        return buf.getvalue(), doc.page, on_last_page, spare
+
     a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary streams: smaller, and ASCII85 encoding is pure Python here
     try:
-        doc.build(story, canvasmaker=_numbered_canvas(furniture))
+        pdf, pages, on_last_page, spare = render(_ChartFlowable.MAX_H)
+        if pages == 3 and audit_trail is None and on_last_page < spare:
+            # A chart as tall as page 1 allows can push the record's last lines onto a page of their own: a
+            # lower (still readable) chart lets what follows it start on page 1. Tried only when the lines on
+            # the last page could fit in the room page 1 would then have; kept only if it saves the page.
+            lower, fewer, _used, _spare = render(minimum_height(width, record))
+            if fewer < pages:
+                pdf = lower
     finally:
         rl_config.useA85 = a85
-    return buf.getvalue()
+    return pdf
 
 
 def session_pdf(db, actor, session_id: int, appendix: bool = False, now: datetime | None = None) -> bytes:

@@ -67,17 +67,23 @@ class Actor:
         """What the screens offer (buttons shown or hidden); the services decide with `require`."""
         return self.role in PERMISSIONS[permission]
 
-    def require(self, permission: str, what: str | None = None) -> None:
+    def require(self, permission: str, what: str | None = None, *, session=None) -> None:
         """Refuse, and audit the refusal, unless the user's current role in the archive allows `permission`.
 
-        `what` names the attempt in the audit row (by default, the service that asked)."""
-        what = what or _caller()
-        if self.archive is not None and self.user_id is not None:
+        `what` names the attempt in the audit row (by default, the service that asked). Inside a write, pass
+        its `session`: the user's row is read there once, and the audit row of the change finds it there."""
+        archive = self.archive
+        if session is not None and self.user_id is not None:
+            from monitor_app.storage.db import DB_KEY
+            from monitor_app.storage.models import User
+            problem = user_problem(session.get(User, self.user_id), self, permission)
+            archive = session.info.get(DB_KEY, archive)
+        elif self.archive is not None and self.user_id is not None:
             problem = current_problem(self.archive, self, permission)
         else:
             problem = None if self.can(permission) else self.denial(permission)
         if problem:
-            raise refusal(self, problem, what, self.archive)
+            raise refusal(self, problem, what or _caller(), archive)
 
     def denial(self, permission: str) -> str:
         role = self.role.label.lower()

@@ -15,7 +15,7 @@ from monitor_app.domain.discharge import DischargeScore, changed_items, scale_na
 from monitor_app.domain.errors import (AuthenticationFailed, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.names import name_keys
-from monitor_app.domain.record import in_force
+from monitor_app.domain.record import ReadingView, in_force
 from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
 from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
                                         OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
@@ -24,8 +24,8 @@ from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
 from monitor_app.services import audit, settings as clinic, versions
 from monitor_app.services.access import Actor
-from monitor_app.services.records import content_hash, get_session_row
-from monitor_app.services.users import reauthenticate, record_failure
+from monitor_app.services.records import content_hash, get_session_row, load_reading
+from monitor_app.services.users import check_ahead, reauthenticate, record_failure
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import (Addendum, Amendment, Course, DischargeAssessment, Event, Flag,
                                         FlagAcknowledgement, InfusionSession, Patient, Reading, Signature)
@@ -158,7 +158,7 @@ def create_session(db: Database, actor: Actor, *, course_id: int, chair: str = "
 
 def _open_session(s: Session, actor: Actor, session_id: int, expected_version: int | None = None,
                   allow_locked: bool = False) -> InfusionSession:
-    actor.require("document")
+    actor.require("document", session=s)
     row = get_session_row(s, session_id)
     versions.check(row, expected_version, "session")
     if row.status in (Status.SIGNED.value, Status.REVIEWED.value) and not allow_locked:
@@ -325,18 +325,32 @@ def _flag(s: Session, actor: Actor, row: InfusionSession, reading: Reading, valu
 def record_reading(db: Database, actor: Actor, session_id: int, vitals: Vitals, *,
                    measured_at: datetime | None = None, now: datetime | None = None) -> int:
     """Save one reading (validated), flag it against the limits in force, and audit it; returns its id."""
+    with db.transaction() as s:
+        return _record_reading(s, actor, session_id, vitals, measured_at, now).id
+
+
+def record_reading_shown(db: Database, actor: Actor, session_id: int, vitals: Vitals, *,
+                         measured_at: datetime | None = None,
+                         now: datetime | None = None) -> tuple[ReadingView, int]:
+    """The same save, returning the reading as its record shows it (with its flags) and the session's version:
+    what the screen adds after Enter, read in the saving transaction rather than in a second one."""
+    with db.transaction() as s:
+        return load_reading(s, _record_reading(s, actor, session_id, vitals, measured_at, now).id)
+
+
+def _record_reading(s: Session, actor: Actor, session_id: int, vitals: Vitals, measured_at: datetime | None,
+                    now: datetime | None) -> Reading:
     now = _now(now)
     measured_at = measured_at or now
     vitals.validate()
-    with db.transaction() as s:
-        row = _open_session(s, actor, session_id)
-        check_measured_at(measured_at, now, row.arrival_at, row.discharged_at)
-        r = Reading(session_id=row.id, measured_at=measured_at, recorded_at=now, recorded_by_id=actor.user_id,
-                    comment=vitals.comment, **{f: getattr(vitals, f) for f in VITAL_FIELDS})
-        s.add(r)
-        audit.created(s, actor, r, session_id=row.id)
-        _flag(s, actor, row, r, {f: getattr(vitals, f) for f in VITAL_FIELDS}, now)
-        return r.id
+    row = _open_session(s, actor, session_id)
+    check_measured_at(measured_at, now, row.arrival_at, row.discharged_at)
+    r = Reading(session_id=row.id, measured_at=measured_at, recorded_at=now, recorded_by_id=actor.user_id,
+                comment=vitals.comment, **{f: getattr(vitals, f) for f in VITAL_FIELDS})
+    s.add(r)
+    audit.created(s, actor, r, session_id=row.id)
+    _flag(s, actor, row, r, {f: getattr(vitals, f) for f in VITAL_FIELDS}, now)
+    return r
 
 
 def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, changes: dict[str, Any], reason: str,
@@ -600,6 +614,7 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
 
 def _signing(db: Database, actor: Actor, password: str, now: datetime, work):
     """Run a signing step; a wrong password rolls it back and counts towards the lock-out."""
+    check_ahead(db, actor.username, password, now)  # Argon2 before the write lock, not under it
     try:
         with db.transaction() as s:
             reauthenticate(s, actor, password, now)

@@ -167,6 +167,27 @@ def check_paper_copy(db: Database, actor: Actor, record_uid: str, printed_hash: 
         return False, f"Does NOT match: the content of record {record_uid} in the archive differs from the paper copy."
 
 
+def check_course_copy(db: Database, actor: Actor, course_id: int, printed_digest: str) -> tuple[bool, str]:
+    """Does a printed course summary (its course id and digest) match the course's records in the archive?"""
+    from monitor_app.domain.anchor import course_digest
+    from monitor_app.domain.errors import NotFound
+    from monitor_app.services.queries import course_record_hashes
+    actor.require("verify")
+    try:
+        hashes = course_record_hashes(db, actor, course_id)
+    except NotFound:
+        return False, f"No course {course_id} in this archive."
+    if course_digest(hashes) == printed_digest:
+        return True, (f"Matches: the course summary of course {course_id} is the course as it stands in the "
+                      f"archive ({len(hashes)} infusion records).")
+    done = next((k for k in range(len(hashes) - 1, -1, -1) if course_digest(hashes[:k]) == printed_digest), None)
+    if done is not None:
+        return True, (f"Matches the course as it stood with its first {done} infusion records; "
+                      f"{len(hashes) - done} more recorded since the summary was printed.")
+    return False, (f"Does NOT match: the records of course {course_id} in the archive differ from the printed "
+                   "summary.")
+
+
 def record_export(db: Database, actor: Actor, session_id: int, action: str, detail: str) -> None:
     """Write an export or a print of a record to the audit trail (SPEC 3 rule 5)."""
     actor.require("export")
@@ -245,8 +266,9 @@ def check_record(db: Database, actor: Actor, session_id: int) -> RecordCheck:
 
 
 def check_printed_code(db: Database, actor: Actor, text: str) -> tuple[bool, str]:
-    """A paper copy, by the text of its QR code (a record's or a daily log's), against the archive; the verdict in
-    words. The code is read by the one parser of printed anchors (domain.anchor), earlier prints included."""
+    """A paper copy, by the text of its QR code (a record's, a course summary's or a daily log's), against the
+    archive; the verdict in words. The code is read by the one parser of printed anchors (domain.anchor),
+    earlier prints included."""
     from monitor_app.domain.anchor import AnchorError, parse_anchor
     actor.require("verify")
     try:
@@ -255,6 +277,8 @@ def check_printed_code(db: Database, actor: Actor, text: str) -> tuple[bool, str
         return False, f"This is {exc}."
     if anchor.record_uid is not None:
         ok, message = check_paper_copy(db, actor, anchor.record_uid, anchor.content_hash)
+    elif anchor.course_id is not None:
+        ok, message = check_course_copy(db, actor, anchor.course_id, anchor.content_hash)
     else:
         ok, message = True, f"Daily log of {anchor.day.isoformat()}."
     if anchor.chain is not None:
@@ -315,6 +339,10 @@ def check_anchor(db: Database, actor: Actor, anchor: Anchor) -> list[str]:
             problems.append(problem)
     if anchor.record_uid is not None:
         ok, message = check_paper_copy(db, actor, anchor.record_uid, anchor.content_hash)
+        if not ok:
+            problems.append(message)
+    if anchor.course_id is not None:
+        ok, message = check_course_copy(db, actor, anchor.course_id, anchor.content_hash)
         if not ok:
             problems.append(message)
     return problems

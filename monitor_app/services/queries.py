@@ -11,7 +11,7 @@ from monitor_app.domain.record import PatientView, ReadingView, SessionRecord
 from monitor_app.domain.session import INDICATIONS, Status
 from monitor_app.domain.text import check_text
 from monitor_app.services.access import Actor
-from monitor_app.services.records import load_reading, load_record
+from monitor_app.services.records import load_reading, load_record, load_records
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import AuditEvent, Course, InfusionSession, Patient, User
 
@@ -22,21 +22,29 @@ def change_marker(db: Database) -> int:
         return s.scalar(select(func.max(AuditEvent.seq))) or 0
 
 
-def active_records(db: Database, actor: Actor) -> list[SessionRecord]:
-    """Every session not yet discharged and signed: the floor view's cards."""
-    actor.require("read")
-    with db.reader() as s:
-        ids = s.scalars(select(InfusionSession.id).where(InfusionSession.status == Status.IN_PROGRESS.value)
-                        .order_by(InfusionSession.chair, InfusionSession.id)).all()
-        return [load_record(s, i, with_hash=False) for i in ids]
+@dataclass(frozen=True)
+class FloorData:
+    """What the floor view shows, read in one transaction (so the marker dates exactly these records)."""
+
+    marker: int  # the change marker as of this read (see change_marker)
+    active: list[SessionRecord]  # every session not yet discharged and signed: the cards
+    chairs: list[str]  # the clinic's chairs, free ones included (see _chairs)
+    awaiting: list[SessionRecord]  # records awaiting a signature or a co-signature
 
 
-def awaiting_signature(db: Database, actor: Actor) -> list[SessionRecord]:
+def floor_data(db: Database, actor: Actor, *, with_awaiting: bool, now: datetime | None = None,
+               chair_days: int = 180) -> FloorData:
     actor.require("read")
     with db.reader() as s:
-        ids = s.scalars(select(InfusionSession.id).where(InfusionSession.status.in_(
-            [Status.AWAITING_SIGNATURE.value, Status.SIGNED.value])).order_by(InfusionSession.arrival_at)).all()
-        return [load_record(s, i, with_hash=False) for i in ids]
+        marker = s.scalar(select(func.max(AuditEvent.seq))) or 0
+        active = s.scalars(select(InfusionSession.id).where(InfusionSession.status == Status.IN_PROGRESS.value)
+                           .order_by(InfusionSession.chair, InfusionSession.id)).all()
+        awaiting = s.scalars(select(InfusionSession.id).where(InfusionSession.status.in_(
+            [Status.AWAITING_SIGNATURE.value, Status.SIGNED.value])).order_by(InfusionSession.arrival_at)).all() \
+            if with_awaiting else []
+        records = load_records(s, list(active) + list(awaiting))
+        chairs = _chairs(s, (now or datetime.now(timezone.utc)) - timedelta(days=chair_days))
+    return FloorData(marker, records[:len(active)], chairs, records[len(active):])
 
 
 def get_record(db: Database, actor: Actor, session_id: int, with_hash: bool = True) -> SessionRecord:
@@ -284,6 +292,14 @@ def _vital(reading) -> Vital | None:
     return Vital(v.systolic, v.diastolic, v.heart_rate, crit)
 
 
+def course_record_hashes(db: Database, actor: Actor, course_id: int) -> list[str]:
+    """The content hashes of a course's records (the infusions done), in series order: what the digest of its
+    summary is made of (domain.anchor.course_digest)."""
+    report = course_report(db, actor, course_id)
+    return [get_record(db, actor, i.session_id, with_hash=True).content_hash for i in report.infusions
+            if not i.planned]
+
+
 def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
     """Every planned infusion of a course, done or not, with baseline, peak and last BP and HR, flags,
     discharge, status and the outcome score before it: the course view and the course summary PDF."""
@@ -296,7 +312,7 @@ def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
         patient = _patient_view(course.patient)
         ids = s.scalars(select(InfusionSession.id).where(InfusionSession.course_id == course_id)
                         .order_by(InfusionSession.number, InfusionSession.id)).all()
-        records = [load_record(s, sid, with_hash=False) for sid in ids]
+        records = load_records(s, ids)
     done = []
     for rec in records:
         valid = rec.valid_readings
@@ -330,16 +346,13 @@ def course_report(db: Database, actor: Actor, course_id: int) -> CourseReport:
                         sorted(done + planned, key=lambda i: (i.number, i.session_id or 0)))
 
 
-def clinic_chairs(db: Database, actor: Actor, days: int = 180, now: datetime | None = None) -> list[str]:
-    """The clinic's chairs: every chair a session used in the last `days` days or uses now, in chair order
-    ("2" before "10"), for the floor's grid of every chair, free ones included."""
+def _chairs(s, since: datetime) -> list[str]:
+    """The clinic's chairs: every chair a session used since `since` or uses now, in chair order ("2" before
+    "10"), for the floor's grid of every chair, free ones included."""
     import re
-    actor.require("read")
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    with db.reader() as s:
-        chairs = set(s.scalars(select(InfusionSession.chair).where(
-            (InfusionSession.arrival_at >= since) | (InfusionSession.status == Status.IN_PROGRESS.value)
-        ).distinct()).all())
+    chairs = set(s.scalars(select(InfusionSession.chair).where(
+        (InfusionSession.arrival_at >= since) | (InfusionSession.status == Status.IN_PROGRESS.value)
+    ).distinct()).all())
     chairs = {c.strip() for c in chairs if c and c.strip()}
     return sorted(chairs, key=lambda c: [(0, int(p), "") if p.isdigit() else (1, 0, p.lower())
                                          for p in re.findall(r"\d+|\D+", c)])

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +11,7 @@ from monitor_app.domain.errors import AuthenticationFailed, FieldError, NotFound
 from monitor_app.domain.session import Role
 from monitor_app.domain.text import check_text
 from monitor_app.services import audit, versions
+from monitor_app.services.passwords import check_early, hash_password, matches
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import ClinicSettings, User
@@ -20,7 +19,6 @@ from monitor_app.storage.models import ClinicSettings, User
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 8
-_hasher = PasswordHasher()
 
 
 def actor_of(user: User, db: Database | None = None) -> Actor:
@@ -119,7 +117,7 @@ def add_user(db: Database, actor: Actor, username: str, full_name: str, role: Ro
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise FieldError("username", f"User name {username!r} is taken.")
         user = User(username=username, full_name=full_name.strip(), credentials=credentials.strip(),
-                    role=role.value, password_hash=_hasher.hash(password), active=True, failed_logins=0,
+                    role=role.value, password_hash=hash_password(password), active=True, failed_logins=0,
                     created_at=datetime.now(timezone.utc))
         s.add(user)
         audit.created(s, actor, user)
@@ -161,17 +159,14 @@ def reset_password(db: Database, actor: Actor, username: str, new_password: str,
         versions.check(user, expected_version, "user account")
         versions.bump(user)
         before = audit.snapshot(user)
-        user.password_hash = _hasher.hash(new_password)
+        user.password_hash = hash_password(new_password)
         user.failed_logins = 0
         user.locked_until = None
         audit.changed(s, actor, user, before, action="reset_password")
 
 
 def _matches(user: User, password: str) -> bool:
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
-        return False
+    return matches(user.password_hash or "", password)
 
 
 def _locked(user: User, now: datetime) -> bool:
@@ -244,6 +239,7 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
     """Check the password, write the login to the audit trail, and return the actor (bound to `db`)."""
     now = now or datetime.now(timezone.utc)
     check_text("username", username, "User name", 64)  # before the lookup and the audit row of a failure
+    check_ahead(db, username, password, now)
     try:
         with db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username.strip()))
@@ -262,6 +258,17 @@ def sign_in(db: Database, username: str, password: str, now: datetime | None = N
     except AuthenticationFailed:
         record_failure(db, username.strip(), now)
         raise
+
+
+def check_ahead(db: Database, username: str, password: str, now: datetime) -> None:
+    """Start the slow part of a password check (Argon2) before the write lock is taken, so other workstations
+    keep saving meanwhile; the check inside the transaction takes its answer only if the account is still as
+    read here (check_password)."""
+    with db.reader() as s:
+        found = s.execute(select(User.password_hash, User.active, User.locked_until)
+                          .where(User.username == username.strip())).first()
+    if found is not None and found.active and not (found.locked_until and found.locked_until > now):
+        check_early(found.password_hash, password)
 
 
 def reauthenticate(s: Session, actor: Actor, password: str, now: datetime) -> User:

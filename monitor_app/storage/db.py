@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor_app.domain.errors import ChairsideError
 from monitor_app.logs import safe_error_text
+from monitor_app.storage.location import DB_FILENAME, resolve_url  # noqa: F401  (the file name, for callers)
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "Chairside"
-DB_FILENAME = "chairside.sqlite"
 BACKUPS_KEPT_DAYS = 14
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_WRITE_LOCK = 4242001  # PostgreSQL advisory lock serialising writes (services.audit takes it too)
@@ -114,20 +113,6 @@ def _check_text_columns(session: Session, _context, _instances) -> None:
 
 
 event.listen(Session, "before_flush", _check_text_columns)
-
-
-def default_data_dir() -> Path:
-    import platformdirs
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def resolve_url(database_url: str | None, data_dir: str | os.PathLike | None) -> tuple[str, Path]:
-    """The URL to open, and the data directory (logs, backups) that goes with it."""
-    directory = Path(data_dir) if data_dir else default_data_dir()
-    url = database_url or os.environ.get("MONITOR_APP_DATABASE_URL") or ""
-    if not url:
-        url = f"sqlite:///{directory / DB_FILENAME}"
-    return url, directory
 
 
 @dataclass

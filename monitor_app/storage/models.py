@@ -2,7 +2,6 @@
 
 Clinical rows are written once: a reading's values never change in place; a correction is an Amendment row.
 """
-from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
@@ -122,7 +121,7 @@ class Patient(Base):
     created_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
-    courses: Mapped[list[Course]] = relationship(back_populates="patient", order_by="Course.id")
+    courses: Mapped[list["Course"]] = relationship(back_populates="patient", order_by="Course.id")
 
 
 class Course(Base):
@@ -136,7 +135,7 @@ class Course(Base):
     outcome_measure: Mapped[str] = mapped_column(String(16), default="none")
     created_at: Mapped[datetime]
     patient: Mapped[Patient] = relationship(back_populates="courses")
-    sessions: Mapped[list[InfusionSession]] = relationship(back_populates="course",
+    sessions: Mapped[list["InfusionSession"]] = relationship(back_populates="course",
                                                            order_by="InfusionSession.number")
 
 

@@ -66,11 +66,14 @@ def make_application() -> QApplication:
 
 
 def open_archive(database_url: str | None, data_dir: str | None):
-    """Open (migrating after a backup if needed), bootstrap and back up the archive; returns (db, settings)."""
+    """Open (migrating after a backup if needed) the archive and read its settings; returns (db, settings).
+
+    The day's first copy of the archive is made afterwards (`daily_copy`), while the nurse signs in: a large
+    archive's copy must not hold the sign-in up."""
     from monitor_app.logs import setup_logging
     from monitor_app.services import users  # noqa: F401  (Argon2, loaded here rather than at the first sign-in)
+    from monitor_app.domain.errors import RuleViolation
     from monitor_app.services.settings import bootstrap, read_settings
-    from monitor_app.services.backup_status import run_daily
     from monitor_app.storage.db import open_database, resolve_url
     _url, directory = resolve_url(database_url, data_dir)
     try:
@@ -80,9 +83,18 @@ def open_archive(database_url: str | None, data_dir: str | None):
     # Never a new archive here (only the first-run set-up makes one): a missing one is an error that names the
     # file and the newest backup.
     db = open_database(database_url, data_dir, create=False)
-    bootstrap(db)
-    run_daily(db)  # a failure is shown on the floor and in settings, and logged
-    return db, read_settings(db)
+    try:
+        settings = read_settings(db)  # a read: no write lock taken at every start, at every workstation
+    except RuleViolation:  # an archive made without its clinic settings gets them, audited, as a new one does
+        bootstrap(db)
+        settings = read_settings(db)
+    return db, settings
+
+
+def daily_copy(db) -> None:
+    """The day's first copy of the archive; a failure is shown on the floor and in settings, and logged."""
+    from monitor_app.services.backup_status import run_daily
+    run_daily(db)
 
 
 def open_unless_fresh(database_url: str | None, data_dir: str | None):
@@ -129,24 +141,42 @@ class Shell(QObject):
         self.db = None
         self.settings = None
         self.main_window = None
-        self.signin = SignInWindow()
-        self.signin.signed_in.connect(self.enter)
         self.wizard = None
         self.on_first_window: Callable[[], None] | None = None
+        from monitor_app.ui.widgets import run_in_background
+        # The archive starts opening in the background at once: its imports (Python) share the processor with
+        # building and painting the sign-in window (Qt's own work runs outside Python's lock). What it finds
+        # arrives once the sign-in window is up; a data folder where no archive ever was gets the first-run
+        # wizard instead.
+        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
+                          self._archive_failed)
+        self.signin = SignInWindow()
+        self.signin.signed_in.connect(self.enter)
+        self.signin.check_early = self._check_password_early
 
     def start(self) -> None:
-        self.signin.show()
+        if self.wizard is None:  # (an archive found missing already brought the wizard up instead)
+            self.signin.show()
         QTimer.singleShot(0, self._first_window_shown)
 
     def _first_window_shown(self) -> None:
         if self.on_first_window is not None:
             self.on_first_window()
-        from monitor_app.ui.widgets import run_in_background
-        # The archive opens in the background once the sign-in window is on screen; a data folder where no
-        # archive ever was gets the first-run wizard instead.
-        run_in_background(lambda: open_unless_fresh(self.database_url, self.data_dir), self._archive_opened,
-                          self._archive_failed)
         install_fonts()  # while the archive opens: no name is shown before the main window
+
+    def _check_password_early(self, username: str, password: str) -> None:
+        """Enter pressed while the archive opens: the password check (Argon2, a tenth of a second or more)
+        starts now, against the hash in the archive's file, alongside the opening; the sign-in takes its answer
+        if the archive still holds that hash once it is open."""
+        from monitor_app.ui.widgets import run_in_background
+        url, folder = self.database_url, self.data_dir
+
+        def check() -> None:
+            from monitor_app.services.passwords import check_early
+            from monitor_app.storage.location import stored_password_hash
+            check_early(stored_password_hash(url, folder, username), password)
+        run_in_background(check, lambda _none: None,
+                          lambda exc: log.warning("early password check skipped: %s", type(exc).__name__))
 
     def _archive_opened(self, result) -> None:
         if result is None:
@@ -154,6 +184,10 @@ class Shell(QObject):
             return
         self.db, self.settings = result
         log.info("Chairside %s started", __version__)
+        from monitor_app.ui.widgets import run_in_background
+        db = self.db
+        run_in_background(lambda: daily_copy(db), lambda _done: None,
+                          lambda exc: log.error("the daily copy failed: %s: %s", type(exc).__name__, exc))
         self.signin.set_database(self.db, self.settings.name)
         if is_demo_clinic(self.settings):
             self.signin.setWindowTitle(f"Chairside: sign in \u2014 {DEMO_MARK}")

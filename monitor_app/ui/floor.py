@@ -335,6 +335,7 @@ class FloorView(QWidget):
         self.retime_timer.timeout.connect(self.retime)
         self.poll_timer.start()
         self.retime_timer.start()
+        self._shown_before = False
         self.reload()
         self.show_backup_problem()
 
@@ -372,20 +373,17 @@ class FloorView(QWidget):
     def reload(self) -> None:
         from monitor_app.services import queries
         try:
-            marker = queries.change_marker(self.ctx.db)
-            records = queries.active_records(self.ctx.db, self.ctx.signed_in)
-            chairs = queries.clinic_chairs(self.ctx.db, self.ctx.signed_in, now=self.ctx.now())
-            waiting = queries.awaiting_signature(self.ctx.db, self.ctx.signed_in) \
-                if self.ctx.signed_in.can("document") else []
+            seen = queries.floor_data(self.ctx.db, self.ctx.signed_in, now=self.ctx.now(),
+                                      with_awaiting=self.ctx.signed_in.can("document"))
         except Exception as exc:
             log.warning("floor reload failed: %s", type(exc).__name__)
             self.message.show_error("Cannot read the archive; retrying every few seconds.")
             return
         self.message.clear_message()
-        self._marker = marker
-        self._show_cards(records, chairs)
-        self._show_waiting(waiting)
-        self.updated.setText(f"{len(records)} active \u00b7 updated {fmt_time(self.ctx.now(), self.ctx.zone)}")
+        self._marker = seen.marker
+        self._show_cards(seen.active, seen.chairs)
+        self._show_waiting(seen.awaiting)
+        self.updated.setText(f"{len(seen.active)} active \u00b7 updated {fmt_time(self.ctx.now(), self.ctx.zone)}")
 
     def retime(self) -> None:
         if not self.isVisible():
@@ -511,5 +509,7 @@ class FloorView(QWidget):
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
-        QTimer.singleShot(0, self.poll)  # coming back to the floor: catch up at once
-        QTimer.singleShot(0, self.retime)
+        if self._shown_before:  # coming back to the floor: catch up at once (the first time it was just read)
+            QTimer.singleShot(0, self.poll)
+            QTimer.singleShot(0, self.retime)
+        self._shown_before = True

@@ -58,6 +58,8 @@ class SignInWindow(QWidget):
         self.db = None
         self._pending = False
         self._checking = False
+        # Set by the application: starts the password check while the archive is still opening.
+        self.check_early: Callable[[str, str], None] | None = None
         self.setWindowTitle("Chairside: sign in")
         self.setWindowIcon(icon("chairside"))
         self.setObjectName("signin")
@@ -122,6 +124,8 @@ class SignInWindow(QWidget):
         if self.db is None:
             self._pending = True  # Enter pressed while the archive is still opening: sign in once it is open
             self.message.show_info("Opening the archive\u2026")
+            if self.check_early is not None and self.username.text().strip():
+                self.check_early(self.username.text(), self.password.text())
             return
         self._pending = False
         if self._checking:

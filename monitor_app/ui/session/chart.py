@@ -195,6 +195,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.origin: datetime | None = None
         self.x_range = (0.0, 0.0)
         self._drawn: dict = {}
+        self._flag_spots: dict = {}
         self._bar_xy = np.zeros((0, 2))
         self._marks_cache: dict = {}
         self._static_key = None
@@ -262,10 +263,22 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 self._bar_xy = np.array([(x, v) for x, s, d in bars for v in (s, d)], dtype=float).reshape(-1, 2)
             self.bp_bars.setData(self._bar_xy[:, 0], self._bar_xy[:, 1], connect="pairs")
         if drawn.get("flags") != model.flags:
-            for (panel, level, is_open), mark in self.flag_marks.items():
-                spots = [(f.x, f.y) for f in model.flags if f.panel == panel and f.level == level
-                         and f.open == is_open]
-                mark.setData(pos=spots) if spots else mark.clear()
+            groups = {key: [] for key in self.flag_marks}
+            for f in model.flags:
+                groups[(f.panel, f.level, f.open)].append((f.x, f.y))
+            for key, spots in groups.items():
+                old = self._flag_spots.get(key)
+                if old == spots:
+                    continue
+                mark = self.flag_marks[key]
+                if old and spots[:len(old)] == old:
+                    mark.addPoints(pos=spots[len(old):])
+                elif spots:
+                    mark.setData(pos=spots)
+                else:
+                    mark.clear()
+                mark.setVisible(bool(spots))  # an empty item still costs its bounds and paint call at every frame
+            self._flag_spots = groups
         self._drawn = {**pts, "bars": model.bp_bars, "flags": model.flags}
 
     def _draw_frame(self, model: ChartModel) -> None:
@@ -381,7 +394,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
             ticks = self.model.panels[name].ticks
             room = max(self.plots[name].vb.height(), 40.0) / max(len(ticks) - 1, 1)
             every = max(1, int(np.ceil(line_h * 1.2 / room)))
-            values[name] = [(v, f"{v:g}") for i, v in enumerate(ticks) if i % every == 0]
+            # A panel with another below it leaves its bottom value unlabelled: it would sit on the next
+            # panel's top value (BP's 40 on HR's 140).
+            last = name == PANELS[-1]
+            values[name] = [(v, f"{v:g}") for i, v in enumerate(ticks) if i % every == 0 and (i > 0 or last)]
         if (out, values) == self._label_key:
             return
         self._label_key = (out, values)

@@ -41,7 +41,7 @@ _BAD_FIELD = f"QLineEdit {{ border: 2px solid {theme.VERMILION}; background: #f9
 class ReadingEntry(QWidget):
     """Types a reading without the mouse; a refusal shows inline and keeps everything typed."""
 
-    saved = Signal(int)  # the new reading's id
+    saved = Signal(object)  # (the new reading as its record shows it, the session's version)
 
     def __init__(self, ctx: UiContext, session_id: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -120,8 +120,8 @@ class ReadingEntry(QWidget):
             measured_at: datetime = parse_clock_time(t["time"], now, self.ctx.zone) if t["time"].strip() else now
             vitals = parse_vitals(t["bp"], t["heart_rate"], t["spo2"], t["resp_rate"], t["moaas"], t["pain_nrs"],
                                   t["comment"])
-            reading_id = clinical.record_reading(self.ctx.db, self.ctx.signed_in, self.session_id, vitals,
-                                                 measured_at=measured_at, now=now)
+            shown = clinical.record_reading_shown(self.ctx.db, self.ctx.signed_in, self.session_id, vitals,
+                                                  measured_at=measured_at, now=now)
         except FieldError as exc:
             self._refuse(FIELD_OF_ERROR.get(exc.field, exc.field), exc.message)
             return
@@ -139,7 +139,7 @@ class ReadingEntry(QWidget):
         if self._critical_style:
             self.confirmation.setStyleSheet(SAVED_STYLE)
             self._critical_style = False
-        self.saved.emit(reading_id)
+        self.saved.emit(shown)
 
     def show_saved(self, reading) -> None:
         """The confirmation of the reading just saved: its critical values in the critical style, named."""

@@ -157,11 +157,13 @@ class FlagsPanel(QWidget):
         critical = sum(1 for f, _ in self.flags if f.level == Level.CRITICAL)
         if not self.flags:
             self.title.setText("Open flags: none")
-            self.title.setStyleSheet("")
+            style = ""
         else:
             self.title.setText(f"Open flags: {len(self.flags)}"
                                + (f" ({theme.CRITICAL_SYMBOL} {critical} critical)" if critical else ""))
-            self.title.setStyleSheet(f"color: {theme.VERMILION if critical else theme.INK};")
+            style = f"color: {theme.VERMILION if critical else theme.INK};"
+        if self.title.styleSheet() != style:  # a new style sheet re-polishes the label: only when it changes
+            self.title.setStyleSheet(style)
         self.ack_button.setEnabled(self.editable and bool(self.flags))
 
     def acknowledge(self) -> None:

@@ -181,7 +181,7 @@ class SessionHeader(QWidget):
             f"MRN <b>{escape(p.mrn)}</b> &middot; <b>{escape(record.infusion_label)}</b> &middot; "
             f"{escape(record.course.indication_label)} &middot; {escape(record.medication)} "
             f"{' = '.join(dose)} {escape(record.route)} over {record.planned_minutes} min &middot; "
-            f"Chair <b>{escape(record.chair or '-')}</b>{allergies}")
+            f"Chair&nbsp;<b>{escape(record.chair or '-')}</b>{allergies}")  # never "Chair" at a line end
         text, colour, symbol = PHASE_STYLE[record.phase]
         self.phase.setText(f"{symbol} {text}")
         self.phase.setStyleSheet(f"background: {colour}; color: {theme.INK}; padding: 4px 12px; "

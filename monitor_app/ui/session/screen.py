@@ -117,6 +117,7 @@ class SessionScreen(QWidget):
         self.cosign_button.clicked.connect(self.cosign)
         self.addendum_button.clicked.connect(self.addendum)
         bar = QHBoxLayout()
+        bar.setSpacing(4)
         bar.addWidget(self.back_button)
         bar.addWidget(self.read_only_note)
         bar.addWidget(self.amend_button)
@@ -191,11 +192,15 @@ class SessionScreen(QWidget):
         self.body = body
         # The side panel (flags, events, signatures) folds away for a wider chart and table; an open critical
         # flag still shows in the header's strip.
-        self.side_button = QPushButton("Hide side panel \u25b8")
+        self.side_button = QPushButton("Hide panel \u25b8")
         self.side_button.setAccessibleName("Show or hide the flags and events panel")
         self.side_button.setAutoDefault(False)
         self.side_button.clicked.connect(self.toggle_side)
         bar.insertWidget(1, self.side_button)
+        # Ten buttons share one line, in large type too, at 1280 px: a narrower padding than the dialogs' buttons.
+        for i in range(bar.count()):
+            if isinstance(w := bar.itemAt(i).widget(), QPushButton):
+                w.setStyleSheet("padding: 5px 9px;")
 
         root = QVBoxLayout(self)
         root.setContentsMargins(10, 8, 10, 8)
@@ -377,15 +382,15 @@ class SessionScreen(QWidget):
         self.due.update_due(self.record, now)
         self.chart.update_now(now)
 
-    def reading_saved(self, reading_id: int) -> None:
-        """The cheap update after a save: fetch the one reading, insert it in the table and redraw the chart."""
+    def reading_saved(self, shown) -> None:
+        """The cheap update after a save: insert the one reading in the table and redraw the chart."""
         if self.late_open:  # one late reading, then the line closes again
             self.late_open = False
             self.refresh()
             self.place_cursor()
             return
         record = self.record
-        view, version = queries.get_reading(self.ctx.db, self.ctx.signed_in, reading_id)
+        view, version = shown
         keys = [(r.measured_at, r.id) for r in record.readings]
         record.readings.insert(bisect.bisect(keys, (view.measured_at, view.id)), view)
         record.version = version
@@ -426,7 +431,7 @@ class SessionScreen(QWidget):
     def toggle_side(self) -> None:
         shown = not self.side.isVisible()
         self.side.setVisible(shown)
-        self.side_button.setText("Hide side panel \u25b8" if shown else "\u25c2 Flags and events")
+        self.side_button.setText("Hide panel \u25b8" if shown else "\u25c2 Flags and events")
         self.place_cursor()
 
     def open_late_entry(self) -> None:

@@ -1,7 +1,8 @@
 """The settings window: threshold profiles, monitoring schedules, clinic details and users, one tab each."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QTabWidget, QVBoxLayout
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QTabWidget, QVBoxLayout
 
 from monitor_app.domain.thresholds import PRESET_NOTE
 from monitor_app.ui import theme
@@ -41,6 +42,33 @@ class SettingsWindow(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+        QApplication.instance().focusWindowChanged.connect(self._focus_window_changed)
+
+    def _focus_window_changed(self, window) -> None:
+        """A question, file or password dialog of this window took the keyboard: take it back when it closes.
+
+        A desktop's window manager usually re-activates the window under a closed dialog, but not every one does
+        (nor the offscreen platform): without this, the next click or key in Settings would go nowhere.
+        """
+        if window is None or window is self.windowHandle() or window.transientParent() is not self.windowHandle():
+            return
+        dialog = QApplication.activeWindow()
+        if dialog is None or dialog.windowHandle() is not window:
+            return
+        if dialog.isVisible():
+            dialog.installEventFilter(self)  # a dialog that closes is hidden (and said so) before it goes
+        else:  # answered already, before its activation arrived
+            QTimer.singleShot(0, self, self._take_keyboard_back)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Hide and watched.isWindow():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._take_keyboard_back)
+        return False
+
+    def _take_keyboard_back(self) -> None:
+        if self.isVisible() and QApplication.activeModalWidget() is None and QApplication.activeWindow() is None:
+            self.activateWindow()
 
     def unsaved(self) -> list[str]:
         return [name for name, tab in (("threshold profile", self.profiles), ("schedule", self.schedules))
