@@ -975,3 +975,101 @@ def test_an_addendum_corrects_only_readings_of_its_own_record(db, actors, t0):
     assert [(r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
         ("create", "addendum", str(ad), sid), ("sign", "signature", str(queries.get_record(
             db, nurse, sid).signatures[-1].id), sid)]
+
+
+def test_flags_use_the_corrected_baseline_from_the_start_and_only_orders_in_force(db, actors, t0):
+    """SPEC 4: from the start of the infusion a reading is compared with the baseline as corrected, and with the
+    limits a clinician ordered from the order's time; an order entered in error is no order."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.amend_reading(db, nurse, base, {"systolic": 100}, "cuff misread", now=at(t0, 6))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+
+    def flags_of(bp, minute, now=None, hr="72"):
+        rid = clinical.record_reading(db, nurse, sid, v(bp, hr, "98"), measured_at=at(t0, minute),
+                                      now=at(t0, now or minute))
+        return [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags]
+
+    assert flags_of("125/82", 10, now=11) == [("systolic", "warning", "baseline")]  # 25 % above 100, at the start
+    assert flags_of("160/82", 4, now=12) == []  # measured before the start: not compared with the baseline
+    assert flags_of("125/82", 20) == [("systolic", "warning", "baseline")]
+    wrong = clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr R", reason="r", at=at(t0, 22), now=at(t0, 22))
+    clinical.mark_entered_in_error(db, nurse, "event", wrong, "meant for chair 8", now=at(t0, 23))
+    assert flags_of("100/82", 30) == []  # NEWS2 would flag 100 as low: the order was entered in error
+    end = trail_end(db)
+    assert flags_of("190/82", 35) == [("systolic", "critical", "high")]
+    assert flags_of("185/82", 36) == [("systolic", "critical", "high")]
+    assert [r.action for r in trail_after(db, end)].count("flag_critical") == 1  # the session marked once
+    clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr R", reason="r", at=at(t0, 40), now=at(t0, 40))
+    assert flags_of("100/82", 45) == [("systolic", "warning", "low")]
+    assert flags_of("100/82", 39, now=46) == []  # measured before the order
+
+
+def test_discharge_names_what_stops_it_and_keeps_what_the_nurse_scored_otherwise(db, actors, t0):
+    """SPEC 3 and 5: no discharge with open critical flags (counted), nor before the minimum observation without a
+    reason; items scored otherwise than the record suggested are written to the trail."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # stopped at +50
+    high = clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 55),
+                                   now=at(t0, 55))
+    flags = [f.id for f in queries.get_reading(db, nurse, high)[0].flags]
+    end = trail_end(db)
+    with pytest.raises(RuleViolation) as blocked:
+        discharge(db, nurse, sid, t0, 90)
+    assert str(blocked.value) == "2 critical flags are not acknowledged: acknowledge them before the discharge."
+    clinical.acknowledge_flag(db, nurse, flags[0], "rechecked", now=at(t0, 60))
+    with pytest.raises(RuleViolation) as blocked:
+        discharge(db, nurse, sid, t0, 90)
+    assert str(blocked.value) == "1 critical flag is not acknowledged: acknowledge them before the discharge."
+    clinical.acknowledge_flag(db, nurse, flags[1], "rechecked", now=at(t0, 61))
+    with pytest.raises(FieldError) as early:
+        discharge(db, nurse, sid, t0, 70.5)  # observation ends at +80: 9 1/2 minutes left
+    assert (early.value.field, str(early.value)) == (
+        "early_reason", "Minimum observation of 30 minutes is not over (10 min left): document the reason to "
+                        "discharge early.")
+    suggested = {**ALDRETE_OK, "circulation": 1, "oxygen": 2}
+    d_id = discharge(db, nurse, sid, t0, 80, prefilled=suggested)
+    rows = [r for r in trail_after(db, end) if r.entity == "discharge_assessment"]
+    assert [(r.action, r.entity_id, r.session_id, r.reason) for r in rows] == [
+        ("create", str(d_id), sid, "Scored otherwise than the record suggested: Circulation 1 \u2192 2; "
+                                   "SpO2 2 \u2192 1")]
+    rec = queries.get_record(db, nurse, sid)
+    assert (rec.status, rec.discharged_at, rec.discharge.observation_met) == (
+        Status.AWAITING_SIGNATURE, at(t0, 80), True)
+
+
+def test_signing_names_everything_still_missing(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    end = trail_end(db)
+    with pytest.raises(RuleViolation) as refused:
+        clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 21))
+    assert str(refused.value) == ("Cannot sign yet: missing the discharge assessment and acknowledgement of 2 "
+                                  "critical flags.")
+    assert trail_end(db) == end
+
+
+def test_a_session_opens_with_its_number_the_clinic_checklist_and_the_chosen_limits_and_schedule(db, actors, t0):
+    nurse, charge = actors["nurse"], actors["charge"]
+    pid = clinical.create_patient(db, nurse, mrn="SERIES-1", family_name="Ngata", given_name="Aroha", weight_kg=70)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="ptsd")
+    other = clinical.create_course(db, nurse, patient_id=pid, indication="anxiety")
+    guarded = settings.save_profile(db, charge, replace(NEWS2, name="Ward profile"))
+    fast = settings.save_schedule(db, charge, Schedule("Every 5", infusion_interval_min=5))
+    items = settings.read_settings(db).checklist_items
+    first = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0,
+                                    checklist={items[0]: True, "Not a clinic item": True})
+    second = clinical.create_session(db, nurse, course_id=cid, profile_id=guarded, schedule_id=fast, now=at(t0, 1))
+    elsewhere = clinical.create_session(db, nurse, course_id=other, now=at(t0, 2))
+    one, two, three = (queries.get_record(db, nurse, sid) for sid in (first, second, elsewhere))
+    assert [r.number for r in (one, two, three)] == [1, 2, 1]  # the series counts per course
+    assert one.checklist == {item: item == items[0] for item in items}  # the clinic's items, nothing else
+    assert (one.thresholds.name, one.schedule.name) == (KETAMINE_DEFAULT.name, "IV ketamine (clinic default)")
+    assert (two.thresholds.to_dict()["limits"], two.schedule.name, two.schedule.infusion_interval_min) == (
+        NEWS2.to_dict()["limits"], "Every 5", 5)
+    assert (two.arrival_at, one.dose_mg_total) == (at(t0, 1), 35.0)  # arrival defaults to now; 0.5 mg/kg x 70 kg
