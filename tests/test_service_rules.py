@@ -406,8 +406,10 @@ def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_w
     seen = queries.get_record(db, nurse, sid).readings[0].version
     clinical.amend_reading(db, other, rid, {"heart_rate": 84}, "transcribed 48", expected_version=seen,
                            now=at(t0, 6))
-    with pytest.raises(ConcurrentEdit, match="another workstation"):
+    with pytest.raises(ConcurrentEdit) as stale:
         clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=seen, now=at(t0, 7))
+    assert str(stale.value) == ("This reading was changed at another workstation; it has been reloaded. "
+                                "Check it and try again.")
     fresh = queries.get_record(db, nurse, sid).readings[0]
     assert fresh.current.heart_rate == 84 and fresh.version == seen + 1
     clinical.amend_reading(db, nurse, rid, {"heart_rate": 86}, "typo", expected_version=fresh.version,
@@ -1073,3 +1075,57 @@ def test_a_session_opens_with_its_number_the_clinic_checklist_and_the_chosen_lim
     assert (two.thresholds.to_dict()["limits"], two.schedule.name, two.schedule.infusion_interval_min) == (
         NEWS2.to_dict()["limits"], "Every 5", 5)
     assert (two.arrival_at, one.dose_mg_total) == (at(t0, 1), 35.0)  # arrival defaults to now; 0.5 mg/kg x 70 kg
+
+
+def test_a_reading_saved_from_the_screen_reads_back_as_its_record_shows_it(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    shown, version = clinical.record_reading_shown(db, nurse, sid, v("190/82", "72", "98", comment="seated"),
+                                                   measured_at=at(t0, 4), now=at(t0, 5))
+    rec = queries.get_record(db, nurse, sid)
+    assert (shown, version) == (rec.readings[0], rec.version)
+    assert (shown.measured_at, shown.recorded_at, shown.current.systolic, shown.current.comment) == (
+        at(t0, 4), at(t0, 5), 190, "seated")
+    assert [(f.parameter, f.level.value) for f in shown.flags] == [("systolic", "critical")]
+
+
+def test_entered_in_error_clears_the_flags_of_that_reading_only(db, actors, t0):
+    """SPEC 3 rule 3: a reading marked entered in error stays, struck through, with the reason, who and when; its
+    flags no longer count (they block nothing), and nothing else is touched: not an event that happens to carry
+    the same number, not a reading that was only amended."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    same_number = clinical.record_event(db, nurse, sid, "oxygen_applied", at=at(t0, 3), now=at(t0, 3))
+    assert same_number == wrong  # events and readings are numbered apart
+    clinical.mark_entered_in_error(db, nurse, "event", same_number, "Not given", now=at(t0, 4))
+    reading = lambda rid: queries.get_reading(db, nurse, rid)[0]
+    assert [f.cleared for f in reading(wrong).flags] == [False, False]  # the event's mark is not the reading's
+    clinical.amend_reading(db, nurse, wrong, {"heart_rate": 84}, "recounted", now=at(t0, 4))  # only an event marked
+    other = clinical.record_reading(db, nurse, sid, v("128/82", "60", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.amend_reading(db, nurse, other, {"heart_rate": 84}, "recounted", now=at(t0, 5))  # not the first's 84
+    seen = reading(wrong).version
+    clinical.amend_reading(db, nurse, wrong, {"heart_rate": 85}, "recounted", now=at(t0, 6))
+    with pytest.raises(ConcurrentEdit) as stale:
+        clinical.mark_entered_in_error(db, nurse, "reading", wrong, "wrong chair", expected_version=seen,
+                                       now=at(t0, 7))
+    assert str(stale.value) == ("This reading was changed at another workstation; it has been reloaded. "
+                                "Check it and try again.")
+    end = trail_end(db)
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong chair", expected_version=seen + 1,
+                                   now=at(t0, 8))
+    marked = reading(wrong)
+    assert (marked.error.reason, marked.error.by, marked.error.at) == ("Wrong chair", "Nurse Tester, RN", at(t0, 8))
+    assert [f.cleared for f in marked.flags] == [True, True]
+    assert [(r.action, r.entity, r.session_id, r.reason, r.before is not None) for r in trail_after(db, end)] == [
+        ("entered_in_error", "amendment", sid, "Wrong chair", False),
+        ("clear", "flag", sid, "reading entered in error", True),
+        ("clear", "flag", sid, "reading entered in error", True)]
+    with pytest.raises(RuleViolation) as twice:
+        clinical.mark_entered_in_error(db, nurse, "event", same_number, "again", now=at(t0, 9))
+    assert str(twice.value) == "This event is already marked entered in error."
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)  # the critical flags of the erroneous reading block nothing
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    assert queries.get_record(db, nurse, sid).status == Status.SIGNED
