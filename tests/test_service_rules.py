@@ -1129,3 +1129,26 @@ def test_entered_in_error_clears_the_flags_of_that_reading_only(db, actors, t0):
     discharge(db, nurse, sid, t0, 90)  # the critical flags of the erroneous reading block nothing
     clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
     assert queries.get_record(db, nurse, sid).status == Status.SIGNED
+
+
+def test_events_keep_what_was_given_and_happen_now_unless_told_otherwise(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    c = clinical
+    c.record_event(db, nurse, sid, "clinician_notified", details={"clinician": "  Dr Ruiz "}, now=at(t0, 3))
+    c.record_event(db, nurse, sid, "other_side_effect", severity="severe", note="Jaw clenching", at=at(t0, 2),
+                   now=at(t0, 4))
+    c.record_event(db, nurse, sid, "other_intervention", note="Blanket", now=at(t0, 5))
+    c.record_event(db, nurse, sid, "medication_given", now=at(t0, 6),
+                   details={"medication": " Ondansetron", "dose": "4 mg ", "route": "IV", "batch": "B7"})
+    with pytest.raises(FieldError) as long_name:
+        c.record_event(db, nurse, sid, "clinician_notified", details={"clinician": "d" * 201}, now=at(t0, 7))
+    assert (long_name.value.field, str(long_name.value)) == ("clinician",
+                                                             "Clinician's name must be at most 200 characters.")
+    assert [(e.kind, e.severity, e.note, e.details, e.at, e.recorded_at)
+            for e in queries.get_record(db, nurse, sid).events] == [
+        ("other_side_effect", "severe", "Jaw clenching", {}, at(t0, 2), at(t0, 4)),
+        ("clinician_notified", "", "", {"clinician": "Dr Ruiz"}, at(t0, 3), at(t0, 3)),
+        ("other_intervention", "", "Blanket", {}, at(t0, 5), at(t0, 5)),
+        ("medication_given", "", "", {"medication": "Ondansetron", "dose": "4 mg", "route": "IV", "batch": "B7"},
+         at(t0, 6), at(t0, 6))]
