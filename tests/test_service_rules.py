@@ -1152,3 +1152,35 @@ def test_events_keep_what_was_given_and_happen_now_unless_told_otherwise(db, act
         ("other_intervention", "", "Blanket", {}, at(t0, 5), at(t0, 5)),
         ("medication_given", "", "", {"medication": "Ondansetron", "dose": "4 mg", "route": "IV", "batch": "B7"},
          at(t0, 6), at(t0, 6))]
+
+
+def test_signing_steps_out_of_turn_are_refused_in_words(db, actors, t0):
+    """SPEC 3 rule 4 in the messages the nurse reads."""
+    nurse, charge = actors["nurse"], actors["charge"]
+    sid = complete_session(db, charge, t0)
+    steps = [
+        (lambda: clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 94)), RuleViolation,
+         "Only a record signed by its author and not yet reviewed can be co-signed."),
+        (lambda: clinical.add_addendum(db, charge, sid, "Note", PASSWORDS["charge"], now=at(t0, 94)), RuleViolation,
+         "Addenda are for signed records; this one can still be edited directly."),
+        (lambda: clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 94)), PermissionDenied,
+         "Only the primary nurse of the session signs it as author."),
+    ]
+    for step, error, message in steps:
+        with pytest.raises(error) as refused:
+            step()
+        assert str(refused.value) == message
+    clinical.sign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 95))
+    with pytest.raises(PermissionDenied) as own:
+        clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 96))
+    assert str(own.value) == "The author of a record cannot co-sign it as reviewer."
+    reading = queries.get_record(db, charge, sid).readings[0].id
+    other = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, other, v("120/80"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "wrong chair", now=at(t0, 6))
+    with pytest.raises(RuleViolation) as struck:
+        clinical.amend_reading(db, nurse, wrong, {"systolic": 121}, "typo", now=at(t0, 7))
+    assert str(struck.value) == "This reading was marked entered in error; it cannot be amended."
+    with pytest.raises(RuleViolation) as locked:
+        clinical.amend_reading(db, nurse, reading, {"systolic": 121}, "typo", now=at(t0, 97))
+    assert str(locked.value) == "This record is signed and locked; add a signed addendum instead."
