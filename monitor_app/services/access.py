@@ -75,8 +75,7 @@ class Actor:
         archive = self.archive
         if session is not None and self.user_id is not None:
             from monitor_app.storage.db import DB_KEY
-            from monitor_app.storage.models import User
-            problem = user_problem(session.get(User, self.user_id), self, permission)
+            problem = user_problem(user_row(session, self.user_id), self, permission)
             archive = session.info.get(DB_KEY, archive)
         elif self.archive is not None and self.user_id is not None:
             problem = current_problem(self.archive, self, permission)
@@ -120,6 +119,19 @@ def user_problem(user, actor: Actor, permission: str | None) -> str | None:
     if permission is not None and Role(user.role) not in PERMISSIONS[permission]:
         return actor.denial(permission)
     return None
+
+
+_USERS_KEY = "chairside.user_rows"
+
+
+def user_row(session, user_id: int):
+    """The archive's row of a user, read once per write transaction: the role check, the audit rows and the
+    name on a saved reading all use it (a session's identity map keeps a row only while something holds it)."""
+    from monitor_app.storage.models import User
+    held = session.info.setdefault(_USERS_KEY, {})
+    if user_id not in held:
+        held[user_id] = session.get(User, user_id)
+    return held[user_id]
 
 
 def current_problem(db, actor: Actor, permission: str | None) -> str | None:

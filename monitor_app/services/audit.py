@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from monitor_app.services import access
 from monitor_app.services.access import Actor
 from monitor_app.storage.db import DB_KEY
-from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base, User
+from monitor_app.storage.models import AUDITED, ENTITY_OF, AuditEvent, Base
 
 GENESIS = "0" * 64
 _TAIL_KEY = "chairside.audit_tail"
@@ -160,7 +160,7 @@ def _check_actor(session: Session, actor: Actor, action: str, entity: str, after
     checked = session.info.setdefault(_CHECKED_KEY, set())
     if (actor, permission) in checked:
         return
-    problem = access.user_problem(session.get(User, actor.user_id), actor, permission)
+    problem = access.user_problem(access.user_row(session, actor.user_id), actor, permission)
     if problem:
         raise access.refusal(actor, problem, f"{action} {entity}", session.info.get(DB_KEY))
     checked.add((actor, permission))

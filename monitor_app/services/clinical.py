@@ -23,8 +23,8 @@ from monitor_app.domain.text import check_text
 from monitor_app.domain.thresholds import Level, Thresholds, evaluate
 from monitor_app.domain.vitals import VITAL_FIELDS, Vitals, check_measured_at
 from monitor_app.services import audit, settings as clinic, versions
-from monitor_app.services.access import Actor
-from monitor_app.services.records import content_hash, get_session_row, load_reading
+from monitor_app.services.access import Actor, user_row
+from monitor_app.services.records import content_hash, display_name, get_session_row, reading_view
 from monitor_app.services.users import check_ahead, reauthenticate, record_failure
 from monitor_app.storage.db import Database
 from monitor_app.storage.models import (Addendum, Amendment, Course, DischargeAssessment, Event, Flag,
@@ -326,7 +326,7 @@ def record_reading(db: Database, actor: Actor, session_id: int, vitals: Vitals, 
                    measured_at: datetime | None = None, now: datetime | None = None) -> int:
     """Save one reading (validated), flag it against the limits in force, and audit it; returns its id."""
     with db.transaction() as s:
-        return _record_reading(s, actor, session_id, vitals, measured_at, now).id
+        return _record_reading(s, actor, session_id, vitals, measured_at, now)[0].id
 
 
 def record_reading_shown(db: Database, actor: Actor, session_id: int, vitals: Vitals, *,
@@ -335,11 +335,15 @@ def record_reading_shown(db: Database, actor: Actor, session_id: int, vitals: Vi
     """The same save, returning the reading as its record shows it (with its flags) and the session's version:
     what the screen adds after Enter, read in the saving transaction rather than in a second one."""
     with db.transaction() as s:
-        return load_reading(s, _record_reading(s, actor, session_id, vitals, measured_at, now).id)
+        r, row, flags = _record_reading(s, actor, session_id, vitals, measured_at, now)
+        s.flush()
+        # A reading saved just now has no corrections and no acknowledged flags yet: its rows are all here.
+        names = {r.recorded_by_id: display_name(user_row(s, r.recorded_by_id))}
+        return reading_view(r, row, [], flags, {}, names), row.version
 
 
 def _record_reading(s: Session, actor: Actor, session_id: int, vitals: Vitals, measured_at: datetime | None,
-                    now: datetime | None) -> Reading:
+                    now: datetime | None) -> tuple[Reading, InfusionSession, list[Flag]]:
     now = _now(now)
     measured_at = measured_at or now
     vitals.validate()
@@ -349,8 +353,7 @@ def _record_reading(s: Session, actor: Actor, session_id: int, vitals: Vitals, m
                 comment=vitals.comment, **{f: getattr(vitals, f) for f in VITAL_FIELDS})
     s.add(r)
     audit.created(s, actor, r, session_id=row.id)
-    _flag(s, actor, row, r, {f: getattr(vitals, f) for f in VITAL_FIELDS}, now)
-    return r
+    return r, row, _flag(s, actor, row, r, {f: getattr(vitals, f) for f in VITAL_FIELDS}, now)
 
 
 def _amend(s: Session, actor: Actor, row: InfusionSession, reading: Reading, changes: dict[str, Any], reason: str,

@@ -215,15 +215,21 @@ def load_reading(db: Session, reading_id: int) -> tuple[ReadingView, int]:
     if r is None:
         raise NotFound(f"There is no reading with id {reading_id}.")
     s = get_session_row(db, r.session_id)
-    times = SessionTimes(s.arrival_at, s.infusion_start_at, s.infusion_end_at, s.discharged_at, s.paused)
     amendments = db.scalars(select(Amendment).where(Amendment.target == "reading", Amendment.target_id == r.id)
                             .order_by(Amendment.at, Amendment.id)).all()
     flags = db.scalars(select(Flag).where(Flag.reading_id == r.id).order_by(Flag.id)).all()
     acks = {k.flag_id: k for k in db.scalars(select(FlagAcknowledgement).where(
         FlagAcknowledgement.flag_id.in_([f.id for f in flags])))} if flags else {}
     user_ids = {r.recorded_by_id} | {a.user_id for a in amendments} | {k.user_id for k in acks.values()}
-    names = {u.id: (f"{u.full_name}, {u.credentials}" if u.credentials else u.full_name)
-             for u in db.execute(select(User.id, User.full_name, User.credentials).where(User.id.in_(user_ids)))}
+    names = {u.id: display_name(u) for u in db.execute(select(User.id, User.full_name, User.credentials)
+                                                       .where(User.id.in_(user_ids)))}
+    return reading_view(r, s, amendments, flags, acks, names), s.version
+
+
+def reading_view(r: Reading, s: InfusionSession, amendments: list[Amendment], flags: list[Flag],
+                 acks: dict[int, FlagAcknowledgement], names: dict[int, str]) -> ReadingView:
+    """A reading as its record shows it, from its rows: its corrections, its flags and their acknowledgements."""
+    times = SessionTimes(s.arrival_at, s.infusion_start_at, s.infusion_end_at, s.discharged_at, s.paused)
     corrections = [AmendmentView(a.id, a.target, a.target_id, a.kind, a.changes or {}, a.reason,
                                  names.get(a.user_id, "?"), a.at, a.addendum_id) for a in amendments]
     views = [FlagView(f.id, f.reading_id, f.parameter, Level(f.level), f.kind, f.value, f.limit, f.created_at,
@@ -231,7 +237,12 @@ def load_reading(db: Session, reading_id: int) -> tuple[ReadingView, int]:
                       ack=None if f.id not in acks else AckView(acks[f.id].action, acks[f.id].action_text,
                                                                names.get(acks[f.id].user_id, "?"), acks[f.id].at))
              for f in flags]
-    return _reading_view(r, times, names, corrections, views), s.version
+    return _reading_view(r, times, names, corrections, views)
+
+
+def display_name(user) -> str:
+    """A user as records print them: the full name, then the credentials."""
+    return f"{user.full_name}, {user.credentials}" if user.credentials else user.full_name
 
 
 def apply_amendments(original: Vitals, corrections: list[AmendmentView]) -> Vitals:
@@ -244,5 +255,4 @@ def apply_amendments(original: Vitals, corrections: list[AmendmentView]) -> Vita
 
 
 def _user_names(db: Session) -> dict[int, str]:
-    return {u.id: (f"{u.full_name}, {u.credentials}" if u.credentials else u.full_name)
-            for u in db.execute(select(User.id, User.full_name, User.credentials)).all()}
+    return {u.id: display_name(u) for u in db.execute(select(User.id, User.full_name, User.credentials)).all()}
