@@ -57,11 +57,29 @@ def scatter_points(item: pg.ScatterPlotItem) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in zip(*item.getData())]
 
 
+def marks_of(plot: pg.PlotItem) -> dict[str, list[tuple[float, float]]]:
+    """The filled marks plotted on a panel, by symbol, in time order (a series may span several items)."""
+    marks: dict[str, list] = {}
+    for item in plotted(plot, pg.ScatterPlotItem):
+        if item.opts["brush"].style() != Qt.BrushStyle.NoBrush:
+            marks.setdefault(item.opts["symbol"], []).extend(scatter_points(item))
+    return {symbol: sorted(points) for symbol, points in marks.items() if points}
+
+
+def line_points(plot: pg.PlotItem) -> list[tuple[float, float]]:
+    """The points of the line plotted on a panel; it may be drawn in pieces, but each starts where the one
+    before it ends."""
+    pieces = sorted([(float(x), float(y)) for x, y in zip(*item.getData())]
+                    for item in plotted(plot, pg.PlotCurveItem) if item.zValue() == 9)
+    for before, after in zip(pieces, pieces[1:]):
+        assert before[-1] == after[0], "the line is broken between two pieces"
+    return [p for i, piece in enumerate(pieces) for p in (piece if i == 0 else piece[1:])]
+
+
 def test_the_screen_rings_each_flagged_value_on_its_mark(shown_chart):
     chart, record = shown_chart
     bp = chart.plots["bp"]
-    marks = {item.opts["symbol"]: scatter_points(item) for item in plotted(bp, pg.ScatterPlotItem)
-             if item.opts["brush"].style() != Qt.BrushStyle.NoBrush and scatter_points(item)}
+    marks = marks_of(bp)
     # ▼ on systolic values, ▲ on diastolic ones, at minutes from the infusion start (10:10).
     assert marks["t"] == [(-5, 128), (10, 150), (20, 186), (30, 178)]
     assert marks["t1"] == [(-5, 82), (10, 92), (20, 96), (30, 104)]
@@ -170,3 +188,35 @@ def test_neighbouring_panels_never_print_their_values_on_one_another(shown_chart
     for upper, lower in (("bp", "hr"), ("hr", "spo2")):
         lowest_above, highest_below = max(label_ys(upper)), min(label_ys(lower))  # scene y grows downwards
         assert highest_below - lowest_above >= line, (upper, lower, lowest_above, highest_below)
+
+
+def test_readings_typed_one_after_another_are_all_plotted(qtbot, db, actors, tmp_path):
+    """After a save only the new reading is handed to the chart; whatever it is drawn with, every reading typed
+    is on the panels, before and after the chart is drawn whole again."""
+    set_zone(db, "America/New_York")
+    nurse = actors["nurse"]
+    build_scenario(db, nurse)
+    clock = {"now": T0 + 55 * M}
+    user = User.at_main_window(qtbot, db, nurse, tmp_path / "workstation", clock=lambda: clock["now"],
+                               size=(1280, 800))
+    for _ in range(12):
+        if type(user.focus).__name__ == "SessionCard":
+            break
+        user.press("Tab")
+    user.press("Return")
+    user.wait_until(lambda: isinstance(user.page, SessionScreen))
+    chart = user.page.chart
+    typed = []
+    for i in range(16):  # more than a chart adds before it draws every series whole again
+        clock["now"] = T0 + (56 + i) * M
+        systolic, hr = 140 + i, 80 + i
+        user.type(f"{systolic}/85\t{hr}\t97\n")
+        user.wait_until(lambda: user.page.entry.confirmation.text().startswith("\u2713 Saved"))
+        typed.append((float(46 + i), systolic, hr))
+        marks = marks_of(chart.plots["bp"])
+        assert [p for p in marks["t"] if p[0] > 45] == [(x, s) for x, s, _h in typed]
+        assert [p for p in marks_of(chart.plots["hr"])["o"] if p[0] > 45] == [(x, h) for x, _s, h in typed]
+        # The heart-rate line runs through every reading, old and new, unbroken.
+        assert [p for p in line_points(chart.plots["hr"]) if p[0] >= 30] == [(30, 112)] + [(x, h) for x, _s, h
+                                                                                        in typed]
+    user.close()

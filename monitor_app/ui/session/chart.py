@@ -134,32 +134,31 @@ class SessionChart(pg.GraphicsLayoutWidget):
 
         # BP as on an anaesthesia record: a bar from systolic to diastolic, ▼ on the systolic value, ▲ on the
         # diastolic one. HR and SpO2: marks joined by a line.
-        self.bp_bars = pg.PlotCurveItem(connect="pairs", pen=_pen(theme.BLUE, 2))
+        bp, hr, spo2 = self.plots["bp"], self.plots["hr"], self.plots["spo2"]
+        self.bp_bars = Series(bp, 9, lambda: pg.PlotCurveItem(connect="pairs", pen=_pen(theme.BLUE, 2)), kind="bars")
         self.marks = {
-            "systolic": pg.ScatterPlotItem(symbol="t", size=13, pen=_pen(theme.BLUE, 1), brush=pg.mkBrush(theme.BLUE)),
-            "diastolic": pg.ScatterPlotItem(symbol="t1", size=13, pen=_pen(theme.BLUE, 1),
-                                            brush=pg.mkBrush(theme.BLUE)),
-            "heart_rate": pg.ScatterPlotItem(symbol="o", size=8, pen=None, brush=pg.mkBrush(theme.VERMILION)),
-            "spo2": pg.ScatterPlotItem(symbol="s", size=8, pen=_pen(theme.GREEN, 1.5), brush=pg.mkBrush("w")),
+            "systolic": Series(bp, 10, lambda: pg.ScatterPlotItem(symbol="t", size=13, pen=_pen(theme.BLUE, 1),
+                                                                  brush=pg.mkBrush(theme.BLUE))),
+            "diastolic": Series(bp, 10, lambda: pg.ScatterPlotItem(symbol="t1", size=13, pen=_pen(theme.BLUE, 1),
+                                                                   brush=pg.mkBrush(theme.BLUE))),
+            "heart_rate": Series(hr, 10, lambda: pg.ScatterPlotItem(symbol="o", size=8, pen=None,
+                                                                    brush=pg.mkBrush(theme.VERMILION))),
+            "spo2": Series(spo2, 10, lambda: pg.ScatterPlotItem(symbol="s", size=8, pen=_pen(theme.GREEN, 1.5),
+                                                                brush=pg.mkBrush("w"))),
         }
-        self.lines = {"heart_rate": pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5)),
-                      "spo2": pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5))}
-        for item, panel in ((self.bp_bars, "bp"), (self.lines["heart_rate"], "hr"), (self.lines["spo2"], "spo2")):
-            item.setZValue(9)
-            self.plots[panel].addItem(item)
-        for p, item in self.marks.items():
-            item.setZValue(10)
-            self.plots[PANEL_OF[p]].addItem(item)
+        self.lines = {"heart_rate": Series(hr, 9, lambda: pg.PlotCurveItem(pen=_pen(theme.VERMILION, 1.5)),
+                                           kind="line"),
+                      "spo2": Series(spo2, 9, lambda: pg.PlotCurveItem(pen=_pen(theme.GREEN, 1.5)), kind="line")}
         # A flag: an open triangle (warning) or diamond (critical) around the flagged mark itself; open flags bold.
-        self.flag_marks: dict[tuple[str, Level, bool], pg.ScatterPlotItem] = {}
+        self.flag_marks: dict[tuple[str, Level, bool], Series] = {}
         for panel in PANELS:
             for level, symbol, size in ((Level.WARNING, "t1", 28), (Level.CRITICAL, "d", 30)):
                 for is_open in (True, False):
-                    mark = pg.ScatterPlotItem(symbol=symbol, size=size, brush=None,
-                                              pen=_pen(LEVEL_INK[level], 3 if is_open else 1.5))
-                    mark.setZValue(11)
-                    self.plots[panel].addItem(mark)
-                    self.flag_marks[(panel, level, is_open)] = mark
+                    pen = _pen(LEVEL_INK[level], 3 if is_open else 1.5)
+                    self.flag_marks[(panel, level, is_open)] = Series(
+                        self.plots[panel], 11,
+                        lambda symbol=symbol, size=size, pen=pen: pg.ScatterPlotItem(symbol=symbol, size=size,
+                                                                                    brush=None, pen=pen))
         self.now_lines, self.due_lines = {}, {}
         for name, p in [("lane", self.lane)] + list(self.plots.items()):
             line = TimeLine(angle=90, movable=False, pen=_pen(theme.MUTED, 1, Qt.PenStyle.DashLine))
@@ -194,9 +193,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.record: SessionRecord | None = None
         self.origin: datetime | None = None
         self.x_range = (0.0, 0.0)
-        self._drawn: dict = {}
-        self._flag_spots: dict = {}
-        self._bar_xy = np.zeros((0, 2))
+        self._frame = None  # the ranges the data items were last drawn in whole
         self._marks_cache: dict = {}
         self._static_key = None
         self._label_key = None
@@ -237,49 +234,20 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.set_record(self.record, now)
 
     def _draw_points(self, model: ChartModel) -> None:
-        drawn = self._drawn
-        pts = model.points
+        # A new scale repaints the whole plot anyway: then every series is drawn whole again, its tail emptied.
+        frame = (model.x_range, tuple(model.panels.values()))
+        whole = frame != self._frame
+        self._frame = frame
         for p in CHARTED:
-            old = drawn.get(p, [])
-            if old == pts[p]:
-                continue
-            marks = self.marks[p]
-            if old and pts[p][:len(old)] == old:
-                marks.addPoints(pos=pts[p][len(old):])
-            elif pts[p]:
-                marks.setData(pos=pts[p])
-            else:
-                marks.clear()
+            self.marks[p].draw(model.points[p], whole)
             if p in self.lines:
-                arr = np.array(pts[p], dtype=float).reshape(-1, 2)
-                self.lines[p].setData(arr[:, 0], arr[:, 1])
-        old = drawn.get("bars", [])
-        if old != model.bp_bars:
-            bars = model.bp_bars
-            if old and bars[:len(old)] == old:  # one more bar: append to the arrays drawn
-                new = np.array([(x, v) for x, s, d in bars[len(old):] for v in (s, d)], dtype=float)
-                self._bar_xy = np.concatenate([self._bar_xy, new])
-            else:
-                self._bar_xy = np.array([(x, v) for x, s, d in bars for v in (s, d)], dtype=float).reshape(-1, 2)
-            self.bp_bars.setData(self._bar_xy[:, 0], self._bar_xy[:, 1], connect="pairs")
-        if drawn.get("flags") != model.flags:
-            groups = {key: [] for key in self.flag_marks}
-            for f in model.flags:
-                groups[(f.panel, f.level, f.open)].append((f.x, f.y))
-            for key, spots in groups.items():
-                old = self._flag_spots.get(key)
-                if old == spots:
-                    continue
-                mark = self.flag_marks[key]
-                if old and spots[:len(old)] == old:
-                    mark.addPoints(pos=spots[len(old):])
-                elif spots:
-                    mark.setData(pos=spots)
-                else:
-                    mark.clear()
-                mark.setVisible(bool(spots))  # an empty item still costs its bounds and paint call at every frame
-            self._flag_spots = groups
-        self._drawn = {**pts, "bars": model.bp_bars, "flags": model.flags}
+                self.lines[p].draw(model.points[p], whole)
+        self.bp_bars.draw(model.bp_bars, whole)
+        groups = {key: [] for key in self.flag_marks}
+        for f in model.flags:
+            groups[(f.panel, f.level, f.open)].append((f.x, f.y))
+        for key, spots in groups.items():
+            self.flag_marks[key].draw(spots, whole)
 
     def _draw_frame(self, model: ChartModel) -> None:
         """Range, now and due lines, bands, phases, events, ticks: each redrawn only when it changed."""
@@ -497,6 +465,54 @@ class SessionChart(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "legend"):
             self._wrap_legend()
+
+
+class Series:
+    """One series of marks, a line or BP bars, drawn as two items: what was drawn at the last change of scale,
+    kept as a pixmap, and a short tail of what was added since. A save then repaints the few pixels around the
+    new reading, not every point of a long session (SPEC 10: saved to painted within a frame).
+
+    `points` is what is drawn: (x, y) pairs, or (x, systolic, diastolic) for bars."""
+
+    TAIL_MAX = 12  # points added before the series is drawn whole again
+
+    def __init__(self, plot: pg.PlotItem, z: float, make, kind: str = "marks"):
+        self.kind = kind
+        self.settled, self.tail = make(), make()
+        for item in (self.settled, self.tail):
+            item.setZValue(z)
+            item.setVisible(False)
+            plot.addItem(item)
+        self.settled.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.points: list = []
+        self._settled: list = []
+
+    def items(self) -> list:
+        """The items on the plot that show something."""
+        return [item for item in (self.settled, self.tail) if item.isVisible()]
+
+    def draw(self, points: list, whole: bool = False) -> None:
+        if points == self.points:
+            return
+        n = len(self._settled)
+        if whole or not n or len(points) - n > self.TAIL_MAX or points[:n] != self._settled:
+            self._put(self.settled, points)
+            self._put(self.tail, [])
+            self._settled = list(points)
+        else:  # a line's tail starts at the last settled point, so the line runs on unbroken
+            self._put(self.tail, points[n - 1:] if self.kind == "line" and len(points) > n else points[n:])
+        self.points = list(points)
+
+    def _put(self, item, points: list) -> None:
+        item.setVisible(bool(points))
+        if self.kind == "marks":
+            item.setData(pos=points) if points else item.clear()
+            return
+        if self.kind == "bars":
+            xy = np.array([(x, v) for x, s, d in points for v in (s, d)], dtype=float).reshape(-1, 2)
+        else:
+            xy = np.array(points, dtype=float).reshape(-1, 2)
+        item.setData(xy[:, 0], xy[:, 1], **({"connect": "pairs"} if self.kind == "bars" else {}))
 
 
 @dataclass(frozen=True)
