@@ -683,6 +683,12 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     rows = screen.table.verticalHeader().defaultSectionSize()
     assert screen.table.viewport().height() >= (6 if size == (1280, 800) and not large else 4) * rows
     assert screen.chart.height() >= screen.chart.compact_height() >= 180
+    # Every column of the readings in view in ordinary type, none to scroll sideways to (RR, sedation, pain,
+    # comment, who); large type may scroll, its headings whole (above).
+    table = screen.table
+    if not large:
+        assert not table.horizontalScrollBar().isVisible()
+        assert table.horizontalHeader().length() <= table.viewport().width()
     # The header keeps its size and place in every phase.
     before = screen.header.geometry()
     clock.at(t0, 50)

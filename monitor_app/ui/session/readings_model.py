@@ -4,8 +4,8 @@ from __future__ import annotations
 import bisect
 from html import escape
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QTextDocument
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QTableView
 
 from monitor_app.domain.clock import fmt_time
@@ -18,7 +18,7 @@ from monitor_app.ui.session.common import sized_font
 
 # (key, header, parameters whose flags mark the cell)
 COLUMNS = (
-    ("time", "Measured", ()),
+    ("time", "Time", ()),  # as the entry line names it
     ("minutes", "Min", ()),
     ("phase", "Phase", ()),
     ("bp", "BP", ("systolic", "diastolic")),
@@ -202,6 +202,8 @@ class ReadingsModel(QAbstractTableModel):
             lines.append(f"Entered in error by {r.error.by} at {fmt_time(r.error.at, zone)}: {r.error.reason}")
         if key == "comment" and r.current.comment:
             lines.append(r.current.comment)
+        if key == "by":
+            lines.append(f"Recorded by {r.recorded_by}")
         if key == "time":
             lines.append(f"Measured {fmt_time(r.measured_at, zone)}, recorded {fmt_time(r.recorded_at, zone)} "
                          f"by {r.recorded_by}")
@@ -286,6 +288,9 @@ class ReadingsTable(QTableView):
         self.rich_columns = False
         model.modelReset.connect(self.use_rich_cells)
         model.dataChanged.connect(self.use_rich_cells)
+        model.modelReset.connect(self.set_column_widths)
+        model.dataChanged.connect(self.set_column_widths)
+        model.rowsInserted.connect(lambda _parent, first, last: self.fit_rows(first, last))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -309,16 +314,61 @@ class ReadingsTable(QTableView):
             self.setItemDelegateForColumn(COLUMN_INDEX[key], self.rich if wanted else None)
 
     def set_column_widths(self) -> None:
-        fm = self.fontMetrics()
-        samples = {"time": "\u25f7 14:20 (entered 14:35)", "minutes": "+120", "phase": "Pre-infusion",
-                   "bp": "\u270e \u25c6 188/112 188/112", "map": "MAP", "heart_rate": "\u25c6 188",
-                   "spo2": "\u25c6 100", "resp_rate": "\u25c6 60", "moaas": "MOAA/S", "pain_nrs": "NRS",
-                   "by": "Nina Okafor"}
-        samples["comment"] = "Patient anxious, reassured"
-        self.horizontalHeader().setStretchLastSection(True)
-        for i, (key, header, _p) in enumerate(COLUMNS):
-            self.setColumnWidth(i, max(fm.horizontalAdvance(samples.get(key, header)),
-                                       fm.horizontalAdvance(header)) + 22)
+        """Every column as wide as its header and the widest value it holds, the comment taking what is left: a
+        laptop's screen shows every column without scrolling sideways. Measured again only for what changed."""
+        self._widths = {}  # text -> width, per font
+        self._fitted = [0] * len(COLUMNS)
+        self.horizontalHeader().setStretchLastSection(False)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        head = QFontMetrics(bold)  # headers are set in bold
+        for i, (key, title, _p) in enumerate(COLUMNS):
+            self._fitted[i] = head.horizontalAdvance(title) + 13  # the header's padding is 6 px a side
+            self.setColumnWidth(i, self._fitted[i])
+        self.fit_rows(0, self.model().rowCount() - 1)
+        self._fill_comment()
+
+    def fit_rows(self, first: int, last: int) -> None:
+        """Widen the columns for the values of rows `first` to `last` (new readings, or all of them)."""
+        model = self.model()
+        for column, (key, _title, _p) in enumerate(COLUMNS):
+            if key == "comment":
+                continue
+            widest = self._fitted[column]
+            for row in range(first, last + 1):
+                index = model.index(row, column)
+                text = model.data(index)
+                if not text:
+                    continue
+                font = model.data(index, Qt.ItemDataRole.FontRole) or self.font()
+                key_ = (text, font.key())
+                width = self._widths.get(key_)
+                if width is None:
+                    width = self._widths[key_] = QFontMetrics(font).horizontalAdvance(text) + 8  # 3 px margins
+                widest = max(widest, width)
+            if key == "by":  # a long name and credentials end in "…" (the cell's tooltip has them whole)
+                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 11))
+            if widest != self._fitted[column]:
+                self._fitted[column] = widest
+                self.setColumnWidth(column, widest)
+                self._fill_comment()
+
+    def _fill_comment(self) -> None:
+        """The comment takes the width the other columns leave, never less than its heading (large type on a
+        laptop's screen may then scroll sideways rather than cut a heading)."""
+        comment = COLUMN_INDEX["comment"]
+        others = sum(self.columnWidth(c) for c in range(len(COLUMNS)) if c != comment)
+        self.setColumnWidth(comment, max(self._fitted[comment], self.viewport().width() - others))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if hasattr(self, "_fitted"):
+            self._fill_comment()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_fitted"):  # large type on or off
+            self.set_column_widths()
 
     def selected_reading_id(self) -> int | None:
         rows = self.selectionModel().selectedRows() if self.selectionModel() else []
