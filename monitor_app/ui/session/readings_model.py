@@ -110,14 +110,16 @@ class ReadingsModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         # Views ask for every role of every visible cell on each repaint; each answer is worked out once.
-        if not index.isValid():
-            return None
-        r = self.readings[index.row()]
-        k = (r.id, index.column(), int(role))
+        return self.cell(index.row(), index.column(), role) if index.isValid() else None
+
+    def cell(self, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
+        """data() without a model index, for the table's own measuring."""
+        r = self.readings[row]
+        k = (r.id, column, int(role))
         try:
             return self._cache[k]
         except KeyError:
-            value = self._cache[k] = self._data(r, COLUMNS[index.column()][0], role)
+            value = self._cache[k] = self._data(r, COLUMNS[column][0], role)
             return value
 
     def _data(self, r: ReadingView, key: str, role):
@@ -316,14 +318,14 @@ class ReadingsTable(QTableView):
     def set_column_widths(self) -> None:
         """Every column as wide as its header and the widest value it holds, the comment taking what is left: a
         laptop's screen shows every column without scrolling sideways. Measured again only for what changed."""
-        self._widths = {}  # text -> width, per font
+        self._widths = {}  # (text, bold) -> width
         self._fitted = [0] * len(COLUMNS)
         self.horizontalHeader().setStretchLastSection(False)
         bold = QFont(self.font())
         bold.setBold(True)
-        head = QFontMetrics(bold)  # headers are set in bold
+        self._metrics = {False: self.fontMetrics(), True: QFontMetrics(bold)}  # a flagged value is set in bold
         for i, (key, title, _p) in enumerate(COLUMNS):
-            self._fitted[i] = head.horizontalAdvance(title) + 13  # the header's padding is 6 px a side
+            self._fitted[i] = self._metrics[True].horizontalAdvance(title) + 13  # headings: bold, 6 px a side
             self.setColumnWidth(i, self._fitted[i])
         self.fit_rows(0, self.model().rowCount() - 1)
         self._fill_comment()
@@ -336,15 +338,14 @@ class ReadingsTable(QTableView):
                 continue
             widest = self._fitted[column]
             for row in range(first, last + 1):
-                index = model.index(row, column)
-                text = model.data(index)
+                text = model.cell(row, column)
                 if not text:
                     continue
-                font = model.data(index, Qt.ItemDataRole.FontRole) or self.font()
-                key_ = (text, font.key())
+                font = model.cell(row, column, Qt.ItemDataRole.FontRole)
+                key_ = (text, font is not None and font.bold())
                 width = self._widths.get(key_)
                 if width is None:
-                    width = self._widths[key_] = QFontMetrics(font).horizontalAdvance(text) + 8  # 3 px margins
+                    width = self._widths[key_] = self._metrics[key_[1]].horizontalAdvance(text) + 8  # 3 px margins
                 widest = max(widest, width)
             if key == "by":  # a long name and credentials end in "…" (the cell's tooltip has them whole)
                 widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 11))
