@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,10 +75,19 @@ def build(n_readings: int):
     return db, nurse, sid, at(10 + n_readings * 5)
 
 
+def callgrind(state: str) -> None:
+    """Turn callgrind's counting on or off in this process (it runs under valgrind: entry_instructions.sh)."""
+    subprocess.run(["callgrind_control", "--instr=" + state, str(os.getpid())], check=True, capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50, help="readings to time (default 50)")
     parser.add_argument("--readings", type=int, default=300, help="readings already in the session (default 300)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="under valgrind --tool=callgrind --instr-atstart=no (entry_instructions.sh): count the "
+                             "instructions of Enter to painted only, a figure other processes on the machine do "
+                             "not change")
     args = parser.parse_args()
 
     app = make_application()  # the product's style sheet, Fusion style and type size: what the nurse sees
@@ -122,10 +132,14 @@ def main() -> int:
         type_reading((f"{130 + i % 50}/{80 + i % 20}", "\t", str(70 + i % 20), "\t", str(95 + i % 5)))
         app.processEvents()
         target = app.focusWidget()
+        if args.instructions:
+            callgrind("on")
         started, cpu = time.perf_counter(), time.process_time()
         QTest.keyClick(target, Qt.Key.Key_Return)  # saved; table model and chart items updated
         returned = time.perf_counter()
         app.processEvents()  # ... and painted on the screen
+        if args.instructions:
+            callgrind("off")
         timings.append((time.perf_counter() - started) * 1000)
         cpu_times.append((time.process_time() - cpu) * 1000)
         updated.append((returned - started) * 1000)
