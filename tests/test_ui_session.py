@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from monitor_app.domain.vitals import Vitals
 from monitor_app.services import clinical, queries
 from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.floor import SessionCard
+from monitor_app.ui.session.readings_model import COLUMN_INDEX
 from tests.conftest import PASSWORDS
 from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
 
@@ -713,3 +714,31 @@ def test_large_type_applies_at_once_to_an_open_session_screen(chairside, db, act
     assert not clipped(user.main), clipped(user.main)
     user.press("Ctrl+Shift+L")
     assert user.page.entry.edits["bp"].font().pointSize() == before
+
+
+def test_the_readings_on_screen_after_saves_are_those_a_full_repaint_shows(chairside, db, actors, t0, clock):
+    """After each save only the new row is painted and the rows above are moved as drawn: what the nurse sees of
+    the table must be exactly what painting it afresh gives, row numbers, values and all, as it fills and scrolls."""
+    sid = new_session(db, actors["nurse"], t0)
+    for m in range(1, 5):  # one critical, in bold: the widest BP a table holds
+        reading(db, actors["nurse"], sid, t0, m, bp="186/112" if m == 2 else "128/82")
+    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    clock.at(t0, 5)
+    screen = open_from_floor(user)
+    table = screen.table
+    for i in range(9):  # from a table with room to spare to one that scrolls at every save
+        clock.at(t0, 6 + i)
+        user.type(f"{150 + i}/9{i}\t{70 + i}\t{95 + i % 5}\n")
+        user.wait_until(lambda: screen.entry.confirmation.text().startswith("\u2713 Saved"))
+        QApplication.processEvents()
+        window = user.main
+        on_screen = window.screen().grabWindow(window.winId()).toImage()
+        origin = table.viewport().mapTo(window, QPoint(0, 0))
+        shown = on_screen.copy(QRect(origin, table.viewport().size()))
+        fresh = table.viewport().grab().toImage()
+        assert shown.convertToFormat(fresh.format()) == fresh, f"the table on screen differs after save {i + 1}"
+    last = table.model().rowCount() - 1
+    assert table.model().data(table.model().index(last, COLUMN_INDEX["bp"])) == "158/98"
+    assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()  # in view
+    # Grown past its height, the table scrolls up and down, and still not sideways.
+    assert table.verticalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()

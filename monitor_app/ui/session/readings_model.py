@@ -5,7 +5,7 @@ import bisect
 from html import escape
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QTextDocument
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QPainter, QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QTableView
 
 from monitor_app.domain.clock import fmt_time
@@ -292,7 +292,13 @@ class ReadingsTable(QTableView):
         model.dataChanged.connect(self.use_rich_cells)
         model.modelReset.connect(self.set_column_widths)
         model.dataChanged.connect(self.set_column_widths)
-        model.rowsInserted.connect(lambda _parent, first, last: self.fit_rows(first, last))
+        model.rowsInserted.connect(self._rows_added)
+        self._appended_from = None  # the first new row while only rows at the end were added
+        # A new reading at the end moves the rows above it by whole pixels: Qt copies what is drawn and paints
+        # only the new row, instead of every cell in view (SPEC 10: saved to painted within a frame). That needs
+        # pixel scrolling and a viewport that paints its own background.
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -305,6 +311,29 @@ class ReadingsTable(QTableView):
         if editable:
             self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             self.customContextMenuRequested.connect(self._menu)
+
+    def _rows_added(self, _parent, first: int, last: int) -> None:
+        self.fit_rows(first, last)
+        at_end = last == self.model().rowCount() - 1
+        self._appended_from = (first if self._appended_from is None else self._appended_from) if at_end else -1
+
+    def doItemsLayout(self) -> None:  # noqa: N802 (Qt's name)
+        """After rows added at the end, only they need painting: the scroll range grows and the rows above stay
+        as drawn (Qt would repaint every cell in view). Anything else lays the table out and paints it whole."""
+        first, self._appended_from = self._appended_from, None
+        if first is None or first < 0:
+            super().doItemsLayout()
+            return
+        self.updateGeometries()
+        top = max(self.rowViewportPosition(first), 0)
+        self.viewport().update(0, top, self.viewport().width(), self.viewport().height() - top)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # The viewport is opaque (so scrolling copies pixels): its background is painted here, under the cells.
+        painter = QPainter(self.viewport())
+        painter.fillRect(event.rect(), self.palette().base())
+        painter.end()
+        super().paintEvent(event)
 
     def use_rich_cells(self, *_args) -> None:
         """The struck-through originals need a painting delegate; a record without amendments does without it."""
@@ -348,7 +377,7 @@ class ReadingsTable(QTableView):
                     width = self._widths[key_] = self._metrics[key_[1]].horizontalAdvance(text) + 8  # 3 px margins
                 widest = max(widest, width)
             if key == "by":  # a long name and credentials end in "…" (the cell's tooltip has them whole)
-                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 11))
+                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 10))
             if widest != self._fitted[column]:
                 self._fitted[column] = widest
                 self.setColumnWidth(column, widest)
@@ -361,10 +390,11 @@ class ReadingsTable(QTableView):
         others = sum(self.columnWidth(c) for c in range(len(COLUMNS)) if c != comment)
         self.setColumnWidth(comment, max(self._fitted[comment], self.viewport().width() - others))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        if hasattr(self, "_fitted"):
+    def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt's name)
+        # The viewport narrows when the table grows a scroll bar, not only when the window is resized.
+        if event.type() == QEvent.Type.Resize and hasattr(self, "_fitted"):
             self._fill_comment()
+        return super().viewportEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().changeEvent(event)
