@@ -356,6 +356,7 @@ class ReadingsTable(QTableView):
         for i, (key, title, _p) in enumerate(COLUMNS):
             self._fitted[i] = self._metrics[True].horizontalAdvance(title) + 13  # headings: bold, 6 px a side
             self.setColumnWidth(i, self._fitted[i])
+        self._heading = list(self._fitted)
         self.fit_rows(0, self.model().rowCount() - 1)
         self._fill_comment()
 
@@ -377,18 +378,21 @@ class ReadingsTable(QTableView):
                     width = self._widths[key_] = self._metrics[key_[1]].horizontalAdvance(text) + 8  # 3 px margins
                 widest = max(widest, width)
             if key == "by":  # a long name and credentials end in "…" (the cell's tooltip has them whole)
-                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 10))
+                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 12))
             if widest != self._fitted[column]:
                 self._fitted[column] = widest
                 self.setColumnWidth(column, widest)
                 self._fill_comment()
 
     def _fill_comment(self) -> None:
-        """The comment takes the width the other columns leave, never less than its heading (large type on a
-        laptop's screen may then scroll sideways rather than cut a heading)."""
-        comment = COLUMN_INDEX["comment"]
-        others = sum(self.columnWidth(c) for c in range(len(COLUMNS)) if c != comment)
-        self.setColumnWidth(comment, max(self._fitted[comment], self.viewport().width() - others))
+        """The comment takes the width the other columns leave, never less than its heading. Where that is short,
+        the name in By gives way first, down to its heading; large type on a laptop's screen may then scroll
+        sideways rather than cut a heading."""
+        comment, by = COLUMN_INDEX["comment"], COLUMN_INDEX["by"]
+        room = self.viewport().width() - sum(w for c, w in enumerate(self._fitted) if c not in (comment, by))
+        by_width = max(self._heading[by], min(self._fitted[by], room - self._fitted[comment]))
+        self.setColumnWidth(by, by_width)
+        self.setColumnWidth(comment, max(self._fitted[comment], room - by_width))
 
     def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt's name)
         # The viewport narrows when the table grows a scroll bar, not only when the window is resized.
