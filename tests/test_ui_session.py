@@ -684,6 +684,13 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     rows = screen.table.verticalHeader().defaultSectionSize()
     assert screen.table.viewport().height() >= (6 if size == (1280, 800) and not large else 4) * rows
     assert screen.chart.height() >= screen.chart.compact_height() >= 180
+    # The panels' titles along the chart's axis stay apart ("BP mmHg" ran into "HR" in large type).
+    def ink(label):  # the title's text, without the margin its text item keeps around it
+        m = label.document().documentMargin()
+        return label.sceneBoundingRect().adjusted(m, m, -m, -m)
+    titles = [(p.getAxis("left").labelText, ink(p.getAxis("left").label)) for p in screen.chart.plots.values()]
+    for (a, ra), (b, rb) in zip(titles, titles[1:]):
+        assert not ra.intersects(rb), f"the chart's titles {a!r} and {b!r} overlap"
     # Every column of the readings in view in ordinary type, none to scroll sideways to (RR, sedation, pain,
     # comment, who); large type may scroll, its headings whole (above).
     table = screen.table

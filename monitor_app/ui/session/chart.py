@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from monitor_app.domain.record import SessionRecord
@@ -38,7 +38,8 @@ SCREEN_WORDS = {"bp": "BP sys/dia", "heart_rate": "HR", "spo2": "SpO\u2082", "wa
                 "critical_band": "critical", "systolic_limit": "sys limit", "diastolic_limit": "dia limit",
                 "warning_flag": "warning flag", "critical_flag": "critical flag", "pause": "paused",
                 "side_effect": "side effect", "intervention": "intervention", "next_due": "next due"}
-SCREEN_TITLE = {"bp": "BP mmHg", "hr": "HR", "spo2": "SpO\u2082"}  # an event number's width in the lane
+SCREEN_TITLE = {"bp": "BP mmHg", "hr": "HR", "spo2": "SpO\u2082"}
+SHORT_TITLE = {"bp": "BP"}  # where a panel is lower than its title is long (large type on a laptop)
 
 
 def _pen(colour, width: float = 1.5, style=Qt.PenStyle.SolidLine) -> QPen:
@@ -294,10 +295,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
             for name, panel in model.panels.items():
                 p = self.plots[name]
                 p.setYRange(panel.lo, panel.hi, padding=0)
-                axis = p.getAxis("left")
-                title = SCREEN_TITLE[name]  # short: a low panel has no room for a long title along its axis
-                if axis.labelText != title:
-                    axis.setLabel(title)
+            self._set_titles()
             self.bottom_axis.setTicks([[(t.x, f"{t.clock}\n{t.elapsed}") for t in model.ticks], []])
         if changed & {"grid", "bands", "events"}:
             self._draw_background(model)
@@ -348,10 +346,24 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 shapes.append(Shape("line", x, x, panel.lo, panel.hi, _pen(theme.INK, 1, Qt.PenStyle.DashDotLine)))
             self.layers[name].set_shapes(shapes, (left, right, panel.lo, panel.hi))
 
+    def _set_titles(self) -> None:
+        """Each panel's title along its axis, shortened where the panel is lower than the title is long (the
+        titles of neighbouring panels would otherwise run into each other)."""
+        size = f"{self.font.pointSize()}pt"  # the size of the values beside them
+        metrics = QFontMetrics(self.font)
+        for name, p in self.plots.items():
+            axis = p.getAxis("left")
+            title = SCREEN_TITLE[name]
+            if metrics.horizontalAdvance(title) + 6 > p.vb.height():
+                title = SHORT_TITLE.get(name, title)
+            if axis.labelText != title or axis.labelStyle.get("font-size") != size:
+                axis.setLabel(title, **{"font-size": size})
+
     def _draw_limit_labels(self, *_args) -> None:
         """Limit labels in the margin axis, spaced for the panels' height now."""
         if self.model is None:
             return
+        self._set_titles()
         line_h = self.fontMetrics().height() * 0.9
         out = {}
         for name in PANELS:
