@@ -98,6 +98,22 @@ def test_a_signature_covers_the_record_in_the_one_form_every_release_hashes(db, 
     assert report.records_checked == 2  # each signed record once
 
 
+def test_verify_names_broken_signatures_record_by_record_in_session_order(db, actors, t0):
+    """An auditor reads verify's findings record by record, whichever record was signed first."""
+    nurse = actors["nurse"]
+    first = complete_session(db, nurse, t0)
+    second = complete_session(db, nurse, t0, family="Okafor", given="Ada")
+    c.sign(db, nurse, second, PASSWORDS["nurse"], now=at(t0, 95))
+    c.sign(db, nurse, first, PASSWORDS["nurse"], now=at(t0, 96))
+    uids = {sid: queries.get_record(db, nurse, sid).record_uid for sid in (first, second)}
+    for sid in (first, second):
+        tamper(db, "UPDATE infusion_sessions SET lot_number = 'LOT-OTHER' WHERE id = ?", sid)
+    found = integrity.verify_archive(db, actors["auditor"]).problems
+    assert [line for line in found if " signature of " in line] == [
+        f"record {uids[sid]} (session {sid}): content no longer matches the authored signature of Nurse Tester "
+        f"({at(t0, minute):%Y-%m-%d %H:%M} UTC)" for sid, minute in ((first, 96), (second, 95))]
+
+
 # ------------------------------------------------------------------------------------------ tampering
 
 @pytest.fixture(scope="module")
