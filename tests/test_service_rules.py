@@ -433,6 +433,25 @@ def test_a_reading_fetched_alone_names_everyone_who_touched_it_and_lists_its_cor
     assert str(missing.value) == f"There is no reading with id {rid + 1000}."
 
 
+def test_the_floor_shows_each_active_chair_its_own_record_once_and_the_records_awaiting_a_signature(db, actors,
+                                                                                                   t0):
+    """SPEC 5, floor view: every active session's card with its own readings and flags, read together with the
+    records still awaiting a signature, none of them mixed with another's or shown twice."""
+    nurse = actors["nurse"]
+    done = complete_session(db, nurse, t0, family="Okafor", given="Ada")
+    quiet = open_session(db, nurse, t0)
+    loud = open_session(db, nurse, t0, family="Ngata", given="Aroha")
+    clinical.record_reading(db, nurse, quiet, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.record_reading(db, nurse, loud, v("190/112", "72", "98"), measured_at=at(t0, 6), now=at(t0, 6))
+    clinical.record_reading(db, nurse, loud, v("130/80", "70", "98"), measured_at=at(t0, 7), now=at(t0, 7))
+    floor = queries.floor_data(db, nurse, with_awaiting=True, now=at(t0, 8))
+    assert [(r.id, r.patient.family_name, [x.current.systolic for x in r.readings],
+             sorted(f.parameter for f in r.open_critical_flags)) for r in floor.active] == [
+        (quiet, "Nguyễn", [128], []), (loud, "Ngata", [190, 130], ["diastolic", "systolic"])]
+    assert [(r.id, r.patient.family_name, [x.current.systolic for x in r.readings], r.discharge is not None)
+            for r in floor.awaiting] == [(done, "Okafor", [128, 138, 142, 140], True)]
+
+
 def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_was_seen_before(db, actors, t0):
     nurse, other = actors["nurse"], actors["nurse2"]
     sid = open_session(db, nurse, t0)
