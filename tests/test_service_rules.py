@@ -452,6 +452,15 @@ def test_the_floor_shows_each_active_chair_its_own_record_once_and_the_records_a
             for r in floor.awaiting] == [(done, "Okafor", [128, 138, 142, 140], True)]
 
 
+def test_a_reading_for_a_session_that_is_not_in_the_archive_is_refused_naming_the_session(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    with pytest.raises(NotFound) as missing:
+        clinical.record_reading(db, nurse, sid + 1, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    assert str(missing.value) == f"There is no session with id {sid + 1}."
+    assert queries.get_record(db, nurse, sid).readings == []
+
+
 def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_was_seen_before(db, actors, t0):
     nurse, other = actors["nurse"], actors["nurse2"]
     sid = open_session(db, nurse, t0)
