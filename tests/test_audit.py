@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import new_demo_archive
+from conftest import PASSWORDS, new_demo_archive
 from monitor_app.domain.errors import FieldError, PermissionDenied
 from monitor_app.domain.session import Status
-from monitor_app.services import audit, clinical as c, integrity
+from monitor_app.services import audit, clinical as c, integrity, queries, records
 from monitor_app.services.access import SYSTEM
 from monitor_app.services.users import sign_in
 from monitor_app.storage.db import open_database
 from monitor_app.storage.models import (AuditEvent, FlagAcknowledgement, InfusionSession, Reading, Signature)
-from session_flow import at, open_session, v
+from session_flow import at, complete_session, open_session, v
 
 
 def chain(db) -> list[AuditEvent]:
@@ -62,6 +62,56 @@ def test_a_refused_change_writes_no_audit_row(db, actors, t0):
         c.record_reading(db, nurse, sid, v("128/82"), measured_at=t0 - timedelta(minutes=1), now=t0)
     assert refused.value.field == "time" and "before the patient arrived" in refused.value.message
     assert len(chain(db)) == n0
+
+
+def test_a_signature_covers_the_record_in_the_one_form_every_release_hashes(db, actors, t0):
+    """SPEC 3 rule 5 and SPEC 8: a signature stores the SHA-256 of the record's content at signing, and an
+    archive signed by an earlier release must still verify in the next. So the content keeps one form: format 1,
+    the patient's identity, the course, the session without its bookkeeping (status, critical marker, pause),
+    and every part of the record; the record as read for an export carries the hash of that content."""
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)
+    sig_id = c.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    other = complete_session(db, nurse, t0, family="Okafor", given="Ada")
+    c.sign(db, nurse, other, PASSWORDS["nurse"], now=at(t0, 96))
+    shown = queries.get_record(db, nurse, sid)
+    with db.reader() as s:
+        sig = s.get(Signature, sig_id)
+        signed = records.content(s, s.get(InfusionSession, sid), sig.signed_at)
+        stored = sig.content_hash
+        exported = records.load_record(s, sid)  # as the FHIR export reads a record
+    assert signed["format"] == 1
+    assert signed["patient"] == {"mrn": shown.patient.mrn, "family_name": "Nguyễn", "given_name": "Zoë",
+                                 "date_of_birth": None}
+    assert signed["course"] == {"indication": "depression", "indication_other": "", "planned_infusions": 6,
+                                "prescriber": "", "outcome_measure": "phq9"}
+    assert set(signed) == {"format", "patient", "course", "session", "readings", "amendments", "events", "flags",
+                           "acknowledgements", "discharge_assessments", "addenda", "signatures"}
+    assert {"status", "has_critical", "paused"}.isdisjoint(signed["session"])
+    assert (signed["session"]["record_uid"], signed["session"]["infusion_start_at"]) == (
+        shown.record_uid, at(t0, 10).isoformat())
+    assert [r["id"] for r in signed["readings"]] == [r.id for r in shown.readings]
+    assert audit.sha256(signed) == stored
+    assert exported.content_hash == shown.content_hash and len(shown.content_hash) == 64
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert report.intact, report.problems
+    assert report.records_checked == 2  # each signed record once
+
+
+def test_verify_names_broken_signatures_record_by_record_in_session_order(db, actors, t0):
+    """An auditor reads verify's findings record by record, whichever record was signed first."""
+    nurse = actors["nurse"]
+    first = complete_session(db, nurse, t0)
+    second = complete_session(db, nurse, t0, family="Okafor", given="Ada")
+    c.sign(db, nurse, second, PASSWORDS["nurse"], now=at(t0, 95))
+    c.sign(db, nurse, first, PASSWORDS["nurse"], now=at(t0, 96))
+    uids = {sid: queries.get_record(db, nurse, sid).record_uid for sid in (first, second)}
+    for sid in (first, second):
+        tamper(db, "UPDATE infusion_sessions SET lot_number = 'LOT-OTHER' WHERE id = ?", sid)
+    found = integrity.verify_archive(db, actors["auditor"]).problems
+    assert [line for line in found if " signature of " in line] == [
+        f"record {uids[sid]} (session {sid}): content no longer matches the authored signature of Nurse Tester "
+        f"({at(t0, minute):%Y-%m-%d %H:%M} UTC)" for sid, minute in ((first, 96), (second, 95))]
 
 
 # ------------------------------------------------------------------------------------------ tampering

@@ -399,6 +399,68 @@ def test_each_reading_shows_its_phase_minutes_comment_and_version_and_a_saved_re
         assert version == rec.version
 
 
+def test_a_reading_fetched_alone_names_everyone_who_touched_it_and_lists_its_corrections_as_the_record_does(
+        db, actors, t0):
+    """SPEC 3 rules 3 and 4, on the screen's cheap update after a save: who corrected a reading and who
+    acknowledged its flags, the corrections in the record's time order (a workstation whose clock is behind
+    may store a later correction with an earlier time), and which came with a signed addendum."""
+    nurse, other, charge = actors["nurse"], actors["nurse2"], actors["charge"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("190/112", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    flags = [f.id for f in queries.get_record(db, nurse, sid).readings[-1].flags]
+    assert flags
+    clinical.acknowledge_flags(db, charge, flags, "clinician_notified", now=at(t0, 21))
+    clinical.amend_reading(db, other, rid, {"heart_rate": 84}, "monitor showed 84", now=at(t0, 24))
+    clinical.amend_reading(db, nurse, rid, {"spo2": 97}, "probe moved", now=at(t0, 23))  # a clock 2 min behind
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    ad = clinical.add_addendum(db, nurse, sid, "Cuff was too small.", PASSWORDS["nurse"],
+                               corrections=[(rid, {"systolic": 150}, "cuff too small")], now=at(t0, 300))
+
+    shown = next(r for r in queries.get_record(db, nurse, sid).readings if r.id == rid)
+    alone, _version = queries.get_reading(db, nurse, rid)
+    assert alone == shown
+    assert [(a.changes, a.by, a.at, a.addendum_id) for a in alone.amendments] == [
+        ({"spo2": [98, 97]}, "Nurse Tester, RN", at(t0, 23), None),
+        ({"heart_rate": [72, 84]}, "Nurse2 Tester, RN", at(t0, 24), None),
+        ({"systolic": [190, 150]}, "Nurse Tester, RN", at(t0, 300), ad)]
+    assert (alone.current.systolic, alone.current.heart_rate, alone.current.spo2) == (150, 84, 97)
+    assert {f.ack.by for f in alone.flags} == {"Charge Tester, RN"}
+    with pytest.raises(NotFound) as missing:
+        queries.get_reading(db, nurse, rid + 1000)
+    assert str(missing.value) == f"There is no reading with id {rid + 1000}."
+
+
+def test_the_floor_shows_each_active_chair_its_own_record_once_and_the_records_awaiting_a_signature(db, actors,
+                                                                                                   t0):
+    """SPEC 5, floor view: every active session's card with its own readings and flags, read together with the
+    records still awaiting a signature, none of them mixed with another's or shown twice."""
+    nurse = actors["nurse"]
+    done = complete_session(db, nurse, t0, family="Okafor", given="Ada")
+    quiet = open_session(db, nurse, t0)
+    loud = open_session(db, nurse, t0, family="Ngata", given="Aroha")
+    clinical.record_reading(db, nurse, quiet, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.record_reading(db, nurse, loud, v("190/112", "72", "98"), measured_at=at(t0, 6), now=at(t0, 6))
+    clinical.record_reading(db, nurse, loud, v("130/80", "70", "98"), measured_at=at(t0, 7), now=at(t0, 7))
+    floor = queries.floor_data(db, nurse, with_awaiting=True, now=at(t0, 8))
+    assert [(r.id, r.patient.family_name, [x.current.systolic for x in r.readings],
+             sorted(f.parameter for f in r.open_critical_flags)) for r in floor.active] == [
+        (quiet, "Nguyễn", [128], []), (loud, "Ngata", [190, 130], ["diastolic", "systolic"])]
+    assert [(r.id, r.patient.family_name, [x.current.systolic for x in r.readings], r.discharge is not None)
+            for r in floor.awaiting] == [(done, "Okafor", [128, 138, 142, 140], True)]
+
+
+def test_a_reading_for_a_session_that_is_not_in_the_archive_is_refused_naming_the_session(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    with pytest.raises(NotFound) as missing:
+        clinical.record_reading(db, nurse, sid + 1, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    assert str(missing.value) == f"There is no session with id {sid + 1}."
+    assert queries.get_record(db, nurse, sid).readings == []
+
+
 def test_a_reading_amended_at_another_workstation_refuses_a_correction_of_what_was_seen_before(db, actors, t0):
     nurse, other = actors["nurse"], actors["nurse2"]
     sid = open_session(db, nurse, t0)
