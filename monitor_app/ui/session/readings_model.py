@@ -377,8 +377,6 @@ class ReadingsTable(QTableView):
                 if width is None:
                     width = self._widths[key_] = self._metrics[key_[1]].horizontalAdvance(text) + 8  # 3 px margins
                 widest = max(widest, width)
-            if key == "by":  # a long name and credentials end in "…" (the cell's tooltip has them whole)
-                widest = min(widest, max(self._fitted[column], self.fontMetrics().averageCharWidth() * 12))
             if widest != self._fitted[column]:
                 self._fitted[column] = widest
                 self.setColumnWidth(column, widest)
@@ -386,8 +384,8 @@ class ReadingsTable(QTableView):
 
     def _fill_comment(self) -> None:
         """The comment takes the width the other columns leave, never less than its heading. Where that is short,
-        the name in By gives way first, down to its heading; large type on a laptop's screen may then scroll
-        sideways rather than cut a heading."""
+        the name in By gives way first, down to its heading, ending in "…" (the cell's tooltip has it whole);
+        large type on a laptop's screen may then scroll sideways rather than cut a heading."""
         comment, by = COLUMN_INDEX["comment"], COLUMN_INDEX["by"]
         room = self.viewport().width() - sum(w for c, w in enumerate(self._fitted) if c not in (comment, by))
         by_width = max(self._heading[by], min(self._fitted[by], room - self._fitted[comment]))
