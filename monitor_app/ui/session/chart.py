@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from monitor_app.domain.record import SessionRecord
 from monitor_app.domain.thresholds import Level
 from monitor_app.reports import chart_model as model_of
-from monitor_app.reports.chart_model import CHARTED, PANEL_OF, PANELS, ChartModel, chart_model
+from monitor_app.reports.chart_model import CHARTED, PANELS, ChartModel, chart_model
 from monitor_app.ui import theme
 
 # Tints: the normal range stays white; warning a light amber, critical a deeper vermilion with hatching, so the
