@@ -7,11 +7,10 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from monitor_app.services import users
-from monitor_app.services.demo import create_demo
-from monitor_app.storage.db import open_database
 from monitor_app.ui import errors
 from monitor_app.ui.context import UiContext
 from monitor_app.ui.main_window import MainWindow
+from tests.conftest import T0, new_demo_archive
 
 
 @pytest.fixture(autouse=True)
@@ -25,14 +24,16 @@ def no_error_dialog(monkeypatch, tmp_path):
 
 @pytest.fixture
 def demo(tmp_path):
-    database = open_database(None, tmp_path / "demo", create=True)
-    create_demo(database)
+    """The demo clinic as of a fixed moment: "today" is the demo's day whenever the suite runs (at 00:10 the
+    wall clock's today held none of the sessions the demo had started before midnight)."""
+    database = new_demo_archive(tmp_path / "demo", now=T0)
     yield database
     database.dispose()
 
 
 def floor_of(qtbot, db, username: str, tmp_path):
     ctx = UiContext(db, users.sign_in(db, username, f"{username}-demo-pass"))
+    ctx.clock = lambda: T0
     ctx.reload_settings()
     window = MainWindow(ctx, qsettings=QSettings(str(tmp_path / "win.ini"), QSettings.IniFormat))
     qtbot.addWidget(window)
