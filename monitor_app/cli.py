@@ -487,6 +487,8 @@ def run(argv: list[str]) -> int:
         if problem:
             print(f"monitor-app: {problem}", file=sys.stderr)
             return 2
+        from monitor_app.ui import quick_start
+        quick_start.begin()
         from monitor_app.ui.application import run_gui
         return run_gui(args)
     from monitor_app.logs import quiet_terminal

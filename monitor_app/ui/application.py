@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from monitor_app import __version__
+from monitor_app.ui import quick_start
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def load_home_screens() -> None:
     import monitor_app.services.queries  # noqa: F401
     import monitor_app.ui.floor  # noqa: F401
     import monitor_app.ui.main_window  # noqa: F401
+    quick_start.settled()
 
 
 def is_demo_clinic(settings) -> bool:
@@ -199,6 +201,7 @@ class Shell(QObject):
         """No archive was ever here: the set-up wizard instead of a sign-in nobody could pass."""
         from monitor_app.ui.first_run import FirstRunWizard
         log.info("no archive yet: first-run set-up")
+        quick_start.settled()
         self.wizard = FirstRunWizard(self.database_url, self.data_dir)
         self.wizard.completed.connect(self._set_up)
         self.wizard.rejected.connect(self._set_up_cancelled)
@@ -225,6 +228,7 @@ class Shell(QObject):
 
     def _archive_failed(self, exc: Exception) -> None:
         log.error("the archive cannot be opened: %s: %s", type(exc).__name__, exc)
+        quick_start.settled()
         self.signin.set_unavailable(describe_open_error(exc))
 
     def enter(self, actor) -> None:
