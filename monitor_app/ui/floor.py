@@ -70,7 +70,7 @@ class SessionCard(QFrame):
         self.ctx = ctx
         self.record = record
         self.setObjectName("card")
-        self.point_size = 0.0  # set by the floor: the type grows with the card (0: the application's)
+        self.point_size = 0.0  # set by the floor when it places the card: the type grows with the card
         self.setFocusPolicy(Qt.StrongFocus)
         self.setCursor(Qt.PointingHandCursor)
         self.setFixedWidth(card_width(self))
@@ -158,30 +158,37 @@ class SessionCard(QFrame):
                             if n_crit else "")
         self.banner.setVisible(bool(n_crit))
         if self.critical:
-            border, width, background = theme.VERMILION, 6, "#fff3ee"
+            self._look = (theme.VERMILION, 6, "#fff3ee")
         elif overdue:
-            border, width, background = theme.ORANGE, 3, theme.PAPER
+            self._look = (theme.ORANGE, 3, theme.PAPER)
         else:
-            border, width, background = "#cfd6dd", 1, theme.PAPER
-        size = (f" QFrame#card QLabel {{ font-size: {self.point_size:.1f}pt; }} QFrame#card QLabel#chairTitle "
-                f"{{ font-size: {self.point_size * 17 / 11:.1f}pt; font-weight: 600; }}") if self.point_size else ""
-        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px; }}"
-                 f"{size}"
-                 f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
-                 f"outline: none; background: #eaf3fb; }}")
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
+            self._look = ("#cfd6dd", 1, theme.PAPER)
+        self._apply_look()
         self.setAccessibleName(f"Chair {rec.chair}, {rec.phase.label}"
                                + (f", {n_crit} critical flags open" if n_crit else "")
                                + (", reading overdue" if overdue else ""))
 
+
+    def _apply_look(self) -> None:
+        """The card's border, background and type size, in one style sheet (setting one re-styles every label in
+        the card, so it is set only when it changes, and only once the floor has placed the card)."""
+        if not self.point_size:
+            return
+        border, width, background = self._look
+        sheet = (f"QFrame#card {{ background: {background}; border: {width}px solid {border}; border-radius: 10px; }}"
+                 f" QFrame#card QLabel {{ font-size: {self.point_size:.1f}pt; }} QFrame#card QLabel#chairTitle "
+                 f"{{ font-size: {self.point_size * 17 / 11:.1f}pt; font-weight: 600; }}"
+                 f" QFrame#card:focus {{ border: {max(width, 3)}px solid {border if width > 1 else theme.BLUE}; "
+                 f"outline: none; background: #eaf3fb; }}")
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
 
     def set_point_size(self, points: float) -> None:
         """The card's type (a style sheet's font size: the card's own sheet would override a set font)."""
         if abs(points - self.point_size) < 0.05:
             return
         self.point_size = points
-        self.render(self.ctx.now())
+        self._apply_look()
 
     def _elapsed_text(self, now: datetime) -> str:
         rec = self.record
@@ -440,7 +447,8 @@ class FloorView(QWidget):
             card.move.connect(self._move_cursor)
         self.empty.setVisible(not self.tiles)
         self._columns = 0
-        self._place_cards()
+        if self.isVisible():  # else when shown, at the size it is shown at
+            self._place_cards()
         if focused is not None and (card := self.card_for(focused)) is not None:
             card.setFocus()
         elif lost and self.isVisible() and self.cards:
@@ -509,6 +517,7 @@ class FloorView(QWidget):
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
+        self._place_cards()
         if self._shown_before:  # coming back to the floor: catch up at once (the first time it was just read)
             QTimer.singleShot(0, self.poll)
             QTimer.singleShot(0, self.retime)
