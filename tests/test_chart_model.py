@@ -150,7 +150,13 @@ def test_limit_labels_name_each_limit_in_force_and_never_overlap(scenario):
     ats = [label.at for label in labels]
     assert ats == sorted(ats)
     assert all(b - a >= (bp.hi - bp.lo) * gap - 1e-9 for a, b in zip(ats, ats[1:]))
-    assert all(bp.lo <= a <= bp.hi for a in ats)
+    # Wholly beside its own panel: half a label from either edge, out of reach of the next panel's labels.
+    half = (bp.hi - bp.lo) * gap / 2
+    assert all(bp.lo + half - 1e-9 <= a <= bp.hi - half + 1e-9 for a in ats)
+    for panel in ("hr", "spo2"):
+        p = m.panels[panel]
+        half = (p.hi - p.lo) * gap / 2
+        assert all(p.lo + half - 1e-9 <= label.at <= p.hi - half + 1e-9 for label in m.limit_labels(panel, gap))
 
 
 @hsettings(max_examples=200, deadline=None)

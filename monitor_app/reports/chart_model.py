@@ -146,7 +146,9 @@ class ChartModel:
         """The limits in force at the right edge, for the margin axis of `panel`.
 
         `min_gap` is the height of one label as a share of the panel's height: labels closer than that are moved
-        apart (upwards, then back down from the top) so none covers another, each keeping its order.
+        apart (upwards, then back down from the top) so none covers another, each keeping its order, and each
+        stays wholly beside its own panel (half a label from either edge), where no label of the panel above or
+        below can reach it.
         """
         p = self.panels[panel]
         found = []
@@ -161,11 +163,12 @@ class ChartModel:
                     found.append((value, parameter, level, f"{LEVEL_SYMBOL[level]} {name}{value:g}"))
         found.sort(key=lambda f: (f[0], f[1] != "diastolic"))
         gap = (p.hi - p.lo) * min_gap
+        low, high = p.lo + gap / 2, p.hi - gap / 2
         at = [f[0] for f in found]
-        for i in range(1, len(at)):
-            at[i] = max(at[i], at[i - 1] + gap)
-        if at and at[-1] > p.hi:
-            at[-1] = p.hi
+        for i in range(len(at)):
+            at[i] = max(at[i], at[i - 1] + gap if i else low)
+        if at and at[-1] > high:
+            at[-1] = high
             for i in range(len(at) - 2, -1, -1):
                 at[i] = min(at[i], at[i + 1] - gap)
         return [MarginLabel(panel, parameter, level, value, y, text)
