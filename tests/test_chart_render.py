@@ -30,14 +30,9 @@ def set_zone(db, zone: str) -> None:
         checklist_items=tuple(current.checklist_items or ())))
 
 
-@pytest.fixture
-def shown_chart(qtbot, db, actors, tmp_path):
+def open_chart(qtbot, db, nurse, folder, now) -> tuple[User, SessionChart]:
     """The session screen as a nurse opens it from the floor (Enter on the chair's card), its chart shown."""
-    set_zone(db, "America/New_York")
-    nurse = actors["nurse"]
-    sid = build_scenario(db, nurse)
-    user = User.at_main_window(qtbot, db, nurse, tmp_path / "workstation", clock=lambda: T0 + 55 * M,
-                               size=(1280, 800))
+    user = User.at_main_window(qtbot, db, nurse, folder, clock=lambda: now, size=(1280, 800))
     for _ in range(12):  # Tab to the chair's card, as a nurse does from the floor
         if type(user.focus).__name__ == "SessionCard":
             break
@@ -45,6 +40,15 @@ def shown_chart(qtbot, db, actors, tmp_path):
     user.press("Return")
     user.wait_until(lambda: isinstance(user.page, SessionScreen))
     [chart] = [w for w in user.page.findChildren(SessionChart) if w.isVisible()]
+    return user, chart
+
+
+@pytest.fixture
+def shown_chart(qtbot, db, actors, tmp_path):
+    set_zone(db, "America/New_York")
+    nurse = actors["nurse"]
+    sid = build_scenario(db, nurse)
+    user, chart = open_chart(qtbot, db, nurse, tmp_path / "workstation", T0 + 55 * M)
     yield chart, queries.get_record(db, nurse, sid)
     user.close()
 
@@ -219,4 +223,19 @@ def test_readings_typed_one_after_another_are_all_plotted(qtbot, db, actors, tmp
         # The heart-rate line runs through every reading, old and new, unbroken.
         assert [p for p in line_points(chart.plots["hr"]) if p[0] >= 30] == [(30, 112)] + [(x, h) for x, _s, h
                                                                                         in typed]
+    user.close()
+
+
+@pytest.mark.parametrize("minutes", [-1, 2])
+def test_the_now_and_next_due_labels_never_cover_each_other(qtbot, db, actors, tmp_path, minutes):
+    """Just before a reading is due and just after it turns overdue: the lines side by side, both labels legible."""
+    set_zone(db, "America/New_York")
+    nurse = actors["nurse"]
+    sid = build_scenario(db, nurse)
+    due = queries.get_record(db, nurse, sid).next_due(T0 + 55 * M).at
+    user, chart = open_chart(qtbot, db, nurse, tmp_path / "workstation", due + minutes * M)
+    now_label, due_label = chart.now_label, chart.due_label
+    assert now_label.isVisible() and due_label.isVisible()
+    assert ("OVERDUE" in due_label.textItem.toPlainText()) == (minutes > 0)
+    assert not now_label.sceneBoundingRect().intersects(due_label.sceneBoundingRect())
     user.close()

@@ -146,9 +146,9 @@ class ChartModel:
         """The limits in force at the right edge, for the margin axis of `panel`.
 
         `min_gap` is the height of one label as a share of the panel's height: labels closer than that are moved
-        apart (upwards, then back down from the top) so none covers another, each keeping its order, and each
-        stays wholly beside its own panel (half a label from either edge), where no label of the panel above or
-        below can reach it.
+        apart (upwards, then back down from the top) so none covers another, each keeping its order. Where the
+        panel is high enough, each stays wholly beside it (half a label from either edge), out of reach of the
+        labels of the panel above or below; else they keep within its edges' values.
         """
         p = self.panels[panel]
         found = []
@@ -164,6 +164,8 @@ class ChartModel:
         found.sort(key=lambda f: (f[0], f[1] != "diastolic"))
         gap = (p.hi - p.lo) * min_gap
         low, high = p.lo + gap / 2, p.hi - gap / 2
+        if (len(found) - 1) * gap > high - low:  # a panel too low for its labels: they may reach past its edges
+            low, high = p.lo, p.hi
         at = [f[0] for f in found]
         for i in range(len(at)):
             at[i] = max(at[i], at[i - 1] + gap if i else low)

@@ -170,12 +170,14 @@ class SessionChart(pg.GraphicsLayoutWidget):
             due.setZValue(6)
             p.addItem(due)
             self.due_lines[name] = due
-        self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 0))
+        # "now" at the foot of the lowest panel, by the clock times; the next-due label at the top of BP: a reading
+        # overdue by a minute puts the two lines side by side, and their labels must not cover each other.
+        self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 1))
         self.due_label = pg.TextItem("", color=theme.INK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
-        for item in (self.now_label, self.due_label):
+        for item, panel in ((self.now_label, PANELS[-1]), (self.due_label, "bp")):
             item.setFont(self.small)
             item.setZValue(20)
-            self.plots["bp"].addItem(item)
+            self.plots[panel].addItem(item)
 
         self.event_symbols = {}
         for symbol in ("o", "s"):
@@ -264,7 +266,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.now_label.setVisible(live)
         top = model.panels["bp"].hi
         if live:
-            self.now_label.setPos(model.now_x, top)
+            self.now_label.setPos(model.now_x, model.panels[PANELS[-1]].lo)
         due = model.next_due
         for line in self.due_lines.values():
             line.setVisible(due is not None)
