@@ -172,7 +172,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.due_lines[name] = due
         # "now" at the foot of the lowest panel, by the clock times; the next-due label at the top of BP: a reading
         # overdue by a minute puts the two lines side by side, and their labels must not cover each other.
-        self.now_label = pg.TextItem("now", color=theme.MUTED, anchor=(0.5, 1))
+        self.now_label = pg.TextItem("now", color=theme.INK, anchor=(0.5, 1), fill=pg.mkBrush(255, 255, 255, 220))
         self.due_label = pg.TextItem("", color=theme.INK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
         for item, panel in ((self.now_label, PANELS[-1]), (self.due_label, "bp")):
             item.setFont(self.small)
