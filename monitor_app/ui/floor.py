@@ -168,7 +168,6 @@ class SessionCard(QFrame):
                                + (f", {n_crit} critical flags open" if n_crit else "")
                                + (", reading overdue" if overdue else ""))
 
-
     def _apply_look(self) -> None:
         """The card's border, background and type size, in one style sheet (setting one re-styles every label in
         the card, so it is set only when it changes, and only once the floor has placed the card)."""

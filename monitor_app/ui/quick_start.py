@@ -44,7 +44,6 @@ def begin() -> None:
 
 def settled() -> None:
     """The start's long-lived objects are made: keep them out of every later sweep, and sweep again."""
-    global _begun
     if not _begun or gc.isenabled():
         return
     gc.freeze()
