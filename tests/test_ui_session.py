@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from sqlalchemy import select
 
 from monitor_app.domain.session import Phase, Status
@@ -749,3 +749,29 @@ def test_the_readings_on_screen_after_saves_are_those_a_full_repaint_shows(chair
     assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()  # in view
     # Grown past its height, the table scrolls up and down, and still not sideways.
     assert table.verticalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()
+
+
+def test_a_comment_is_read_whole_where_by_gives_way_to_initials(chairside, db, actors, t0, clock):
+    """At 1280x800 the comment takes the room the name in By would have: the comment whole, By as initials (its
+    tooltip keeps the whole name), nothing to scroll sideways to."""
+    sid = new_session(db, actors["nurse"], t0)
+    reading(db, actors["nurse"], sid, t0, 1)
+    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    clock.at(t0, 5)
+    screen = open_from_floor(user)
+    comment = "Anxious, settled by a talk"
+    user.type(f"128/82\t72\t98\t\t\t\t{comment}\n")
+    user.wait_until(lambda: screen.entry.confirmation.text().startswith("\u2713 Saved"))
+    table, model = screen.table, screen.table.model()
+    row = model.rowCount() - 1
+    by = model.index(row, COLUMN_INDEX["by"])
+    assert model.data(model.index(row, COLUMN_INDEX["comment"])) == comment
+    assert table.columnWidth(COLUMN_INDEX["comment"]) >= table.fontMetrics().horizontalAdvance(comment) + 8
+    assert not table.horizontalScrollBar().isVisible()
+    name = model.data(by)
+    assert name == "Nurse Tester, RN" and model.data(by, Qt.ItemDataRole.ToolTipRole).endswith(name)
+    assert table.columnWidth(COLUMN_INDEX["by"]) < table.fontMetrics().horizontalAdvance(name) + 8  # gave way
+    shown = QStyleOptionViewItem()  # By as its cell is painted
+    shown.rect, shown.font = table.visualRect(by), table.font()
+    table.itemDelegateForColumn(COLUMN_INDEX["by"]).initStyleOption(shown, by)
+    assert shown.text == "NT"

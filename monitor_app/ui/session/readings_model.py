@@ -275,6 +275,21 @@ class RowNumbers(QHeaderView):
         return self._hint[1]
 
 
+def initials(name: str) -> str:
+    """"Nina Okafor, RN" -> "NO": who recorded a reading, where the table has no room for the whole name."""
+    words = name.split(",")[0].split()
+    return "".join(w[0] for w in words[:3]).upper() if words else ""
+
+
+class NameDelegate(QStyledItemDelegate):
+    """By: the whole name where the column holds it, else the initials (the tooltip keeps the whole name)."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt's name)
+        super().initStyleOption(option, index)
+        if option.fontMetrics.horizontalAdvance(option.text) + 8 > option.rect.width():
+            option.text = initials(option.text)
+
+
 class ReadingsTable(QTableView):
     """The table view: fixed column widths (no measuring of every row), context menu with the corrections."""
 
@@ -287,6 +302,7 @@ class ReadingsTable(QTableView):
         self.setModel(model)
         self.editable = editable
         self.rich = RichCellDelegate(self)
+        self.setItemDelegateForColumn(COLUMN_INDEX["by"], NameDelegate(self))
         self.rich_columns = False
         model.modelReset.connect(self.use_rich_cells)
         model.dataChanged.connect(self.use_rich_cells)
@@ -357,38 +373,48 @@ class ReadingsTable(QTableView):
             self._fitted[i] = self._metrics[True].horizontalAdvance(title) + 13  # headings: bold, 6 px a side
             self.setColumnWidth(i, self._fitted[i])
         self._heading = list(self._fitted)
+        self._comment_text = self._initials = 0  # the widest comment, the widest initials in By
         self.fit_rows(0, self.model().rowCount() - 1)
         self._fill_comment()
 
     def fit_rows(self, first: int, last: int) -> None:
         """Widen the columns for the values of rows `first` to `last` (new readings, or all of them)."""
         model = self.model()
+        before = (list(self._fitted), self._comment_text, self._initials)
         for column, (key, _title, _p) in enumerate(COLUMNS):
-            if key == "comment":
-                continue
-            widest = self._fitted[column]
             for row in range(first, last + 1):
                 text = model.cell(row, column)
                 if not text:
                     continue
+                if key == "comment":  # takes what the others leave (below); its own width is only what it asks
+                    self._comment_text = max(self._comment_text, self._width(text, False))
+                    continue
+                if key == "by":
+                    self._initials = max(self._initials, self._width(initials(text), False))
                 font = model.cell(row, column, Qt.ItemDataRole.FontRole)
-                key_ = (text, font is not None and font.bold())
-                width = self._widths.get(key_)
-                if width is None:
-                    width = self._widths[key_] = self._metrics[key_[1]].horizontalAdvance(text) + 8  # 3 px margins
-                widest = max(widest, width)
-            if widest != self._fitted[column]:
-                self._fitted[column] = widest
-                self.setColumnWidth(column, widest)
-                self._fill_comment()
+                self._fitted[column] = max(self._fitted[column], self._width(text, font is not None and font.bold()))
+        if (self._fitted, self._comment_text, self._initials) != before:
+            for column, width in enumerate(self._fitted):
+                if width != before[0][column]:
+                    self.setColumnWidth(column, width)
+            self._fill_comment()
+
+    def _width(self, text: str, bold: bool) -> int:
+        """A value's width in its cell (3 px margins a side), measured once per text."""
+        width = self._widths.get((text, bold))
+        if width is None:
+            width = self._widths[(text, bold)] = self._metrics[bold].horizontalAdvance(text) + 8
+        return width
 
     def _fill_comment(self) -> None:
         """The comment takes the width the other columns leave, never less than its heading. Where that is short,
-        the name in By gives way first, down to its heading, ending in "…" (the cell's tooltip has it whole);
-        large type on a laptop's screen may then scroll sideways rather than cut a heading."""
+        the name in By gives way first: to the initials (the cell's tooltip has the whole name), so the comments
+        are read whole; large type on a laptop's screen may then scroll sideways rather than cut a heading."""
         comment, by = COLUMN_INDEX["comment"], COLUMN_INDEX["by"]
         room = self.viewport().width() - sum(w for c, w in enumerate(self._fitted) if c not in (comment, by))
-        by_width = max(self._heading[by], min(self._fitted[by], room - self._fitted[comment]))
+        by_least = max(self._heading[by], self._initials)
+        comment_wants = max(self._fitted[comment], min(self._comment_text, room - by_least))
+        by_width = max(by_least, min(self._fitted[by], room - comment_wants))
         self.setColumnWidth(by, by_width)
         self.setColumnWidth(comment, max(self._fitted[comment], room - by_width))
 
