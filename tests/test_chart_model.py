@@ -150,13 +150,28 @@ def test_limit_labels_name_each_limit_in_force_and_never_overlap(scenario):
     ats = [label.at for label in labels]
     assert ats == sorted(ats)
     assert all(b - a >= (bp.hi - bp.lo) * gap - 1e-9 for a, b in zip(ats, ats[1:]))
-    # Wholly beside its own panel: half a label from either edge, out of reach of the next panel's labels.
+    # Never below the panel's bottom (where the next panel's top labels reach): half a label above it at least.
     half = (bp.hi - bp.lo) * gap / 2
-    assert all(bp.lo + half - 1e-9 <= a <= bp.hi - half + 1e-9 for a in ats)
+    assert all(bp.lo + half - 1e-9 <= a <= bp.hi + 1e-9 for a in ats)
     for panel in ("hr", "spo2"):
         p = m.panels[panel]
         half = (p.hi - p.lo) * gap / 2
-        assert all(p.lo + half - 1e-9 <= label.at <= p.hi - half + 1e-9 for label in m.limit_labels(panel, gap))
+        assert all(p.lo + half - 1e-9 <= label.at <= p.hi + 1e-9 for label in m.limit_labels(panel, gap))
+
+
+def test_a_low_panel_names_its_critical_limits_and_keeps_its_labels_beside_it(scenario):
+    """Room for five of the eight labels: every critical limit is named, warnings give way, and none reaches below
+    the panel (where the next panel's labels are)."""
+    m = chart_model(scenario, NEW_YORK, T0 + 55 * M)
+    gap = 0.2
+    labels = m.limit_labels("bp", gap)
+    bp = m.panels["bp"]
+    criticals = {"\u25c6 Sys 195", "\u25c6 Sys 80", "\u25c6 Dia 110", "\u25c6 Dia 40"}
+    assert criticals <= {label.text for label in labels} and len(labels) == 5
+    ats = [label.at for label in labels]
+    half = (bp.hi - bp.lo) * gap / 2
+    assert all(b - a >= 2 * half - 1e-9 for a, b in zip(ats, ats[1:]))
+    assert all(bp.lo + half - 1e-9 <= a <= bp.hi + 1e-9 for a in ats)
 
 
 @hsettings(max_examples=200, deadline=None)

@@ -117,7 +117,10 @@ def test_the_screen_hatches_critical_bands_shades_the_pause_and_names_limits_in_
     assert (40, Qt.PenStyle.DotLine) in dotted and (175, Qt.PenStyle.DashLine) in dotted  # Dia 40, Sys 175
     right = bp.getAxis("right")
     shown = [text for level in right._tickLevels for _v, text in level]
-    assert "\u25c6 Dia 40" in shown and "\u25b2 Sys 175" in shown
+    # Every critical limit is named; at 1280x800 the panel holds five of its eight labels, so the warnings
+    # farthest from its middle give way (their dashed lines stay).
+    assert {"\u25c6 Dia 40", "\u25c6 Sys 80", "\u25c6 Dia 110", "\u25c6 Sys 195"} <= set(shown)
+    assert any(text.startswith("\u25b2") for text in shown)
     # The next reading was due at 10:50 (every 10 minutes): a line through the panels at x = 40.
     assert chart.due_lines["bp"].isVisible() and chart.due_lines["bp"].value() == 40
 

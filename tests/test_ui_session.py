@@ -683,7 +683,9 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     # panel whole (a chart squeezed below that would cut its SpO2 panel off).
     rows = screen.table.verticalHeader().defaultSectionSize()
     assert screen.table.viewport().height() >= (6 if size == (1280, 800) and not large else 4) * rows
-    assert screen.chart.height() >= screen.chart.compact_height() >= 180
+    assert screen.chart.height() >= screen.chart.compact_height() >= 170
+    # ... down to the clock times and elapsed minutes under the plot (large type cut the minutes off).
+    assert screen.chart.bottom_axis.sceneBoundingRect().bottom() <= screen.chart.viewport().height() + 0.5
     # The panels' titles along the chart's axis stay apart ("BP mmHg" ran into "HR" in large type).
     def ink(label):  # the title's text, without the margin its text item keeps around it
         m = label.document().documentMargin()

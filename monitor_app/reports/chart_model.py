@@ -146,9 +146,11 @@ class ChartModel:
         """The limits in force at the right edge, for the margin axis of `panel`.
 
         `min_gap` is the height of one label as a share of the panel's height: labels closer than that are moved
-        apart (upwards, then back down from the top) so none covers another, each keeping its order. Where the
-        panel is high enough, each stays wholly beside it (half a label from either edge), out of reach of the
-        labels of the panel above or below; else they keep within its edges' values.
+        apart (upwards, then back down from the top) so none covers another, each keeping its order. A label
+        may reach half its height above the panel's top, never below its bottom: the panel below keeps its top
+        for it, and neighbouring panels' labels never cover each other. A panel too low for all its labels names
+        its critical limits first: warning labels give way, those farthest from the middle first (their lines
+        stay, dashed). Only where the critical labels alone do not fit do they reach below the bottom.
         """
         p = self.panels[panel]
         found = []
@@ -163,8 +165,11 @@ class ChartModel:
                     found.append((value, parameter, level, f"{LEVEL_SYMBOL[level]} {name}{value:g}"))
         found.sort(key=lambda f: (f[0], f[1] != "diastolic"))
         gap = (p.hi - p.lo) * min_gap
-        low, high = p.lo + gap / 2, p.hi - gap / 2
-        if (len(found) - 1) * gap > high - low:  # a panel too low for its labels: they may reach past its edges
+        low, high = p.lo + gap / 2, p.hi
+        middle = (p.lo + p.hi) / 2
+        while (len(found) - 1) * gap > high - low and any(f[2] == Level.WARNING for f in found):
+            found.remove(max((f for f in found if f[2] == Level.WARNING), key=lambda f: abs(f[0] - middle)))
+        if (len(found) - 1) * gap > high - low:
             low, high = p.lo, p.hi
         at = [f[0] for f in found]
         for i in range(len(at)):

@@ -116,7 +116,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 if name != "spo2":
                     p.hideAxis("bottom")
                 p.setXLink(self.lane)
-        bottom = _fixed_axis(self.plots["spo2"], "bottom", height=2 * line_h + 4)
+        # The clock and elapsed minutes under the plot: two lines in the axis' own type, smaller than the screen's.
+        tick_h = QFontMetrics(self.font).height()
+        bottom = _fixed_axis(self.plots["spo2"], "bottom", height=2 * tick_h + 4)
         bottom.setStyle(autoExpandTextSpace=False, tickTextOffset=3)
         self.bottom_axis = bottom
         self.lane.setMaximumHeight(2.1 * line_h + 4)
@@ -124,8 +126,11 @@ class SessionChart(pg.GraphicsLayoutWidget):
         # BP is read most: the panels share the height 5 : 3 : 2 (stretch alone only shares what is left over).
         for row, (name, share) in enumerate((("bp", 5), ("hr", 3), ("spo2", 2)), start=1):
             self.ci.layout.setRowStretchFactor(row, share)
-            self.plots[name].setMinimumHeight(share * 0.5 * line_h + (2 * line_h + 4 if name == "spo2" else 0))
-            self.plots[name].setPreferredHeight(share * 100 + (2 * line_h + 4 if name == "spo2" else 0))
+            # Never lower than its title (in the shorter form a short panel uses) is long: titles never overlap.
+            title = QFontMetrics(self.font).horizontalAdvance(SHORT_TITLE.get(name, SCREEN_TITLE[name])) + 6
+            self.plots[name].setMinimumHeight(max(share * 0.5 * line_h, title)
+                                              + (2 * tick_h + 4 if name == "spo2" else 0))
+            self.plots[name].setPreferredHeight(share * 100 + (2 * tick_h + 4 if name == "spo2" else 0))
         self.ci.layout.setVerticalSpacing(2)
         self.ci.setContentsMargins(2, 2, 2, 0)
         self.legend = pg.LabelItem(justify="left")
@@ -360,6 +365,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 title = SHORT_TITLE.get(name, title)
             if axis.labelText != title or axis.labelStyle.get("font-size") != size:
                 axis.setLabel(title, **{"font-size": size})
+                axis.resizeEvent()  # centres the new title on its panel (pyqtgraph places it only on a resize)
 
     def _draw_limit_labels(self, *_args) -> None:
         """Limit labels in the margin axis, spaced for the panels' height now."""
@@ -476,9 +482,12 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.legend.setMaximumHeight(height)
 
     def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
+        # The legend's line first (a short chart has none), then the view lays the plots out in the height: the
+        # other way round, a chart shrunk below LEGEND_FROM_HEIGHT kept a layout as tall as with the legend, and
+        # the clock times under the plot fell outside the view.
         if hasattr(self, "legend"):
             self._wrap_legend()
+        super().resizeEvent(event)
 
 
 class Series:
