@@ -1246,3 +1246,79 @@ def test_signing_steps_out_of_turn_are_refused_in_words(db, actors, t0):
     with pytest.raises(RuleViolation) as locked:
         clinical.amend_reading(db, nurse, reading, {"systolic": 121}, "typo", now=at(t0, 97))
     assert str(locked.value) == "This record is signed and locked; add a signed addendum instead."
+
+
+def _refused(db, error, call) -> tuple[str | None, str]:
+    """(field, message) of a refused call, after checking that nothing was written."""
+    end = trail_end(db)
+    with pytest.raises(error) as info:
+        call()
+    assert trail_end(db) == end
+    return getattr(info.value, "field", None), str(info.value)
+
+
+def test_a_pause_or_resume_without_a_note_is_recorded_with_no_note(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.pause_infusion(db, nurse, sid, at=at(t0, 15), now=at(t0, 15))
+    clinical.resume_infusion(db, nurse, sid, at=at(t0, 17), now=at(t0, 17))
+    assert [(e.kind, e.note) for e in queries.get_record(db, nurse, sid).events] == [
+        ("infusion_paused", ""), ("infusion_resumed", "")]
+
+
+
+def test_an_order_is_refused_after_the_discharge_and_recorded_with_its_clinician_and_reason(db, actors, t0):
+    """A clinician's order of limits or of a schedule is an event of the session: timed between arrival and
+    discharge, carrying who ordered it and why."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.order_schedule(db, nurse, sid, Schedule("Every 5", infusion_interval_min=5), clinician="Dr Okafor",
+                            reason="BP rising", at=at(t0, 21), now=at(t0, 21))
+    clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Known hypertension",
+                          at=at(t0, 22), now=at(t0, 22))
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    after = at(t0, 91)
+    for order in (lambda: clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr R", reason="late", at=after,
+                                                now=after),
+                  lambda: clinical.order_schedule(db, nurse, sid, Schedule("Every 5"), clinician="Dr R",
+                                                  reason="late", at=after, now=after)):
+        assert _refused(db, FieldError, order) == ("time", "Time is after the patient was discharged.")
+    events = [(e.kind, e.note, e.details.get("clinician")) for e in queries.get_record(db, nurse, sid).events]
+    assert events == [("schedule_changed", "BP rising", "Dr Okafor"), ("limits_changed", "Known hypertension",
+                                                                       "Dr Ruiz")]
+
+
+
+def test_an_acknowledgement_keeps_the_words_of_the_action_up_to_2000_characters(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("190/115", "135", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    high_sys, high_dia, fast = (f.id for f in queries.get_reading(db, nurse, rid)[0].flags)
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "other", None,
+                                                                      now=at(t0, 6))) == (
+        "action_text", "Describe the action taken when it is 'Other'.")
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "other", "w" * 2001,
+                                                                      now=at(t0, 6))) == (
+        "action_text", "Action must be at most 2000 characters.")
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "rechecked", "a\x00b",
+                                                                      now=at(t0, 6)))[0] == "action_text"
+    clinical.acknowledge_flags(db, nurse, [high_sys], "other", "w" * 2000, now=at(t0, 6))
+    clinical.acknowledge_flags(db, nurse, [high_dia], "rechecked", now=at(t0, 7))  # no words: none recorded
+    clinical.acknowledge_flag(db, nurse, fast, "paused", now=at(t0, 8))
+    shown = [(f.ack.action, f.ack.action_text) for f in queries.get_reading(db, nurse, rid)[0].flags]
+    assert shown == [("other", "w" * 2000), ("rechecked", ""), ("paused", "")]
+
+
+
+def test_a_co_signature_is_in_the_trail_as_the_review_of_the_record(db, actors, t0):
+    nurse, charge = actors["nurse"], actors["charge"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    end = trail_end(db)
+    sig = clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 96))
+    assert [(r.username, r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
+        ("charge", "sign", "signature", str(sig), sid), ("charge", "review", "session", str(sid), sid)]
+    assert queries.get_record(db, nurse, sid).status == Status.REVIEWED
