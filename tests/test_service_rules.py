@@ -1322,3 +1322,27 @@ def test_a_co_signature_is_in_the_trail_as_the_review_of_the_record(db, actors, 
     assert [(r.username, r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
         ("charge", "sign", "signature", str(sig), sid), ("charge", "review", "session", str(sid), sid)]
     assert queries.get_record(db, nurse, sid).status == Status.REVIEWED
+
+
+def test_a_reading_entered_in_error_clears_its_own_open_flags_and_leaves_every_other_flag_as_it_was(db, actors, t0):
+    """SPEC 3 rule 3: marking a reading entered in error clears the flags still open on that reading only: a flag
+    an amendment already cleared keeps that amendment, and another reading's critical flag still blocks the
+    discharge."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    fast = clinical.record_reading(db, nurse, sid, v("128/82", "135", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    clinical.amend_reading(db, nurse, wrong, {"systolic": 130}, "cuff misread", now=at(t0, 5))
+    end = trail_end(db)
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong patient", now=at(t0, 6))
+    flag_of = {f.parameter: f for f in queries.get_reading(db, nurse, wrong)[0].flags}
+    rows = [(r.action, r.entity, r.entity_id) for r in trail_after(db, end)]
+    assert rows == [("entered_in_error", "amendment", rows[0][2]),
+                    ("clear", "flag", str(flag_of["diastolic"].id))]  # the systolic flag was cleared by the amendment
+    assert [(f.parameter, f.cleared) for f in queries.get_reading(db, nurse, fast)[0].flags] == [
+        ("heart_rate", False)]
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)
+    with pytest.raises(RuleViolation) as blocked:
+        discharge(db, nurse, sid, t0, 90)
+    assert str(blocked.value) == "1 critical flag is not acknowledged: acknowledge them before the discharge."
