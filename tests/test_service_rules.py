@@ -1346,3 +1346,41 @@ def test_a_reading_entered_in_error_clears_its_own_open_flags_and_leaves_every_o
     with pytest.raises(RuleViolation) as blocked:
         discharge(db, nurse, sid, t0, 90)
     assert str(blocked.value) == "1 critical flag is not acknowledged: acknowledge them before the discharge."
+
+
+def test_an_amended_value_clears_the_flags_of_that_reading_only(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    misread = clinical.record_reading(db, nurse, sid, v("190/82", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    high = clinical.record_reading(db, nurse, sid, v("185/82", "72", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    clinical.amend_reading(db, nurse, misread, {"systolic": 130}, "cuff misread", now=at(t0, 5))
+    cleared = lambda rid: [(f.parameter, f.cleared) for f in queries.get_reading(db, nurse, rid)[0].flags]
+    assert (cleared(misread), cleared(high)) == ([("systolic", True)], [("systolic", False)])
+
+
+def test_corrections_apply_in_the_order_of_their_times_whatever_order_they_were_saved_in(db, actors, t0):
+    """A workstation whose clock runs behind saves a correction timed before one saved earlier elsewhere: the
+    reading's current value follows the times, in the record and for the next correction alike."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("120/80", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "recounted", now=at(t0, 10))
+    clinical.amend_reading(db, other, rid, {"systolic": 125}, "cuff misread", now=at(t0, 8))  # a clock 2 min behind
+    assert queries.get_reading(db, nurse, rid)[0].current.systolic == 130
+    with pytest.raises(FieldError) as same:
+        clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "again", now=at(t0, 12))
+    assert str(same.value) == "The amendment changes nothing."
+    clinical.amend_reading(db, nurse, rid, {"systolic": 140}, "repeated", now=at(t0, 13))
+    assert [(a.changes, a.at) for a in queries.get_reading(db, nurse, rid)[0].amendments][-1] == (
+        {"systolic": [130, 140]}, at(t0, 13))
+
+
+def test_a_signature_given_on_a_workstation_whose_clock_runs_behind_still_verifies(db, actors, t0):
+    """Signing and verify cut the record at the same moment, the signature's own: a reading saved by a workstation
+    whose clock is ahead, timed after the signature, is no reason to call the record altered."""
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)  # discharged at +90
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 88), now=at(t0, 97))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert (report.intact, report.problems) == (True, [])
