@@ -1384,3 +1384,23 @@ def test_a_signature_given_on_a_workstation_whose_clock_runs_behind_still_verifi
     clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
     report = integrity.verify_archive(db, actors["auditor"])
     assert (report.intact, report.problems) == (True, [])
+
+
+def test_discharge_is_refused_in_words_until_its_turn_and_without_escort_or_instructions(db, actors, t0):
+    """SPEC 2 and 3: discharge follows the end of the infusion, once; it needs a named escort and the discharge
+    instructions confirmed (never assumed), and it is timed when the nurse says, not when it was typed."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    assert _refused(db, RuleViolation, lambda: discharge(db, nurse, sid, t0, 40)) == (
+        None, "Stop the infusion before the discharge assessment.")
+    to_recovery(db, nurse, sid, t0)  # stopped at +50
+    base = dict(scale="aldrete", items=ALDRETE_OK, escort_present=True, at=at(t0, 90), now=at(t0, 92))
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, instructions_given=True, **base)) == (
+        "escort_name", "Discharge needs a responsible adult escort: enter the escort's name.")
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, escort_name="Sam Partner", **base)) == (
+        "instructions_given", "Confirm the discharge instructions (no driving until the next day) were given.")
+    clinical.discharge(db, nurse, sid, escort_name="Sam Partner", instructions_given=True, **base)
+    assert queries.get_record(db, nurse, sid).discharged_at == at(t0, 90)
+    assert _refused(db, RuleViolation, lambda: discharge(db, nurse, sid, t0, 95)) == (
+        None, "The patient is already discharged.")
