@@ -1404,3 +1404,16 @@ def test_discharge_is_refused_in_words_until_its_turn_and_without_escort_or_inst
     assert queries.get_record(db, nurse, sid).discharged_at == at(t0, 90)
     assert _refused(db, RuleViolation, lambda: discharge(db, nurse, sid, t0, 95)) == (
         None, "The patient is already discharged.")
+
+
+def test_only_the_sessions_own_open_critical_flags_hold_its_discharge(db, actors, t0):
+    """SPEC 3 rule 4: the critical flags that hold a discharge are this session's, still open: another chair's
+    open critical flag holds nothing here."""
+    nurse = actors["nurse"]
+    elsewhere = open_session(db, nurse, t0, family="Other", given="Chair")
+    clinical.record_reading(db, nurse, elsewhere, v("190/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    assert queries.get_record(db, nurse, sid).status == Status.AWAITING_SIGNATURE
