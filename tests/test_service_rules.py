@@ -1396,6 +1396,9 @@ def test_discharge_is_refused_in_words_until_its_turn_and_without_escort_or_inst
         None, "Stop the infusion before the discharge assessment.")
     to_recovery(db, nurse, sid, t0)  # stopped at +50
     base = dict(scale="aldrete", items=ALDRETE_OK, escort_present=True, at=at(t0, 90), now=at(t0, 92))
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, **{
+        **base, "items": {**ALDRETE_OK, "oxygen": 0}, "escort_name": "Sam Partner", "instructions_given": True})) == (
+        "score", "Modified Aldrete total is 8; discharge needs 9 or more. Reassess later.")
     assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, instructions_given=True, **base)) == (
         "escort_name", "Discharge needs a responsible adult escort: enter the escort's name.")
     assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, escort_name="Sam Partner", **base)) == (
@@ -1417,3 +1420,18 @@ def test_only_the_sessions_own_open_critical_flags_hold_its_discharge(db, actors
     to_recovery(db, nurse, sid, t0)
     discharge(db, nurse, sid, t0, 90)
     assert queries.get_record(db, nurse, sid).status == Status.AWAITING_SIGNATURE
+
+
+def test_discharge_waits_for_the_minimum_observation_of_the_schedule_ordered_for_the_patient(db, actors, t0):
+    """SPEC 4: a clinician's schedule order applies from its time on, the minimum observation included."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # stopped at +50
+    clinical.order_schedule(db, nurse, sid, Schedule("Longer watch", min_observation_min=60), clinician="Dr Okafor",
+                            reason="Dizzy at the end of the infusion", at=at(t0, 55), now=at(t0, 55))
+    assert _refused(db, FieldError, lambda: discharge(db, nurse, sid, t0, 100.5)) == (
+        "early_reason", "Minimum observation of 60 minutes is not over (10 min left): document the reason to "
+                        "discharge early.")
+    discharge(db, nurse, sid, t0, 110)
+    assert queries.get_record(db, nurse, sid).discharge.observation_met is True
