@@ -18,7 +18,7 @@ from conftest import PASSWORDS, new_archive
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound, PermissionDenied,
                                        RuleViolation)
 from monitor_app.domain.record import CourseView, DischargeView, PatientView
-from monitor_app.domain.schedule import Schedule
+from monitor_app.domain.schedule import ESKETAMINE, Schedule
 from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.domain.vitals import Vitals
@@ -1435,3 +1435,11 @@ def test_discharge_waits_for_the_minimum_observation_of_the_schedule_ordered_for
                         "discharge early.")
     discharge(db, nurse, sid, t0, 110)
     assert queries.get_record(db, nurse, sid).discharge.observation_met is True
+    rems = open_session(db, nurse, t0)  # an esketamine schedule counts from the first dose (+10)
+    start(db, nurse, rems, t0)
+    to_recovery(db, nurse, rems, t0)
+    clinical.order_schedule(db, nurse, rems, ESKETAMINE, clinician="Dr Okafor", reason="Esketamine protocol",
+                            at=at(t0, 55), now=at(t0, 55))
+    assert _refused(db, FieldError, lambda: discharge(db, nurse, rems, t0, 90.5)) == (
+        "early_reason", "Minimum observation of 120 minutes is not over (40 min left): document the reason to "
+                        "discharge early.")
