@@ -1443,3 +1443,18 @@ def test_discharge_waits_for_the_minimum_observation_of_the_schedule_ordered_for
     assert _refused(db, FieldError, lambda: discharge(db, nurse, rems, t0, 90.5)) == (
         "early_reason", "Minimum observation of 120 minutes is not over (40 min left): document the reason to "
                         "discharge early.")
+
+
+def test_a_discharge_after_the_observation_keeps_no_early_reason_and_a_score_as_suggested_gives_none(db, actors, t0):
+    """The record says 'discharged early' only when it was; the trail names items scored otherwise than the record
+    suggested only when there are some."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # the observation ends at +80
+    end = trail_end(db)
+    discharge(db, nurse, sid, t0, 85, early_reason="Escort had to leave", prefilled=dict(ALDRETE_OK))
+    d = queries.get_record(db, nurse, sid).discharge
+    assert (d.observation_met, d.early_reason, d.escort_name) == (True, "", "Sam Partner")
+    assert [(r.action, r.reason) for r in trail_after(db, end) if r.entity == "discharge_assessment"] == [
+        ("create", "")]
