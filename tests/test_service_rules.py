@@ -1456,5 +1456,5 @@ def test_a_discharge_after_the_observation_keeps_no_early_reason_and_a_score_as_
     discharge(db, nurse, sid, t0, 85, early_reason="Escort had to leave", prefilled=dict(ALDRETE_OK))
     d = queries.get_record(db, nurse, sid).discharge
     assert (d.observation_met, d.early_reason, d.escort_name) == (True, "", "Sam Partner")
-    assert [(r.action, r.reason) for r in trail_after(db, end) if r.entity == "discharge_assessment"] == [
-        ("create", "")]
+    assert [(r.action, r.entity, r.reason) for r in trail_after(db, end)] == [
+        ("create", "discharge_assessment", ""), ("discharge", "session", "")]
