@@ -1458,3 +1458,14 @@ def test_a_discharge_after_the_observation_keeps_no_early_reason_and_a_score_as_
     assert (d.observation_met, d.early_reason, d.escort_name) == (True, "", "Sam Partner")
     assert [(r.action, r.entity, r.reason) for r in trail_after(db, end)] == [
         ("create", "discharge_assessment", ""), ("discharge", "session", "")]
+
+
+def test_the_reason_for_an_early_stop_is_kept_up_to_2000_characters(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    stop = lambda reason: clinical.stop_infusion(db, nurse, sid, at=at(t0, 30), now=at(t0, 30), early_reason=reason)
+    assert _refused(db, FieldError, lambda: stop("r" * 2001)) == ("early_reason",
+                                                                  "Reason must be at most 2000 characters.")
+    stop("r" * 2000)
+    assert [(e.kind, e.note) for e in queries.get_record(db, nurse, sid).events] == [("stopped_early", "r" * 2000)]
