@@ -1469,3 +1469,18 @@ def test_the_reason_for_an_early_stop_is_kept_up_to_2000_characters(db, actors, 
                                                                   "Reason must be at most 2000 characters.")
     stop("r" * 2000)
     assert [(e.kind, e.note) for e in queries.get_record(db, nurse, sid).events] == [("stopped_early", "r" * 2000)]
+
+
+def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their_times(db, actors, t0):
+    """SPEC 4: a reading is judged against the baseline as the record shows it, corrections applied in time
+    order even when a workstation whose clock runs behind saved one of them last."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("120/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.amend_reading(db, nurse, base, {"systolic": 100}, "cuff misread", now=at(t0, 8))
+    clinical.amend_reading(db, other, base, {"systolic": 140}, "first reading", now=at(t0, 7))  # saved last
+    assert queries.get_reading(db, nurse, base)[0].current.systolic == 100
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    rid = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "baseline")]  # 25 % above 100
