@@ -1472,8 +1472,8 @@ def test_the_reason_for_an_early_stop_is_kept_up_to_2000_characters(db, actors, 
 
 
 def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their_times(db, actors, t0):
-    """SPEC 4: a reading is judged against the baseline as the record shows it, corrections applied in time
-    order even when a workstation whose clock runs behind saved one of them last."""
+    """SPEC 4: a reading is judged against the baseline as the record shows it: its own corrections applied in
+    time order, even when a workstation whose clock runs behind saved one of them last, and no other reading's."""
     nurse, other = actors["nurse"], actors["nurse2"]
     sid = open_session(db, nurse, t0)
     base = clinical.record_reading(db, nurse, sid, v("120/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
@@ -1484,3 +1484,7 @@ def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their
     rid = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
     assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
         ("systolic", "warning", "baseline")]  # 25 % above 100
+    clinical.amend_reading(db, nurse, rid, {"systolic": 115}, "recounted", now=at(t0, 21))  # not the baseline's
+    later = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 25), now=at(t0, 25))
+    assert [(f.parameter, f.kind) for f in queries.get_reading(db, nurse, later)[0].flags] == [
+        ("systolic", "baseline")]
