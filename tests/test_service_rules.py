@@ -1488,3 +1488,17 @@ def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their
     later = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 25), now=at(t0, 25))
     assert [(f.parameter, f.kind) for f in queries.get_reading(db, nurse, later)[0].flags] == [
         ("systolic", "baseline")]
+
+
+def test_the_limits_in_force_are_those_of_the_latest_order_by_its_time_not_by_when_it_was_typed(db, actors, t0):
+    """SPEC 4: an order documented late, with the time it was given, does not override a later order."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 30),
+                          now=at(t0, 30))
+    clinical.order_limits(db, nurse, sid, KETAMINE_DEFAULT, clinician="Dr Okafor", reason="Given by phone",
+                          at=at(t0, 25), now=at(t0, 31))
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 35), now=at(t0, 35))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "low")]  # NEWS2: systolic below 111
