@@ -1491,10 +1491,16 @@ def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their
 
 
 def test_the_limits_in_force_are_those_of_the_latest_order_by_its_time_not_by_when_it_was_typed(db, actors, t0):
-    """SPEC 4: an order documented late, with the time it was given, does not override a later order."""
+    """SPEC 4: an order is for its own session, and one documented late, with the time it was given, does not
+    override a later order."""
     nurse = actors["nurse"]
+    elsewhere = open_session(db, nurse, t0, family="Other", given="Chair")
+    clinical.order_limits(db, nurse, elsewhere, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 20),
+                          now=at(t0, 20))
     sid = open_session(db, nurse, t0)
     start(db, nurse, sid, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 22), now=at(t0, 22))
+    assert queries.get_reading(db, nurse, rid)[0].flags == []  # the clinic default: 90-160
     clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 30),
                           now=at(t0, 30))
     clinical.order_limits(db, nurse, sid, KETAMINE_DEFAULT, clinician="Dr Okafor", reason="Given by phone",
