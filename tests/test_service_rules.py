@@ -1508,3 +1508,18 @@ def test_the_limits_in_force_are_those_of_the_latest_order_by_its_time_not_by_wh
     rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 35), now=at(t0, 35))
     assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
         ("systolic", "warning", "low")]  # NEWS2: systolic below 111
+
+
+def test_an_order_stands_when_a_reading_of_the_same_number_is_entered_in_error(db, actors, t0):
+    """Readings and events are numbered apart: striking out a reading never voids an order of limits."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong patient", now=at(t0, 4))
+    start(db, nurse, sid, t0)
+    order = clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 15),
+                                  now=at(t0, 15))
+    assert order == wrong
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "low")]  # NEWS2: systolic below 111
