@@ -1523,3 +1523,14 @@ def test_an_order_stands_when_a_reading_of_the_same_number_is_entered_in_error(d
     rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
     assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
         ("systolic", "warning", "low")]  # NEWS2: systolic below 111
+
+
+def test_with_its_baseline_entered_in_error_a_session_still_flags_readings_against_its_limits(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("100/70", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    clinical.mark_entered_in_error(db, nurse, "reading", base, "Wrong patient", now=at(t0, 12))
+    rid = clinical.record_reading(db, nurse, sid, v("170/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "high")]  # no baseline left to compare with: 70 % above 100 is not flagged
