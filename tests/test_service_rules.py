@@ -1267,7 +1267,6 @@ def test_a_pause_or_resume_without_a_note_is_recorded_with_no_note(db, actors, t
         ("infusion_paused", ""), ("infusion_resumed", "")]
 
 
-
 def test_an_order_is_refused_after_the_discharge_and_recorded_with_its_clinician_and_reason(db, actors, t0):
     """A clinician's order of limits or of a schedule is an event of the session: timed between arrival and
     discharge, carrying who ordered it and why."""
@@ -1291,7 +1290,6 @@ def test_an_order_is_refused_after_the_discharge_and_recorded_with_its_clinician
                                                                        "Dr Ruiz")]
 
 
-
 def test_an_acknowledgement_keeps_the_words_of_the_action_up_to_2000_characters(db, actors, t0):
     nurse = actors["nurse"]
     sid = open_session(db, nurse, t0)
@@ -1310,7 +1308,6 @@ def test_an_acknowledgement_keeps_the_words_of_the_action_up_to_2000_characters(
     clinical.acknowledge_flag(db, nurse, fast, "paused", now=at(t0, 8))
     shown = [(f.ack.action, f.ack.action_text) for f in queries.get_reading(db, nurse, rid)[0].flags]
     assert shown == [("other", "w" * 2000), ("rechecked", ""), ("paused", "")]
-
 
 
 def test_a_co_signature_is_in_the_trail_as_the_review_of_the_record(db, actors, t0):
