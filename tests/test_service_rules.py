@@ -18,7 +18,7 @@ from conftest import PASSWORDS, new_archive
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound, PermissionDenied,
                                        RuleViolation)
 from monitor_app.domain.record import CourseView, DischargeView, PatientView
-from monitor_app.domain.schedule import Schedule
+from monitor_app.domain.schedule import ESKETAMINE, Schedule
 from monitor_app.domain.session import ACK_ACTIONS, INDICATIONS, Phase, Role, Status
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.domain.vitals import Vitals
@@ -1246,3 +1246,288 @@ def test_signing_steps_out_of_turn_are_refused_in_words(db, actors, t0):
     with pytest.raises(RuleViolation) as locked:
         clinical.amend_reading(db, nurse, reading, {"systolic": 121}, "typo", now=at(t0, 97))
     assert str(locked.value) == "This record is signed and locked; add a signed addendum instead."
+
+
+def _refused(db, error, call) -> tuple[str | None, str]:
+    """(field, message) of a refused call, after checking that nothing was written."""
+    end = trail_end(db)
+    with pytest.raises(error) as info:
+        call()
+    assert trail_end(db) == end
+    return getattr(info.value, "field", None), str(info.value)
+
+
+def test_a_pause_or_resume_without_a_note_is_recorded_with_no_note(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.pause_infusion(db, nurse, sid, at=at(t0, 15), now=at(t0, 15))
+    clinical.resume_infusion(db, nurse, sid, at=at(t0, 17), now=at(t0, 17))
+    assert [(e.kind, e.note) for e in queries.get_record(db, nurse, sid).events] == [
+        ("infusion_paused", ""), ("infusion_resumed", "")]
+
+
+def test_an_order_is_refused_after_the_discharge_and_recorded_with_its_clinician_and_reason(db, actors, t0):
+    """A clinician's order of limits or of a schedule is an event of the session: timed between arrival and
+    discharge, carrying who ordered it and why."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    clinical.order_schedule(db, nurse, sid, Schedule("Every 5", infusion_interval_min=5), clinician="Dr Okafor",
+                            reason="BP rising", at=at(t0, 21), now=at(t0, 21))
+    clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Known hypertension",
+                          at=at(t0, 22), now=at(t0, 22))
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    after = at(t0, 91)
+    for order in (lambda: clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr R", reason="late", at=after,
+                                                now=after),
+                  lambda: clinical.order_schedule(db, nurse, sid, Schedule("Every 5"), clinician="Dr R",
+                                                  reason="late", at=after, now=after)):
+        assert _refused(db, FieldError, order) == ("time", "Time is after the patient was discharged.")
+    events = [(e.kind, e.note, e.details.get("clinician")) for e in queries.get_record(db, nurse, sid).events]
+    assert events == [("schedule_changed", "BP rising", "Dr Okafor"), ("limits_changed", "Known hypertension",
+                                                                       "Dr Ruiz")]
+
+
+def test_an_acknowledgement_keeps_the_words_of_the_action_up_to_2000_characters(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("190/115", "135", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    high_sys, high_dia, fast = (f.id for f in queries.get_reading(db, nurse, rid)[0].flags)
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "other", None,
+                                                                      now=at(t0, 6))) == (
+        "action_text", "Describe the action taken when it is 'Other'.")
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "other", "w" * 2001,
+                                                                      now=at(t0, 6))) == (
+        "action_text", "Action must be at most 2000 characters.")
+    assert _refused(db, FieldError, lambda: clinical.acknowledge_flags(db, nurse, [high_sys], "rechecked", "a\x00b",
+                                                                      now=at(t0, 6)))[0] == "action_text"
+    clinical.acknowledge_flags(db, nurse, [high_sys], "other", "w" * 2000, now=at(t0, 6))
+    clinical.acknowledge_flags(db, nurse, [high_dia], "rechecked", now=at(t0, 7))  # no words: none recorded
+    clinical.acknowledge_flag(db, nurse, fast, "paused", now=at(t0, 8))
+    shown = [(f.ack.action, f.ack.action_text) for f in queries.get_reading(db, nurse, rid)[0].flags]
+    assert shown == [("other", "w" * 2000), ("rechecked", ""), ("paused", "")]
+
+
+def test_a_co_signature_is_in_the_trail_as_the_review_of_the_record(db, actors, t0):
+    nurse, charge = actors["nurse"], actors["charge"]
+    sid = complete_session(db, nurse, t0)
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    end = trail_end(db)
+    sig = clinical.cosign(db, charge, sid, PASSWORDS["charge"], now=at(t0, 96))
+    assert [(r.username, r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
+        ("charge", "sign", "signature", str(sig), sid), ("charge", "review", "session", str(sid), sid)]
+    assert queries.get_record(db, nurse, sid).status == Status.REVIEWED
+
+
+def test_a_reading_entered_in_error_clears_its_own_open_flags_and_leaves_every_other_flag_as_it_was(db, actors, t0):
+    """SPEC 3 rule 3: marking a reading entered in error clears the flags still open on that reading only: a flag
+    an amendment already cleared keeps that amendment, and another reading's critical flag still blocks the
+    discharge."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, sid, v("190/115", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    fast = clinical.record_reading(db, nurse, sid, v("128/82", "135", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    clinical.amend_reading(db, nurse, wrong, {"systolic": 130}, "cuff misread", now=at(t0, 5))
+    end = trail_end(db)
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong patient", now=at(t0, 6))
+    flag_of = {f.parameter: f for f in queries.get_reading(db, nurse, wrong)[0].flags}
+    rows = [(r.action, r.entity, r.entity_id) for r in trail_after(db, end)]
+    assert rows == [("entered_in_error", "amendment", rows[0][2]),
+                    ("clear", "flag", str(flag_of["diastolic"].id))]  # the systolic flag was cleared by the amendment
+    assert [(f.parameter, f.cleared) for f in queries.get_reading(db, nurse, fast)[0].flags] == [
+        ("heart_rate", False)]
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)
+    with pytest.raises(RuleViolation) as blocked:
+        discharge(db, nurse, sid, t0, 90)
+    assert str(blocked.value) == "1 critical flag is not acknowledged: acknowledge them before the discharge."
+
+
+def test_an_amended_value_clears_the_flags_of_that_reading_only(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    misread = clinical.record_reading(db, nurse, sid, v("190/82", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    high = clinical.record_reading(db, nurse, sid, v("185/82", "72", "98"), measured_at=at(t0, 4), now=at(t0, 4))
+    clinical.amend_reading(db, nurse, misread, {"systolic": 130}, "cuff misread", now=at(t0, 5))
+    cleared = lambda rid: [(f.parameter, f.cleared) for f in queries.get_reading(db, nurse, rid)[0].flags]
+    assert (cleared(misread), cleared(high)) == ([("systolic", True)], [("systolic", False)])
+
+
+def test_corrections_apply_in_the_order_of_their_times_whatever_order_they_were_saved_in(db, actors, t0):
+    """A workstation whose clock runs behind saves a correction timed before one saved earlier elsewhere: the
+    reading's current value follows the times, in the record and for the next correction alike."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("120/80", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "recounted", now=at(t0, 10))
+    clinical.amend_reading(db, other, rid, {"systolic": 125}, "cuff misread", now=at(t0, 8))  # a clock 2 min behind
+    assert queries.get_reading(db, nurse, rid)[0].current.systolic == 130
+    with pytest.raises(FieldError) as same:
+        clinical.amend_reading(db, nurse, rid, {"systolic": 130}, "again", now=at(t0, 12))
+    assert str(same.value) == "The amendment changes nothing."
+    clinical.amend_reading(db, nurse, rid, {"systolic": 140}, "repeated", now=at(t0, 13))
+    assert [(a.changes, a.at) for a in queries.get_reading(db, nurse, rid)[0].amendments][-1] == (
+        {"systolic": [130, 140]}, at(t0, 13))
+
+
+def test_a_signature_given_on_a_workstation_whose_clock_runs_behind_still_verifies(db, actors, t0):
+    """Signing and verify cut the record at the same moment, the signature's own: a reading saved by a workstation
+    whose clock is ahead, timed after the signature, is no reason to call the record altered."""
+    nurse = actors["nurse"]
+    sid = complete_session(db, nurse, t0)  # discharged at +90
+    clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 88), now=at(t0, 97))
+    clinical.sign(db, nurse, sid, PASSWORDS["nurse"], now=at(t0, 95))
+    report = integrity.verify_archive(db, actors["auditor"])
+    assert (report.intact, report.problems) == (True, [])
+
+
+def test_discharge_is_refused_in_words_until_its_turn_and_without_escort_or_instructions(db, actors, t0):
+    """SPEC 2 and 3: discharge follows the end of the infusion, once; it needs a named escort and the discharge
+    instructions confirmed (never assumed), and it is timed when the nurse says, not when it was typed."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    assert _refused(db, RuleViolation, lambda: discharge(db, nurse, sid, t0, 40)) == (
+        None, "Stop the infusion before the discharge assessment.")
+    to_recovery(db, nurse, sid, t0)  # stopped at +50
+    base = dict(scale="aldrete", items=ALDRETE_OK, escort_present=True, at=at(t0, 90), now=at(t0, 92))
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, **{
+        **base, "items": {**ALDRETE_OK, "oxygen": 0}, "escort_name": "Sam Partner", "instructions_given": True})) == (
+        "score", "Modified Aldrete total is 8; discharge needs 9 or more. Reassess later.")
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, instructions_given=True, **base)) == (
+        "escort_name", "Discharge needs a responsible adult escort: enter the escort's name.")
+    assert _refused(db, FieldError, lambda: clinical.discharge(db, nurse, sid, escort_name="Sam Partner", **base)) == (
+        "instructions_given", "Confirm the discharge instructions (no driving until the next day) were given.")
+    clinical.discharge(db, nurse, sid, escort_name="Sam Partner", instructions_given=True, **base)
+    assert queries.get_record(db, nurse, sid).discharged_at == at(t0, 90)
+    assert _refused(db, RuleViolation, lambda: discharge(db, nurse, sid, t0, 95)) == (
+        None, "The patient is already discharged.")
+
+
+def test_only_the_sessions_own_open_critical_flags_hold_its_discharge(db, actors, t0):
+    """SPEC 3 rule 4: the critical flags that hold a discharge are this session's, still open: another chair's
+    open critical flag holds nothing here."""
+    nurse = actors["nurse"]
+    elsewhere = open_session(db, nurse, t0, family="Other", given="Chair")
+    clinical.record_reading(db, nurse, elsewhere, v("190/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)
+    discharge(db, nurse, sid, t0, 90)
+    assert queries.get_record(db, nurse, sid).status == Status.AWAITING_SIGNATURE
+
+
+def test_discharge_waits_for_the_minimum_observation_of_the_schedule_ordered_for_the_patient(db, actors, t0):
+    """SPEC 4: a clinician's schedule order applies from its time on, the minimum observation included."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # stopped at +50
+    clinical.order_schedule(db, nurse, sid, Schedule("Longer watch", min_observation_min=60), clinician="Dr Okafor",
+                            reason="Dizzy at the end of the infusion", at=at(t0, 55), now=at(t0, 55))
+    assert _refused(db, FieldError, lambda: discharge(db, nurse, sid, t0, 100.5)) == (
+        "early_reason", "Minimum observation of 60 minutes is not over (10 min left): document the reason to "
+                        "discharge early.")
+    discharge(db, nurse, sid, t0, 110)
+    assert queries.get_record(db, nurse, sid).discharge.observation_met is True
+    rems = open_session(db, nurse, t0)  # an esketamine schedule counts from the first dose (+10)
+    start(db, nurse, rems, t0)
+    to_recovery(db, nurse, rems, t0)
+    clinical.order_schedule(db, nurse, rems, ESKETAMINE, clinician="Dr Okafor", reason="Esketamine protocol",
+                            at=at(t0, 55), now=at(t0, 55))
+    assert _refused(db, FieldError, lambda: discharge(db, nurse, rems, t0, 90.5)) == (
+        "early_reason", "Minimum observation of 120 minutes is not over (40 min left): document the reason to "
+                        "discharge early.")
+
+
+def test_a_discharge_after_the_observation_keeps_no_early_reason_and_a_score_as_suggested_gives_none(db, actors, t0):
+    """The record says 'discharged early' only when it was; the trail names items scored otherwise than the record
+    suggested only when there are some."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # the observation ends at +80
+    end = trail_end(db)
+    discharge(db, nurse, sid, t0, 85, early_reason="Escort had to leave", prefilled=dict(ALDRETE_OK))
+    d = queries.get_record(db, nurse, sid).discharge
+    assert (d.observation_met, d.early_reason, d.escort_name) == (True, "", "Sam Partner")
+    assert [(r.action, r.entity, r.reason) for r in trail_after(db, end)] == [
+        ("create", "discharge_assessment", ""), ("discharge", "session", "")]
+
+
+def test_the_reason_for_an_early_stop_is_kept_up_to_2000_characters(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    stop = lambda reason: clinical.stop_infusion(db, nurse, sid, at=at(t0, 30), now=at(t0, 30), early_reason=reason)
+    assert _refused(db, FieldError, lambda: stop("r" * 2001)) == ("early_reason",
+                                                                  "Reason must be at most 2000 characters.")
+    stop("r" * 2000)
+    assert [(e.kind, e.note) for e in queries.get_record(db, nurse, sid).events] == [("stopped_early", "r" * 2000)]
+
+
+def test_the_baseline_is_compared_as_its_corrections_stand_in_the_order_of_their_times(db, actors, t0):
+    """SPEC 4: a reading is judged against the baseline as the record shows it: its own corrections applied in
+    time order, even when a workstation whose clock runs behind saved one of them last, and no other reading's."""
+    nurse, other = actors["nurse"], actors["nurse2"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("120/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.amend_reading(db, nurse, base, {"systolic": 100}, "cuff misread", now=at(t0, 8))
+    clinical.amend_reading(db, other, base, {"systolic": 140}, "first reading", now=at(t0, 7))  # saved last
+    assert queries.get_reading(db, nurse, base)[0].current.systolic == 100
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    rid = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "baseline")]  # 25 % above 100
+    clinical.amend_reading(db, nurse, rid, {"systolic": 115}, "recounted", now=at(t0, 21))  # not the baseline's
+    later = clinical.record_reading(db, nurse, sid, v("125/82", "72", "98"), measured_at=at(t0, 25), now=at(t0, 25))
+    assert [(f.parameter, f.kind) for f in queries.get_reading(db, nurse, later)[0].flags] == [
+        ("systolic", "baseline")]
+
+
+def test_the_limits_in_force_are_those_of_the_latest_order_by_its_time_not_by_when_it_was_typed(db, actors, t0):
+    """SPEC 4: an order is for its own session, and one documented late, with the time it was given, does not
+    override a later order."""
+    nurse = actors["nurse"]
+    elsewhere = open_session(db, nurse, t0, family="Other", given="Chair")
+    clinical.order_limits(db, nurse, elsewhere, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 20),
+                          now=at(t0, 20))
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 22), now=at(t0, 22))
+    assert queries.get_reading(db, nurse, rid)[0].flags == []  # the clinic default: 90-160
+    clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 30),
+                          now=at(t0, 30))
+    clinical.order_limits(db, nurse, sid, KETAMINE_DEFAULT, clinician="Dr Okafor", reason="Given by phone",
+                          at=at(t0, 25), now=at(t0, 31))
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 35), now=at(t0, 35))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "low")]  # NEWS2: systolic below 111
+
+
+def test_an_order_stands_when_a_reading_of_the_same_number_is_entered_in_error(db, actors, t0):
+    """Readings and events are numbered apart: striking out a reading never voids an order of limits."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    wrong = clinical.record_reading(db, nurse, sid, v("128/82", "72", "98"), measured_at=at(t0, 3), now=at(t0, 3))
+    clinical.mark_entered_in_error(db, nurse, "reading", wrong, "Wrong patient", now=at(t0, 4))
+    start(db, nurse, sid, t0)
+    order = clinical.order_limits(db, nurse, sid, NEWS2, clinician="Dr Ruiz", reason="Ward limits", at=at(t0, 15),
+                                  now=at(t0, 15))
+    assert order == wrong
+    rid = clinical.record_reading(db, nurse, sid, v("105/70", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "low")]  # NEWS2: systolic below 111
+
+
+def test_with_its_baseline_entered_in_error_a_session_still_flags_readings_against_its_limits(db, actors, t0):
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    base = clinical.record_reading(db, nurse, sid, v("100/70", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    clinical.start_infusion(db, nurse, sid, at=at(t0, 10), now=at(t0, 10))
+    clinical.mark_entered_in_error(db, nurse, "reading", base, "Wrong patient", now=at(t0, 12))
+    rid = clinical.record_reading(db, nurse, sid, v("170/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
+    assert [(f.parameter, f.level.value, f.kind) for f in queries.get_reading(db, nurse, rid)[0].flags] == [
+        ("systolic", "warning", "high")]  # no baseline left to compare with: 70 % above 100 is not flagged
