@@ -1442,6 +1442,18 @@ def test_discharge_waits_for_the_minimum_observation_of_the_schedule_ordered_for
                         "discharge early.")
 
 
+def test_an_early_discharge_says_how_many_minutes_of_observation_are_left(db, actors, t0):
+    """Ten whole minutes before the observation ends is "10 min left" (it said 11); half a minute is one."""
+    nurse = actors["nurse"]
+    sid = open_session(db, nurse, t0)
+    start(db, nurse, sid, t0)
+    to_recovery(db, nurse, sid, t0)  # the observation ends at +80
+    for minute, left in ((70, 10), (79.5, 1), (79, 1)):
+        assert _refused(db, FieldError, lambda m=minute: discharge(db, nurse, sid, t0, m)) == (
+            "early_reason", f"Minimum observation of 30 minutes is not over ({left} min left): document the reason "
+                            "to discharge early.")
+
+
 def test_a_discharge_after_the_observation_keeps_no_early_reason_and_a_score_as_suggested_gives_none(db, actors, t0):
     """The record says 'discharged early' only when it was; the trail names items scored otherwise than the record
     suggested only when there are some."""

@@ -1,6 +1,7 @@
 """Monitoring schedules: when the next reading is due, when it is overdue, and the minimum observation."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -104,6 +105,12 @@ def observation_ends_at(schedule: Schedule, infusion_start: datetime | None,
     if base is None:
         return None
     return base + timedelta(minutes=schedule.min_observation_min)
+
+
+def observation_minutes_left(ends: datetime, at: datetime) -> int:
+    """Whole minutes from `at` until the minimum observation `ends`, a part minute counted as one: "10 min left"
+    ten minutes before, "1 min left" half a minute before."""
+    return math.ceil((ends - at).total_seconds() / 60)
 
 
 def baseline_in_window(schedule: Schedule, baseline_at: datetime | None, start: datetime) -> bool:

@@ -16,7 +16,7 @@ from monitor_app.domain.errors import (AuthenticationFailed, FieldError, NotFoun
                                        PermissionDenied, RuleViolation)
 from monitor_app.domain.names import name_keys
 from monitor_app.domain.record import ReadingView, in_force
-from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at
+from monitor_app.domain.schedule import Schedule, baseline_in_window, observation_ends_at, observation_minutes_left
 from monitor_app.domain.session import (ACK_ACTIONS, CONCOMITANT_MEDICINES, INDICATIONS, INTERVENTIONS,
                                         OUTCOME_MEASURES, SEVERITIES, SIDE_EFFECTS, Status)
 from monitor_app.domain.text import check_text
@@ -598,9 +598,9 @@ def discharge(db: Database, actor: Actor, session_id: int, *, scale: str, items:
         met = ends is None or at >= ends
         reason = (early_reason or "").strip()
         if not met and not reason:
-            minutes = int((ends - at).total_seconds() // 60) + 1
             raise FieldError("early_reason", f"Minimum observation of {sched.min_observation_min} minutes is not "
-                                             f"over ({minutes} min left): document the reason to discharge early.")
+                                             f"over ({observation_minutes_left(ends, at)} min left): document the "
+                                             f"reason to discharge early.")
         d = DischargeAssessment(session_id=row.id, scale=scale, items=dict(score.items), total=score.total,
                                 escort_present=True, escort_name=escort_name.strip(), instructions_given=True,
                                 observation_met=met, early_reason="" if met else reason, assessed_at=now,

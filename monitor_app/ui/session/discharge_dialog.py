@@ -7,6 +7,7 @@ from monitor_app.domain.clock import fmt_time, parse_clock_time
 from monitor_app.domain.discharge import DISCHARGE_AT, SCALES, percent_change, prefill
 from monitor_app.domain.errors import ConcurrentEdit, FieldError
 from monitor_app.domain.record import SessionRecord
+from monitor_app.domain.schedule import observation_minutes_left
 from monitor_app.services import clinical, queries
 from monitor_app.ui import theme
 from monitor_app.ui.context import UiContext
@@ -172,9 +173,9 @@ class DischargeDialog(FormDialog):
             self.observation.setText(f"\u2713 Minimum observation ended at {fmt_time(ends, self.ctx.zone)}.")
             early = False
         else:
-            left = int((ends - at).total_seconds() // 60) + 1
             self.observation.setText(f"{theme.WARNING_SYMBOL} Minimum observation ends at "
-                                     f"{fmt_time(ends, self.ctx.zone)} ({left} min left): a reason is required.")
+                                     f"{fmt_time(ends, self.ctx.zone)} ({observation_minutes_left(ends, at)} min "
+                                     f"left): a reason is required.")
             early = True
         self.observation.setStyleSheet("" if not early else f"color: {theme.VERMILION}; font-weight: bold;")
         self.form.setRowVisible(self.early_reason, early)
