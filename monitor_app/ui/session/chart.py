@@ -117,7 +117,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
                     p.hideAxis("bottom")
                 p.setXLink(self.lane)
         # The clock and elapsed minutes under the plot: two lines in the axis' own type, smaller than the screen's.
-        tick_h = QFontMetrics(self.font).height()
+        axis_metrics = QFontMetrics(self.font)
+        tick_h = axis_metrics.height()
         bottom = _fixed_axis(self.plots["spo2"], "bottom", height=2 * tick_h + 4)
         bottom.setStyle(autoExpandTextSpace=False, tickTextOffset=3)
         self.bottom_axis = bottom
@@ -127,7 +128,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         for row, (name, share) in enumerate((("bp", 5), ("hr", 3), ("spo2", 2)), start=1):
             self.ci.layout.setRowStretchFactor(row, share)
             # Never lower than its title (in the shorter form a short panel uses) is long: titles never overlap.
-            title = QFontMetrics(self.font).horizontalAdvance(SHORT_TITLE.get(name, SCREEN_TITLE[name])) + 6
+            title = axis_metrics.horizontalAdvance(SHORT_TITLE.get(name, SCREEN_TITLE[name])) + 6
             self.plots[name].setMinimumHeight(max(share * 0.5 * line_h, title)
                                               + (2 * tick_h + 4 if name == "spo2" else 0))
             self.plots[name].setPreferredHeight(share * 100 + (2 * tick_h + 4 if name == "spo2" else 0))
