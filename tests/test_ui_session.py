@@ -753,12 +753,13 @@ def test_the_readings_on_screen_after_saves_are_those_a_full_repaint_shows(chair
     assert table.verticalScrollBar().isVisible() and not table.horizontalScrollBar().isVisible()
 
 
-def test_a_comment_is_read_whole_where_by_gives_way_to_initials(chairside, db, actors, t0, clock):
+@pytest.mark.parametrize("width, shown_by", [(1280, "NT"), (1920, "Nurse Tester, RN")])
+def test_a_comment_is_read_whole_where_by_gives_way_to_initials(chairside, db, actors, t0, clock, width, shown_by):
     """At 1280x800 the comment takes the room the name in By would have: the comment whole, By as initials (its
-    tooltip keeps the whole name), nothing to scroll sideways to."""
+    tooltip keeps the whole name), nothing to scroll sideways to. At 1920x1080 there is room for both."""
     sid = new_session(db, actors["nurse"], t0)
     reading(db, actors["nurse"], sid, t0, 1)
-    user = signed_in(chairside, db, clock, size=(1280, 800 - TITLE_BAR))
+    user = signed_in(chairside, db, clock, size=(width, {1280: 800, 1920: 1080}[width] - TITLE_BAR))
     clock.at(t0, 5)
     screen = open_from_floor(user)
     comment = "Anxious, settled by a talk"
@@ -772,8 +773,9 @@ def test_a_comment_is_read_whole_where_by_gives_way_to_initials(chairside, db, a
     assert not table.horizontalScrollBar().isVisible()
     name = model.data(by)
     assert name == "Nurse Tester, RN" and model.data(by, Qt.ItemDataRole.ToolTipRole).endswith(name)
-    assert table.columnWidth(COLUMN_INDEX["by"]) < table.fontMetrics().horizontalAdvance(name) + 8  # gave way
+    gave_way = table.columnWidth(COLUMN_INDEX["by"]) < table.fontMetrics().horizontalAdvance(name) + 8
+    assert gave_way == (width == 1280)
     shown = QStyleOptionViewItem()  # By as its cell is painted
     shown.rect, shown.font = table.visualRect(by), table.font()
     table.itemDelegateForColumn(COLUMN_INDEX["by"]).initStyleOption(shown, by)
-    assert shown.text == "NT"
+    assert shown.text == shown_by

@@ -6,7 +6,8 @@ from html import escape
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QFontMetrics, QPainter, QTextDocument
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QMenu, QStyle, QStyledItemDelegate,
+                               QTableView)
 
 from monitor_app.domain.clock import fmt_time
 from monitor_app.domain.record import ReadingView, SessionRecord
@@ -286,7 +287,10 @@ class NameDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt's name)
         super().initStyleOption(option, index)
-        if option.fontMetrics.horizontalAdvance(option.text) + 8 > option.rect.width():
+        # The room the style leaves for text: the cell less its text margin a side (as QCommonStyle lays it out).
+        style = option.widget.style() if option.widget else QApplication.style()
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, option.widget) + 1
+        if option.fontMetrics.horizontalAdvance(option.text) > option.rect.width() - 2 * margin:
             option.text = initials(option.text)
 
 
