@@ -241,4 +241,8 @@ def test_the_now_and_next_due_labels_never_cover_each_other(qtbot, db, actors, t
     assert now_label.isVisible() and due_label.isVisible()
     assert ("OVERDUE" in due_label.textItem.toPlainText()) == (minutes > 0)
     assert not now_label.sceneBoundingRect().intersects(due_label.sceneBoundingRect())
+    # The due label lies right of its line, whole inside the plot: clear of every reading (all left of the line).
+    label, view = due_label.sceneBoundingRect(), chart.plots["bp"].vb.sceneBoundingRect()
+    line_x = chart.plots["bp"].vb.mapViewToScene(QPointF(chart.model.next_due.x, 0)).x()
+    assert line_x <= label.left() + 0.5 and label.right() <= view.right() + 0.5 and view.top() <= label.top() + 0.5
     user.close()

@@ -202,10 +202,13 @@ def _reading_marks(r, x: float) -> tuple:
 
 
 def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None, *, max_ticks: int = 12,
-                event_width: float = EVENT_WIDTH, cache: dict | None = None) -> ChartModel:
+                event_width: float = EVENT_WIDTH, char_width: float = 0.0, cache: dict | None = None) -> ChartModel:
     """Everything the chart of `record` shows. With `now` it is the live chart (now line, next due).
 
-    `cache` (a dict the caller keeps) holds each reading's marks between calls, for the same reading object.
+    `event_width` and `char_width` are an event mark's and a label character's width as shares of the plot's width:
+    the lane spaces the marks by the one, the time axis leaves the next-due label room right of its line by the
+    other (left of it lie the readings). `cache` (a dict the caller keeps) holds each reading's marks between
+    calls, for the same reading object.
     """
     start = record.infusion_start_at
     origin = start or now or record.arrival_at
@@ -243,8 +246,11 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     left = min([x_of(record.arrival_at)] + xs) - 3
     right = max([end_x, planned_end] + xs) + 3
     due = record.next_due(now) if live and not record.locked else None
+    next_mark = None
     if due is not None and due.at is not None:
-        right = max(right, x_of(due.at) + 2)
+        next_mark = NextDue(x_of(due.at), f"next due {fmt_time(due.at, zone)}" + (" OVERDUE" if due.overdue else ""),
+                            due.overdue)
+        right = max(right, next_mark.x + 2)
     if live and record.infusion_end_at:
         obs = record.observation_ends_at
         if obs is not None:
@@ -254,6 +260,9 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     # The edges move in whole steps, so a save or a clock tick rarely rescales the chart.
     step = 10 if right - left <= 240 else 30
     left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
+    label = (len(next_mark.label) + 3) * char_width if next_mark else 0.0  # its symbol, a space and the margins
+    if 0 < label < 0.5 and right - next_mark.x < label * (right - left):
+        right = math.ceil((next_mark.x - label * left) / (1 - label) / step) * step
 
     # -- limits in force over time (a clinician's order changes them from its time on)
     changes = [(left, record.thresholds)] + [(x_of(at), t) for at, t in record.threshold_orders]
@@ -316,9 +325,6 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     marks = event_lane([(e.number, x_of(e.at), e.category, e.summary) for e in events], left, right,
                        (right - left) * event_width)
     ticks = clock_ticks(origin, left, right, zone, max_ticks)
-    next_mark = None
-    if due is not None and due.at is not None:
-        next_mark = NextDue(x_of(due.at), f"next due {fmt_time(due.at, zone)}", due.overdue)
     legend = legend_entries(flags, pauses, marks, next_mark)
     return ChartModel(origin=origin, origin_label=origin_label, x_range=(float(left), float(right)), panels=panels,
                       bands=bands, phases=phases, pauses=pauses, points=points, bp_bars=bars, flags=flags,

@@ -53,7 +53,10 @@ def session_chart(record: SessionRecord, zone: tzinfo, width: float, height: flo
     """The chart of one session, `width` points wide and about `height` high (never so low it cannot be read)."""
     register_fonts()
     plot_w = width - LEFT - RIGHT
-    model = chart_model(record, zone, now, max_ticks=max(4, int(plot_w / 42)), event_width=14 / plot_w)
+    sample = "next due 00:00 OVERDUE"
+    char_w = stringWidth(sample, CONDENSED, LABEL_FONT) / len(sample)
+    model = chart_model(record, zone, now, max_ticks=max(4, int(plot_w / 42)), event_width=14 / plot_w,
+                        char_width=char_w / plot_w)
     # Attribute validation of every shape costs more than drawing them; the values here are ours, not input.
     checking = rl_config.shapeChecking
     rl_config.shapeChecking = 0
@@ -192,8 +195,8 @@ def draw(model: ChartModel, width: float, height: float) -> Drawing:
         xx = m.x(model.next_due.x)
         ink = LEVEL_INK[Level.CRITICAL] if model.next_due.overdue else INK
         g.add(Line(xx, bottom, xx, top, strokeColor=ink, strokeWidth=0.8, strokeDashArray=(2, 2)))
-        g.add(String(xx - 2, top - 8, model.next_due.label, fontName=CONDENSED, fontSize=6, fillColor=ink,
-                     textAnchor="end"))
+        g.add(String(xx + 2, top - 8, model.next_due.label, fontName=CONDENSED, fontSize=LABEL_FONT, fillColor=ink,
+                     textAnchor="start"))  # right of its line, in the room the model leaves there
     for name in PANELS:
         y0, h, _lo, _hi = boxes[name]
         g.add(Rect(x0, y0, x1 - x0, h, fillColor=None, strokeColor=INK, strokeWidth=0.6))

@@ -86,6 +86,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.font.setPointSize(theme.LARGE_POINT_SIZE - 3 if ctx.large_type else theme.BASE_POINT_SIZE - 2)
         self.small = QFont(self.font)
         self.small.setPointSize(self.font.pointSize() - 1)
+        sample = "\u25d4 next due 00:00 OVERDUE"  # a label character's width, for the room the model leaves
+        self.char_px = QFontMetrics(self.small).horizontalAdvance(sample) / len(sample)
         line_h = self.fontMetrics().height()
 
         # The strip above the plot: phases and pauses (0..1), numbered events (1..2.2).
@@ -232,7 +234,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.record = record
         width = max(self.lane.vb.width(), 300.0)
         model = chart_model(record, self.ctx.zone, now, max_ticks=max(3, int(width / 80)),
-                            event_width=EVENT_PX / width, cache=self._marks_cache)
+                            event_width=EVENT_PX / width, char_width=self.char_px / width,
+                            cache=self._marks_cache)
         self.model = model
         self.origin = model.origin
         self._draw_points(model)
@@ -280,12 +283,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
                 line.setValue(due.x)
                 line.setPen(_pen(self._due_ink(due), 2, Qt.PenStyle.DashDotLine))
         self.due_label.setVisible(due is not None)
-        if due is not None:
-            text = f"\u25d4 {due.label}" + (" OVERDUE" if due.overdue else "")
+        if due is not None:  # right of its line, in the room the model leaves there (left of it lie the readings)
+            text = f"\u25d4 {due.label}"
             if self.due_label.textItem.toPlainText() != text:
                 self.due_label.setText(text, color=LEVEL_INK[Level.CRITICAL] if due.overdue else theme.INK)
-            left, right = model.x_range
-            self.due_label.setAnchor((1, 0) if due.x > left + (right - left) * 0.8 else (0, 0))  # never cut off
             self.due_label.setPos(due.x, top)
         # Each part is redrawn only when what it shows changed (a save usually changes none of them).
         panels = tuple(model.panels.values())
