@@ -91,12 +91,12 @@ def test_phases_pauses_and_the_next_due_reading(scenario):
     assert m.infusion_marks == [0]
     # SPEC 4: every 10 minutes during the infusion: the last reading at 10:40 EST, so due at 10:50, and overdue
     # after a minute of grace (now 10:55).
-    assert m.next_due.x == 40 and m.next_due.label == "next due 10:50 OVERDUE" and m.next_due.overdue
+    assert m.next_due.x == 40 and m.next_due.label == "due 10:50 OVERDUE" and m.next_due.overdue
     assert m.now_x == 45
     # The range leaves the label room right of the due line, however wide a character is on the plot.
     for char_width in (0.004, 0.008, 0.012, 0.016):  # 6 px characters on plots of 1500 to 375 px
         left, right = chart_model(scenario, NEW_YORK, T0 + 55 * M, char_width=char_width).x_range
-        assert right - 40 >= (len(m.next_due.label) + 3) * char_width * (right - left)
+        assert right - 40 >= (len(m.next_due.label) + 2) * char_width * (right - left)
     # The paper copy of a finished record has neither.
     paper = chart_model(scenario, NEW_YORK)
     assert paper.now_x is None and paper.next_due is None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from sqlalchemy import select
 
@@ -657,6 +658,16 @@ def clipped(root) -> list[str]:
     return problems
 
 
+def drawn_texts(axis) -> list[str]:
+    """The texts a chart axis paints (pyqtgraph leaves out those that would overlap or fall outside it)."""
+    painter = QPainter(image := QImage(1, 1, QImage.Format.Format_ARGB32))
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
 def _ancestors(w, root):
     p = w.parentWidget()
     while p is not None and p is not root:
@@ -679,11 +690,13 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     assert "2 critical flags open" in screen.header.critical.text()
     problems = clipped(user.main)
     assert not problems, "\n".join(problems)
-    # Six readings in view at 1280x800 in ordinary type (never fewer than four), and a chart that shows every
-    # panel whole (a chart squeezed below that would cut its SpO2 panel off).
+    # Six readings in view at 1280x800 in ordinary type (four at 1366x768, three in large type), and a chart that
+    # shows every panel whole (a chart squeezed below that would cut its SpO2 panel off).
     rows = screen.table.verticalHeader().defaultSectionSize()
-    assert screen.table.viewport().height() >= (6 if size == (1280, 800) and not large else 4) * rows
+    assert screen.table.viewport().height() >= (3 if large else 6 if size == (1280, 800) else 4) * rows
     assert screen.chart.height() >= screen.chart.compact_height() >= 170
+    # ... in the room the divider leaves it, above the table, not over the table's headings.
+    assert screen.chart.geometry().bottom() < screen.table.parentWidget().geometry().top()
     # ... down to the clock times and elapsed minutes under the plot (large type cut the minutes off).
     assert screen.chart.bottom_axis.sceneBoundingRect().bottom() <= screen.chart.viewport().height() + 0.5
     # The panels' titles along the chart's axis stay apart ("BP mmHg" ran into "HR" in large type).
@@ -693,6 +706,10 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     titles = [(p.getAxis("left").labelText, ink(p.getAxis("left").label)) for p in screen.chart.plots.values()]
     for (a, ra), (b, rb) in zip(titles, titles[1:]):
         assert not ra.intersects(rb), f"the chart's titles {a!r} and {b!r} overlap"
+    # Every critical limit keeps its label in the margin ("Dia 40" gave way in large type at 1280x800).
+    for name, plot in screen.chart.plots.items():
+        critical = {label.text for label in screen.chart.model.limit_labels(name, 0.0) if label.level == Level.CRITICAL}
+        assert critical and critical <= set(drawn_texts(plot.getAxis("right"))), name
     # Every column of the readings in view in ordinary type, none to scroll sideways to (RR, sedation, pain,
     # comment, who); large type may scroll, its headings whole (above).
     table = screen.table

@@ -248,7 +248,7 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     due = record.next_due(now) if live and not record.locked else None
     next_mark = None
     if due is not None and due.at is not None:
-        next_mark = NextDue(x_of(due.at), f"next due {fmt_time(due.at, zone)}" + (" OVERDUE" if due.overdue else ""),
+        next_mark = NextDue(x_of(due.at), f"due {fmt_time(due.at, zone)}" + (" OVERDUE" if due.overdue else ""),
                             due.overdue)
         right = max(right, next_mark.x + 2)
     if live and record.infusion_end_at:
@@ -260,7 +260,7 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     # The edges move in whole steps, so a save or a clock tick rarely rescales the chart.
     step = 10 if right - left <= 240 else 30
     left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
-    label = (len(next_mark.label) + 3) * char_width if next_mark else 0.0  # its symbol, a space and the margins
+    label = (len(next_mark.label) + 2) * char_width if next_mark else 0.0  # and its symbol and a space
     if 0 < label < 0.5 and right - next_mark.x < label * (right - left):
         right = math.ceil((next_mark.x - label * left) / (1 - label) / step) * step
 

@@ -53,7 +53,7 @@ def session_chart(record: SessionRecord, zone: tzinfo, width: float, height: flo
     """The chart of one session, `width` points wide and about `height` high (never so low it cannot be read)."""
     register_fonts()
     plot_w = width - LEFT - RIGHT
-    sample = "next due 00:00 OVERDUE"
+    sample = "due 00:00 OVERDUE"
     char_w = stringWidth(sample, CONDENSED, LABEL_FONT) / len(sample)
     model = chart_model(record, zone, now, max_ticks=max(4, int(plot_w / 42)), event_width=14 / plot_w,
                         char_width=char_w / plot_w)

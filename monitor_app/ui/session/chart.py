@@ -39,6 +39,7 @@ SCREEN_WORDS = {"bp": "BP sys/dia", "heart_rate": "HR", "spo2": "SpO\u2082", "wa
                 "warning_flag": "warning flag", "critical_flag": "critical flag", "pause": "paused",
                 "side_effect": "side effect", "intervention": "intervention", "next_due": "next due"}
 SCREEN_TITLE = {"bp": "BP mmHg", "hr": "HR", "spo2": "SpO\u2082"}
+CRITICAL_LIMITS = {"bp": 4, "hr": 2, "spo2": 1}  # the most critical limits a panel labels: high and low, BP's twice
 SHORT_TITLE = {"bp": "BP"}  # where a panel is lower than its title is long (large type on a laptop)
 
 
@@ -86,9 +87,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.font.setPointSize(theme.LARGE_POINT_SIZE - 3 if ctx.large_type else theme.BASE_POINT_SIZE - 2)
         self.small = QFont(self.font)
         self.small.setPointSize(self.font.pointSize() - 1)
-        sample = "\u25d4 next due 00:00 OVERDUE"  # a label character's width, for the room the model leaves
+        sample = "\u25d4 due 00:00 OVERDUE"  # a label character's width, for the room the model leaves
         self.char_px = QFontMetrics(self.small).horizontalAdvance(sample) / len(sample)
-        line_h = self.fontMetrics().height()
+        line_h = self.line_h = QFontMetrics(self.font).height()  # a line of the chart's own type, not the screen's
+        self.label_h = QFontMetrics(self.small).height()  # a limit label in the margin
 
         # The strip above the plot: phases and pauses (0..1), numbered events (1..2.2).
         self.lane = self.addPlot(row=0, col=0)
@@ -131,7 +133,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(row, share)
             # Never lower than its title (in the shorter form a short panel uses) is long: titles never overlap.
             title = axis_metrics.horizontalAdvance(SHORT_TITLE.get(name, SCREEN_TITLE[name])) + 6
-            self.plots[name].setMinimumHeight(max(share * 0.5 * line_h, title)
+            # BP's four critical limits (systolic and diastolic, high and low) each keep a label in the margin.
+            labels = (CRITICAL_LIMITS[name] - 0.5) * self.label_h
+            self.plots[name].setMinimumHeight(max(share * 0.5 * line_h, title, labels)
                                               + (2 * tick_h + 4 if name == "spo2" else 0))
             self.plots[name].setPreferredHeight(share * 100 + (2 * tick_h + 4 if name == "spo2" else 0))
         self.ci.layout.setVerticalSpacing(2)
@@ -374,16 +378,15 @@ class SessionChart(pg.GraphicsLayoutWidget):
         if self.model is None:
             return
         self._set_titles()
-        line_h = self.fontMetrics().height() * 0.9
         out = {}
         for name in PANELS:
             h = max(self.plots[name].vb.height(), 40.0)
-            out[name] = [(label.at, label.text) for label in self.model.limit_labels(name, line_h / h)]
+            out[name] = [(label.at, label.text) for label in self.model.limit_labels(name, self.label_h / h)]
         values = {}
         for name in PANELS:  # a short panel labels every second or third grid line, all drawn
             ticks = self.model.panels[name].ticks
             room = max(self.plots[name].vb.height(), 40.0) / max(len(ticks) - 1, 1)
-            every = max(1, int(np.ceil(line_h * 1.2 / room)))
+            every = max(1, int(np.ceil(self.line_h * 1.2 / room)))
             # A panel with another below it leaves its bottom value unlabelled: it would sit on the next
             # panel's top value (BP's 40 on HR's 140).
             last = name == PANELS[-1]

@@ -156,12 +156,12 @@ class SessionScreen(QWidget):
         left.addWidget(table_box)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 2)
-        # Six readings in view (four in large type) where the screen allows it, never fewer than four; the chart
+        # Six readings in view (four in large type) where the screen allows it, never fewer than three; the chart
         # never shorter than shows every panel whole; it takes the rest, and the nurse may move the divider.
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.row_height = self.table.verticalHeader().defaultSectionSize()
         self.rows_wanted = 4 if ctx.large_type else 6
-        self.table.setMinimumHeight(self.row_height * 4 + self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(self.row_height * 3 + self.table.horizontalHeader().sizeHint().height()
                                     + self.table.horizontalScrollBar().sizeHint().height() + 4)
         self.chart.setMinimumHeight(self.chart.compact_height())
         left.setChildrenCollapsible(False)
@@ -253,12 +253,13 @@ class SessionScreen(QWidget):
 
     def share_height(self) -> None:
         """Until the nurse moves the divider, the readings table shows six readings (four in large type) where
-        the chart keeps every panel whole beside them, and the chart gets all the rest."""
+        the chart keeps every panel whole beside them (large type on a laptop's screen leaves room for three),
+        and the chart gets all the rest."""
         if self.divider_moved:
             return
         total = sum(self.left_split.sizes())
         least = self.left_split.widget(1).minimumSizeHint().height()
-        wanted = least + self.row_height * (self.rows_wanted - 4)
+        wanted = least + self.row_height * (self.rows_wanted - 3)
         table = max(least, min(wanted, total - self.chart.minimumHeight()))
         if total > table:
             self.left_split.setSizes([total - table, table])
