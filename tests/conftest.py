@@ -105,6 +105,27 @@ def new_demo_archive(data_dir, now: datetime = T0):
     return database
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_passwords():
+    """Argon2 at its cheapest for the tests' own users: the product's cost (64 MiB, 3 passes) is a tenth of a
+    second or more per hash and per check, and every test makes five users and signs each in. A hash records its
+    own parameters, so checking one is the product's code either way. A test that needs the real cost asks for
+    `real_argon2`; the programs the tests start in processes of their own always have it."""
+    from argon2 import PasswordHasher
+    from monitor_app.services import passwords
+    real, passwords._hasher = passwords._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = real
+
+
+@pytest.fixture
+def real_argon2(monkeypatch):
+    """The product's own password hashing (argon2-cffi's defaults, RFC 9106), for this test's users too."""
+    from argon2 import PasswordHasher
+    from monitor_app.services import passwords
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())
+
+
 @pytest.fixture
 def db(tmp_path):
     database = new_archive(tmp_path / "data")

@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 
 from conftest import POSTGRES_URL, postgres_server
@@ -14,7 +13,7 @@ from monitor_app.domain.errors import PermissionDenied
 from monitor_app.domain.session import Role
 from monitor_app.domain.vitals import Vitals
 from monitor_app.reports.interchange import FORMAT, InterchangeError, export_archive, import_archive
-from monitor_app.services import audit, clinical as c, passwords, settings, users
+from monitor_app.services import audit, clinical as c, settings, users
 from monitor_app.services.access import SYSTEM, Actor
 from monitor_app.services.demo import create_demo
 from monitor_app.storage.db import open_database
@@ -27,16 +26,14 @@ LOGO = bytes(range(256)) * 3  # every byte value, as a PNG's would be
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     """A demo clinic (every kind of row) with a logo and a clinic time zone, built once for this module."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        db = open_database(None, tmp_path_factory.mktemp("source"), create=True)
-        settings.bootstrap(db)
-        create_demo(db)
-        settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
-            "Clinique Zoë", "1 Rue d'Été\nLyon", "Letter", "Europe/Paris", 12, "padss", ("Consent", "Escort"),
-            logo_png=LOGO))
-        yield db
-        db.dispose()
+    db = open_database(None, tmp_path_factory.mktemp("source"), create=True)
+    settings.bootstrap(db)
+    create_demo(db)
+    settings.update_clinic(db, SYSTEM, settings.ClinicDetails(
+        "Clinique Zoë", "1 Rue d'Été\nLyon", "Letter", "Europe/Paris", 12, "padss", ("Consent", "Escort"),
+        logo_png=LOGO))
+    yield db
+    db.dispose()
 
 
 def fresh(tmp_path, name="target"):

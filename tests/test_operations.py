@@ -202,11 +202,14 @@ def test_a_password_checked_while_the_archive_opened_counts_only_for_that_hash_a
 
 
 @pytest.mark.parametrize("step", ["sign-in", "signature"])
-def test_a_password_check_does_not_hold_the_archive(db, actors, t0, step):
+def test_a_password_check_does_not_hold_the_archive(real_argon2, db, actors, t0, step):
     """Argon2 takes a tenth of a second or more: another workstation's save must not wait for it, at a sign-in
     or at the password re-entry of a signature."""
     import threading
     import time
+    from monitor_app.storage.location import stored_password_hash
+    # The product's cost: argon2id at RFC 9106's first recommended parameters.
+    assert stored_password_hash(None, db.data_dir, "nurse").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     signed = []
     if step == "sign-in":
         act = lambda: users.sign_in(db, "nurse", PASSWORDS["nurse"], now=at(t0, 1))  # noqa: E731
