@@ -12,7 +12,7 @@ from reportlab.graphics.shapes import Drawing, Group, PolyLine, Polygon, String
 
 from monitor_app.domain.thresholds import Level
 from monitor_app.domain.vitals import Vitals
-from monitor_app.reports.pdf_chart import LEVEL_INK, session_chart
+from monitor_app.reports.pdf_chart import LEVEL_INK, VALUE_FONT, minimum_height, session_chart
 from monitor_app.services import clinical, queries, settings
 from monitor_app.services.access import SYSTEM
 from monitor_app.ui.session.chart import BackgroundLayer, SessionChart
@@ -270,3 +270,17 @@ def test_a_phase_is_named_only_where_its_part_of_the_strip_holds_the_name(qtbot,
     shown = named["Infusion"].sceneBoundingRect()
     assert left <= shown.left() and shown.right() <= right
     user.close()
+
+
+@pytest.mark.parametrize("height", ["readable minimum", "default"])
+def test_the_paper_never_prints_a_value_on_another(db, actors, height):
+    """The value axes of the three panels, at the chart's default height and at its lowest readable one: every
+    printed value at least a line of its type from the next (SpO2's 100 to 88 ran into one another)."""
+    nurse = actors["nurse"]
+    record = queries.get_record(db, nurse, build_scenario(db, nurse))
+    drawing = session_chart(record, NEW_YORK, 500, height=minimum_height(500, record) if height != "default"
+                            else None)
+    values = sorted(s.y for s in _shapes(drawing) if isinstance(s, String) and s.textAnchor == "end"
+                    and s.text.isdigit())
+    assert len(values) >= 9
+    assert min(b - a for a, b in zip(values, values[1:])) >= VALUE_FONT
