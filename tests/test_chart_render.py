@@ -11,12 +11,14 @@ from PySide6.QtGui import QFontMetrics
 from reportlab.graphics.shapes import Drawing, Group, PolyLine, Polygon, String
 
 from monitor_app.domain.thresholds import Level
-from monitor_app.reports.pdf_chart import LEVEL_INK, session_chart
-from monitor_app.services import queries, settings
+from monitor_app.domain.vitals import Vitals
+from monitor_app.reports.pdf_chart import LEVEL_INK, VALUE_FONT, minimum_height, session_chart
+from monitor_app.services import clinical, queries, settings
 from monitor_app.services.access import SYSTEM
 from monitor_app.ui.session.chart import BackgroundLayer, SessionChart
 from monitor_app.ui.session.screen import SessionScreen
 from tests.driver import User
+from tests.session_flow import TICKED
 from tests.test_chart_model import M, T0, build_scenario
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -246,3 +248,39 @@ def test_the_now_and_next_due_labels_never_cover_each_other(qtbot, db, actors, t
     line_x = chart.plots["bp"].vb.mapViewToScene(QPointF(chart.model.next_due.x, 0)).x()
     assert line_x <= label.left() + 0.5 and label.right() <= view.right() + 0.5 and view.top() <= label.top() + 0.5
     user.close()
+
+
+def test_a_phase_is_named_only_where_its_part_of_the_strip_holds_the_name(qtbot, db, actors, tmp_path):
+    """The infusion started two minutes after arrival, and 100 minutes of it on the chart: "Pre-infusion" would
+    run under the infusion's part of the strip, so that part is left unnamed; "Infusion" is named in its own."""
+    nurse = actors["nurse"]
+    pid = clinical.create_patient(db, nurse, mrn="C-2", family_name="Strip", given_name="Pat", weight_kg=70)
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="depression")
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=T0, now=T0, checklist=TICKED)
+    clinical.record_reading(db, nurse, sid, Vitals(128, 82, 72, 98), measured_at=T0 + M, now=T0 + M)
+    clinical.start_infusion(db, nurse, sid, at=T0 + 2 * M, now=T0 + 2 * M)
+    for minutes in range(12, 103, 10):
+        clinical.record_reading(db, nurse, sid, Vitals(130, 84, 74, 98), measured_at=T0 + minutes * M,
+                                now=T0 + minutes * M)
+    user, chart = open_chart(qtbot, db, nurse, tmp_path / "workstation", T0 + 103 * M)
+    named = {item.textItem.toPlainText(): item for item in plotted(chart.lane, pg.TextItem)}
+    assert "Infusion" in named and "Pre-infusion" not in named
+    span = next(s for s in chart.model.phases if s.name == "Infusion")
+    left, right = (chart.lane.vb.mapViewToScene(QPointF(x, 0)).x() for x in (span.x_from, span.x_to))
+    shown = named["Infusion"].sceneBoundingRect()
+    assert left <= shown.left() and shown.right() <= right
+    user.close()
+
+
+@pytest.mark.parametrize("height", ["readable minimum", "default"])
+def test_the_paper_never_prints_a_value_on_another(db, actors, height):
+    """The value axes of the three panels, at the chart's default height and at its lowest readable one: every
+    printed value at least a line of its type from the next (SpO2's 100 to 88 ran into one another)."""
+    nurse = actors["nurse"]
+    record = queries.get_record(db, nurse, build_scenario(db, nurse))
+    drawing = session_chart(record, NEW_YORK, 500, height=minimum_height(500, record) if height != "default"
+                            else None)
+    values = sorted(s.y for s in _shapes(drawing) if isinstance(s, String) and s.textAnchor == "end"
+                    and s.text.isdigit())
+    assert len(values) >= 9
+    assert min(b - a for a, b in zip(values, values[1:])) >= VALUE_FONT

@@ -8,6 +8,7 @@ a light cross-wise hatch; phases are a labelled strip above the plot and events 
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, tzinfo
 
 from reportlab import rl_config
@@ -46,6 +47,7 @@ PANEL_GAP = 6
 DEFAULT_HEIGHT = 330
 MIN_PANELS_H = 150
 LABEL_FONT = 6
+VALUE_FONT, VALUE_LINE = 6.5, 7.5  # the value axis: its type, and the least distance between two values
 
 
 def session_chart(record: SessionRecord, zone: tzinfo, width: float, height: float | None = None,
@@ -151,12 +153,17 @@ def draw(model: ChartModel, width: float, height: float) -> Drawing:
     g.add(grid)
     for name in PANELS:
         y0, h, _lo, _hi = boxes[name]
-        for v in model.panels[name].ticks:
+        ticks = model.panels[name].ticks
+        # A low panel names every second or third grid line, so no value is printed on another; a panel with
+        # another below it leaves its bottom value unnamed (BP's 40 sat on HR's 140), as on screen.
+        every = max(1, math.ceil(VALUE_LINE / (h / max(len(ticks) - 1, 1))))
+        for i, v in enumerate(ticks):
             yy = m.y(name, v)
             grid.moveTo(x0, yy)
             grid.lineTo(x1, yy)
-            g.add(String(x0 - 3, yy - 2.3, f"{v:g}", fontName=CONDENSED, fontSize=6.5, fillColor=INK,
-                         textAnchor="end"))
+            if i % every == 0 and (i > 0 or name == PANELS[-1]):
+                g.add(String(x0 - 3, yy - 2.3, f"{v:g}", fontName=CONDENSED, fontSize=VALUE_FONT, fillColor=INK,
+                             textAnchor="end"))
         for t in model.ticks:
             grid.moveTo(m.x(t.x), y0)
             grid.lineTo(m.x(t.x), y0 + h)

@@ -214,6 +214,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self._label_key = None
         for p in self.plots.values():
             p.vb.sigResized.connect(self._draw_limit_labels)
+        self.phase_labels: list = []  # (the name's text item, its phase): drawn where its part holds it
+        self.lane.vb.sigResized.connect(self._fit_phase_labels)
 
     # -- what tests and the screen read (the model, as drawn)
     def series_points(self, parameter: str) -> list[tuple[float, float]]:
@@ -271,6 +273,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         if (left, right) != self.x_range:
             self.x_range = (left, right)
             self.lane.setXRange(left, right, padding=0)
+            self._fit_phase_labels()
         live = model.now_x is not None
         for line in self.now_lines.values():
             line.setVisible(live)
@@ -401,6 +404,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
     def _draw_strip(self, model: ChartModel) -> None:
         pool = self.pools["phases"]
         pool.start()
+        self.phase_labels = []
         for s in model.phases:
             shade = pool.curve("lane", -10)
             shade.setData([s.x_from, s.x_to], [1, 1])
@@ -410,6 +414,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
             label = pool.text("lane", 2, anchor=(0, 0.5))
             label.setText(s.name, color="w" if s.name == "Infusion" else theme.INK)
             label.setPos(s.x_from, 0.5)
+            self.phase_labels.append((label, s))
         for s in model.pauses:
             for brush in (pg.mkBrush("w"), QBrush(PAUSE_HATCH, Qt.BrushStyle.FDiagPattern)):
                 shade = pool.curve("lane", -5)
@@ -421,6 +426,17 @@ class SessionChart(pg.GraphicsLayoutWidget):
             label.setHtml(f"<span style='color:{theme.INK};background:white;font-weight:bold'>Paused</span>")
             label.setPos((s.x_from + s.x_to) / 2, 0.5)
         pool.finish()
+        self._fit_phase_labels()
+
+    def _fit_phase_labels(self, *_args) -> None:
+        """A phase is named only where its part of the strip holds the name, as on paper ("Pre-infusion" ran
+        under the infusion's part when the infusion started soon after arrival)."""
+        left, right = self.x_range
+        if right <= left:
+            return
+        per_minute = self.lane.vb.width() / (right - left)
+        for label, span in self.phase_labels:
+            label.setVisible(label.textItem.boundingRect().width() <= (span.x_to - span.x_from) * per_minute)
 
     def _draw_events(self, model: ChartModel) -> None:
         pool = self.pools["events"]
