@@ -37,13 +37,10 @@ mkdir -p "$work"
 (cd "$here" && git ls-files --cached --others --exclude-standard -z) \
     | (cd "$here" && xargs -0 tar cf - --ignore-failed-read 2>/dev/null) | (cd "$work" && tar xf -)
 cp "$config" "$work/setup.cfg"
-# Two additions to the copy's tests/conftest.py (never the tree's):
-# - Argon2 at its cheapest, as tests/test_interchange.py does. Hashing the fixture users' passwords is most of
-#   each archive test's time, and no mutant touches it (services/users.py is not mutated; a hash records its own
-#   parameters, so verifying is unchanged).
-# - mutmut runs each function as a copy named x_NAME__mutmut_orig (or _N). access._caller names a refused service
-#   by its function's name in the audit row, so the copies get their function's name back: the refusal rows read
-#   as they do in the product, and _caller's own mutants are judged as they would be there.
+# One addition to the copy's tests/conftest.py (never the tree's): mutmut runs each function as a copy named
+# x_NAME__mutmut_orig (or _N). access._caller names a refused service by its function's name in the audit row, so
+# the copies get their function's name back: the refusal rows read as they do in the product, and _caller's own
+# mutants are judged as they would be there.
 cat >>"$work/tests/conftest.py" <<'PY'
 
 
@@ -53,13 +50,9 @@ def _mutation_run_setup():
     import re
     import types
 
-    from argon2 import PasswordHasher
-
     import monitor_app.domain
     import monitor_app.services
-    from monitor_app.services import passwords
 
-    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     for package in (monitor_app.domain, monitor_app.services):
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
