@@ -349,6 +349,10 @@ def test_large_type_is_kept_for_the_next_start(chairside, db, actors, tmp_path):
     user.press("Ctrl+Shift+L")
     assert QApplication.instance().font().pointSize() == theme.LARGE_POINT_SIZE
     assert large_type_saved()
+    # At once, the menus and the toolbar too, not only the screens (they kept the size of the start).
+    from PySide6.QtWidgets import QToolButton
+    bars = [user.main.menuBar()] + user.main.findChildren(QToolButton)
+    assert {w.font().pointSize() for w in bars if w.isVisible()} == {theme.LARGE_POINT_SIZE}
 
 
 def test_uncaught_error_is_logged_without_a_dialog(qtbot, caplog):

@@ -440,6 +440,12 @@ class MainWindow(QMainWindow):
         self.ctx.large_type = bool(large)
         self.qsettings.setValue("view/large_type", bool(large))
         apply_type_size(bool(large))
+        # Widgets styled by a style sheet keep the font they were polished with: polish the menus, the toolbar
+        # and the other screens again in the new size (session screens are built anew, below).
+        for bar in [self.menuBar()] + self.findChildren(QToolBar):
+            for widget in [bar] + bar.findChildren(QWidget):
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
         self._rebuild_session_screens()
 
     def _rebuild_session_screens(self) -> None:
