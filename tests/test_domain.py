@@ -18,7 +18,7 @@ from monitor_app.domain.record import (AmendmentView, CourseView, DischargeView,
                                        values_of)
 from monitor_app.domain.schedule import (ESKETAMINE, IV_KETAMINE, Due, Schedule, baseline_in_window, due_text,
                                          next_due, observation_ends_at)
-from monitor_app.domain.session import (Phase, SessionTimes, Status, derive_phase, event_category, initials,
+from monitor_app.domain.session import (Phase, SessionTimes, Status, derive_phase, event_category,
                                         minutes_from_start, phase_at)
 from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2, Level, Thresholds
 from monitor_app.domain.vitals import Vitals, check_measured_at
@@ -208,9 +208,7 @@ def test_minutes_from_the_start_of_the_infusion():
     assert minutes_from_start(m(5), None) is None
 
 
-def test_initials_and_event_categories():
-    assert initials("zoë", "nguyễn") == "ZN"
-    assert initials("", "Żółć") == "Ż"
+def test_event_categories():
     assert (event_category("nausea"), event_category("oxygen_applied"), event_category("limits_changed")) == (
         "side effect", "intervention", "order")
     assert event_category("seizure") == "side effect" and event_category("stopped_early") == "intervention"

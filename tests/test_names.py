@@ -69,7 +69,7 @@ def test_family_name_first_is_a_choice_per_patient():
     assert full_name("Nagy", "István") == "István Nagy"
     assert full_name("李", "小龙", False) == "小龙 李"
     assert initials("Nagy", "István", True) == "NI"
-    assert initials("Nguyễn", "Zoë") == "ZN"
+    assert initials("Nguyễn", "Zoë") == "ZN" and initials("nguyễn", "zoë") == "ZN" and initials("Żółć", "") == "Ż"
 
 
 def test_search_keys_ignore_case_accents_and_normalisation():

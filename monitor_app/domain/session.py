@@ -132,7 +132,3 @@ def minutes_from_start(moment: datetime, infusion_start: datetime | None) -> flo
 
 def infusion_label(number: int, planned: int) -> str:
     return f"Infusion {number} of {planned}"
-
-
-def initials(given: str, family: str) -> str:
-    return f"{given[:1]}{family[:1]}".upper()
