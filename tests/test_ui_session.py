@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from sqlalchemy import select
 
@@ -19,6 +18,7 @@ from monitor_app.ui.floor import SessionCard
 from monitor_app.ui.session.readings_model import COLUMN_INDEX
 from tests.conftest import PASSWORDS
 from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
+from tests.test_chart_render import painted_texts
 
 READING = "128/82\t74\t97\n"
 
@@ -658,16 +658,6 @@ def clipped(root) -> list[str]:
     return problems
 
 
-def drawn_texts(axis) -> list[str]:
-    """The texts a chart axis paints (pyqtgraph leaves out those that would overlap or fall outside it)."""
-    painter = QPainter(image := QImage(1, 1, QImage.Format.Format_ARGB32))
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _rect, _flags, text in specs[2]] if specs else []
-
-
 def _ancestors(w, root):
     p = w.parentWidget()
     while p is not None and p is not root:
@@ -709,7 +699,7 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     # Every critical limit keeps its label in the margin ("Dia 40" gave way in large type at 1280x800).
     for name, plot in screen.chart.plots.items():
         critical = {label.text for label in screen.chart.model.limit_labels(name, 0.0) if label.level == Level.CRITICAL}
-        assert critical and critical <= set(drawn_texts(plot.getAxis("right"))), name
+        assert critical and critical <= {text for _rect, text in painted_texts(plot.getAxis("right"))}, name
     # Every column of the readings in view in ordinary type, none to scroll sideways to (RR, sedation, pain,
     # comment, who); large type may scroll, its headings whole (above).
     table = screen.table
