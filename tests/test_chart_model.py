@@ -9,7 +9,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from monitor_app.domain.thresholds import Level, ParameterLimits, Thresholds
 from monitor_app.domain.vitals import Vitals
-from monitor_app.reports.chart_model import FlagMark, Span, chart_model, clock_ticks, event_lane
+from monitor_app.reports.chart_model import PANELS, FlagMark, Span, chart_model, clock_ticks, event_lane
 from monitor_app.services import clinical, queries
 from tests.session_flow import TICKED
 
@@ -154,13 +154,12 @@ def test_limit_labels_name_each_limit_in_force_and_never_overlap(scenario):
     ats = [label.at for label in labels]
     assert ats == sorted(ats)
     assert all(b - a >= (bp.hi - bp.lo) * gap - 1e-9 for a, b in zip(ats, ats[1:]))
-    # Never below the panel's bottom (where the next panel's top labels reach): half a label above it at least.
-    half = (bp.hi - bp.lo) * gap / 2
-    assert all(bp.lo + half - 1e-9 <= a <= bp.hi + 1e-9 for a in ats)
-    for panel in ("hr", "spo2"):
+    # Never below the panel's bottom, and clear of the next panel's top labels (which may reach half a label
+    # above that panel): a whole label above the bottom at least, half a label in the lowest panel.
+    for panel in PANELS:
         p = m.panels[panel]
-        half = (p.hi - p.lo) * gap / 2
-        assert all(p.lo + half - 1e-9 <= label.at <= p.hi + 1e-9 for label in m.limit_labels(panel, gap))
+        least = (p.hi - p.lo) * gap * (0.5 if panel == PANELS[-1] else 1)
+        assert all(p.lo + least - 1e-9 <= label.at <= p.hi + 1e-9 for label in m.limit_labels(panel, gap))
 
 
 def test_a_low_panel_names_its_critical_limits_and_keeps_its_labels_beside_it(scenario):
@@ -173,9 +172,9 @@ def test_a_low_panel_names_its_critical_limits_and_keeps_its_labels_beside_it(sc
     criticals = {"\u25c6 Sys 195", "\u25c6 Sys 80", "\u25c6 Dia 110", "\u25c6 Dia 40"}
     assert criticals <= {label.text for label in labels} and len(labels) == 5
     ats = [label.at for label in labels]
-    half = (bp.hi - bp.lo) * gap / 2
-    assert all(b - a >= 2 * half - 1e-9 for a, b in zip(ats, ats[1:]))
-    assert all(bp.lo + half - 1e-9 <= a <= bp.hi + 1e-9 for a in ats)
+    whole = (bp.hi - bp.lo) * gap
+    assert all(b - a >= whole - 1e-9 for a, b in zip(ats, ats[1:]))
+    assert all(bp.lo + whole - 1e-9 <= a <= bp.hi + 1e-9 for a in ats)
 
 
 @hsettings(max_examples=200, deadline=None)

@@ -696,10 +696,16 @@ def test_session_screen_fits_without_clipped_text(chairside, db, actors, t0, clo
     titles = [(p.getAxis("left").labelText, ink(p.getAxis("left").label)) for p in screen.chart.plots.values()]
     for (a, ra), (b, rb) in zip(titles, titles[1:]):
         assert not ra.intersects(rb), f"the chart's titles {a!r} and {b!r} overlap"
-    # Every critical limit keeps its label in the margin ("Dia 40" gave way in large type at 1280x800).
+    # Every critical limit keeps its label in the margin ("Dia 40" gave way in large type at 1280x800), and no
+    # label covers another, of its panel or the next ("Dia 40" sat on HR's "130" at 1366x768).
+    margin = []
     for name, plot in screen.chart.plots.items():
         critical = {label.text for label in screen.chart.model.limit_labels(name, 0.0) if label.level == Level.CRITICAL}
-        assert critical and critical <= {text for _rect, text in painted_texts(plot.getAxis("right"))}, name
+        painted = painted_texts(plot.getAxis("right"))
+        assert critical and critical <= {text for _rect, text in painted}, name
+        margin += painted
+    for i, (a, text) in enumerate(margin):
+        assert not [other for b, other in margin[i + 1:] if a.intersects(b)], text
     # Every column of the readings in view in ordinary type, none to scroll sideways to (RR, sedation, pain,
     # comment, who); large type may scroll, its headings whole (above).
     table = screen.table

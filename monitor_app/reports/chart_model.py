@@ -147,10 +147,11 @@ class ChartModel:
 
         `min_gap` is the height of one label as a share of the panel's height: labels closer than that are moved
         apart (upwards, then back down from the top) so none covers another, each keeping its order. A label
-        may reach half its height above the panel's top, never below its bottom: the panel below keeps its top
-        for it, and neighbouring panels' labels never cover each other. A panel too low for all its labels names
-        its critical limits first: warning labels give way, those farthest from the middle first (their lines
-        stay, dashed). Only where the critical labels alone do not fit do they reach below the bottom.
+        may reach half its height above the panel's top; a panel with another below it keeps its lowest half
+        label's height free for that panel's top label, so neighbouring panels' labels never cover each other.
+        A panel too low for all its labels names its critical limits first: warning labels give way, those
+        farthest from the middle first (their lines stay, dashed). Only where the critical labels alone do not
+        fit do they reach below the bottom.
         """
         p = self.panels[panel]
         found = []
@@ -165,7 +166,7 @@ class ChartModel:
                     found.append((value, parameter, level, f"{LEVEL_SYMBOL[level]} {name}{value:g}"))
         found.sort(key=lambda f: (f[0], f[1] != "diastolic"))
         gap = (p.hi - p.lo) * min_gap
-        low, high = p.lo + gap / 2, p.hi
+        low, high = p.lo + (gap / 2 if panel == PANELS[-1] else gap), p.hi
         middle = (p.lo + p.hi) / 2
         while (len(found) - 1) * gap > high - low and any(f[2] == Level.WARNING for f in found):
             found.remove(max((f for f in found if f[2] == Level.WARNING), key=lambda f: abs(f[0] - middle)))

@@ -133,8 +133,10 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(row, share)
             # Never lower than its title (in the shorter form a short panel uses) is long: titles never overlap.
             title = axis_metrics.horizontalAdvance(SHORT_TITLE.get(name, SCREEN_TITLE[name])) + 6
-            # BP's four critical limits (systolic and diastolic, high and low) each keep a label in the margin.
-            labels = (CRITICAL_LIMITS[name] - 0.5) * self.label_h
+            # Each critical limit keeps a label in the margin (BP's four: systolic and diastolic, high and low),
+            # with half a label's room at the foot for the top label of the panel below (ChartModel.limit_labels);
+            # the plot's view box is 2 px lower than the plot.
+            labels = CRITICAL_LIMITS[name] * self.label_h + 2
             self.plots[name].setMinimumHeight(max(share * 0.5 * line_h, title, labels)
                                               + (2 * tick_h + 4 if name == "spo2" else 0))
             self.plots[name].setPreferredHeight(share * 100 + (2 * tick_h + 4 if name == "spo2" else 0))
