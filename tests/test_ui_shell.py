@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QApplication, QLabel, QTableView, QToolBar
 from sqlalchemy import func, select
 
 from conftest import PASSWORDS, T0, new_demo_archive
@@ -364,3 +364,17 @@ def test_uncaught_error_is_logged_without_a_dialog(qtbot, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "ValueError" in logged and "test_uncaught_error_is_logged_without_a_dialog" in logged  # type and stack
     assert "boom" not in logged  # an error's message may carry what was typed: never logged
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_lock_screen_and_sign_out_stay_on_the_toolbar_of_a_laptop(chairside, demo_dir, large):  # noqa: F811
+    """At 1280x800 with the demo's mark in the toolbar, in large type too: the signed-in name gives way (the
+    status bar names the user), never Lock screen and Sign out folded away behind the toolbar's » button."""
+    user = chairside(demo_dir, clock=Clock(DEMO_NOW), size=(1280, 800), large_type=large)
+    user.sign_in("nina", "nina-demo-pass")
+    toolbar = user.main.findChild(QToolBar, "mainToolbar")
+    for text in ("Lock screen", "Sign out"):
+        [action] = [a for a in toolbar.actions() if a.text().replace("&", "") == text]
+        button = toolbar.widgetForAction(action)
+        assert button.isVisible() and toolbar.rect().contains(button.geometry()), text
+    assert "Nina Okafor" in user.main.statusBar().findChild(QLabel, "signedInStatus").text()

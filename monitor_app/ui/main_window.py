@@ -163,7 +163,10 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.toolbar_spacer = tb.addWidget(spacer)
         actor = self.ctx.signed_in
-        self.user_label = QLabel(f"{actor.display} \u00b7 {actor.role.label}")
+        # The whole name where the toolbar has room for it, else the role alone, else nothing (_fit_toolbar).
+        self.user_texts = (f"{actor.display} \u00b7 {actor.role.label}", actor.role.label, "")
+        self.user_label = QLabel(self.user_texts[0])
+        self.user_label.setToolTip(self.user_texts[0])
         self.user_label.setObjectName("signedInUser")
         self.user_label.setAccessibleName("Signed-in user")
         self.user_label.setStyleSheet(f"color: {theme.MUTED}; padding-right: 8px;")
@@ -180,6 +183,7 @@ class MainWindow(QMainWindow):
         self.disclaimer.setStyleSheet(f"color: {theme.MUTED}; padding: 0 6px;")
         sb.addWidget(self.disclaimer)  # always visible: status tips are shown in the right-hand part
         self.status_user = QLabel(f"Signed in: {self.ctx.signed_in.display}")
+        self.status_user.setObjectName("signedInStatus")
         self.status_user.setStyleSheet(f"color: {theme.MUTED}; padding: 0 6px;")
         sb.addPermanentWidget(self.status_user)
 
@@ -196,6 +200,7 @@ class MainWindow(QMainWindow):
                          "data folder to set up your own archive.")
         label.setStyleSheet("background: #fde9c4; color: #6b4700; font-weight: 600; padding: 4px 10px;")
         self.demo_banner = self.toolbar.insertWidget(self.toolbar_spacer, label)
+        self._fit_toolbar()
 
     # ------------------------------------------------------------------------------------------ navigation
     def show_page(self, page: QWidget) -> None:
@@ -244,6 +249,19 @@ class MainWindow(QMainWindow):
             return  # another window of ours (settings) has the keyboard
         self.activateWindow()
         self.focus_page()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """The signed-in name gives way where the toolbar is short of room (the status bar names the user too, the
+        tooltip the role): Lock screen and Sign out never fold away behind the toolbar's » button."""
+        tb = self.toolbar
+        for text in self.user_texts:
+            self.user_label.setText(text)
+            if tb.layout().sizeHint().width() <= tb.width():
+                return
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
@@ -446,6 +464,7 @@ class MainWindow(QMainWindow):
             for widget in [bar] + bar.findChildren(QWidget):
                 widget.style().unpolish(widget)
                 widget.style().polish(widget)
+        self._fit_toolbar()
         self._rebuild_session_screens()
 
     def _rebuild_session_screens(self) -> None:
