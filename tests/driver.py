@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDialog,
-                               QLabel, QLineEdit, QListView, QPlainTextEdit, QRadioButton, QTabBar, QTextEdit, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSpinBox, QApplication,
+                               QCheckBox, QComboBox, QDialog, QHeaderView, QLabel, QLineEdit, QListView, QPlainTextEdit,
+                               QRadioButton, QStyle, QStyleOptionComboBox, QTabBar, QTextEdit, QWidget)
 
 DEFAULT_TIMEOUT_MS = 8000
 
@@ -600,3 +601,68 @@ def use_workstation_settings(folder, *, large_type: bool = False) -> None:
 
 def texts(widgets: Iterable[QWidget]) -> list[str]:
     return [_readable(_shown_text(w)) for w in widgets]
+
+
+def clipped(root: QWidget) -> list[str]:
+    """What a person would see elided, clipped or overlapping under `root`: every visible label, button, table
+    header, empty field's hint and choice whose text needs more room than it is given, or that is cut by a parent
+    or covered, and fields or texts of one parent drawn over one another."""
+    def outside_lists(w: QWidget) -> bool:  # inside a list or table a text is scrolled, not clipped
+        p = w.parentWidget()
+        while p is not None and p is not root:
+            if isinstance(p, QAbstractScrollArea):
+                return False
+            p = p.parentWidget()
+        return True
+
+    problems = []
+    texts_shown = [w for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton)
+                   if w.isVisible() and w.text() and outside_lists(w)]
+    for w in texts_shown:
+        need = w.sizeHint()
+        if isinstance(w, QLabel) and w.wordWrap():
+            if w.heightForWidth(w.width()) > w.height() + 1:
+                problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {w.heightForWidth(w.width())} px "
+                                f"high, has {w.height()}")
+        elif need.width() > w.width() + 1 or (not isinstance(w, QLabel) and need.height() > w.height() + 1):
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {need.width()}x{need.height()}, "
+                            f"has {w.width()}x{w.height()}")
+        if w.visibleRegion().boundingRect().size() != w.rect().size():
+            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: cut or covered "
+                            f"({w.visibleRegion().boundingRect().size().toTuple()} of {w.size().toTuple()})")
+    fields = [w for w in root.findChildren(QLineEdit) + root.findChildren(QComboBox)
+              if w.isVisible() and outside_lists(w) and not isinstance(w.parentWidget(), QComboBox)]
+    for w in fields:
+        if isinstance(w, QComboBox):  # the choice shown, beside the arrow
+            option = QStyleOptionComboBox()
+            w.initStyleOption(option)
+            text = w.currentText()
+            need = w.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option,
+                                              QSize(w.fontMetrics().horizontalAdvance(text), w.fontMetrics().height()),
+                                              w).width()
+        else:  # an empty field's hint (a typed text scrolls within its field)
+            text = "" if w.text() else w.placeholderText()
+            need = w.fontMetrics().horizontalAdvance(text) + 12
+        if text and need > w.width() + 1:
+            problems.append(f"{type(w).__name__} {text[:60]!r}: needs {need} px, has {w.width()}")
+    by_parent: dict[int, list[QWidget]] = {}
+    for w in texts_shown + fields:
+        by_parent.setdefault(id(w.parentWidget()), []).append(w)
+    for group in by_parent.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.geometry().intersects(b.geometry()):
+                    names = [_shown_text(w)[:40] or w.accessibleName() or type(w).__name__ for w in (a, b)]
+                    problems.append(f"{names[0]!r} and {names[1]!r} overlap")
+    for header in root.findChildren(QHeaderView):
+        if not header.isVisible() or header.orientation() != Qt.Orientation.Horizontal:
+            continue
+        model = header.model()
+        for i in range(header.count()):
+            if header.isSectionHidden(i):
+                continue
+            text = str(model.headerData(i, Qt.Orientation.Horizontal))
+            need = header.fontMetrics().horizontalAdvance(text) + 12
+            if header.sectionSize(i) < need:
+                problems.append(f"table header {text!r}: needs {need} px, has {header.sectionSize(i)}")
+    return problems

@@ -14,7 +14,7 @@ from monitor_app.services.demo import create_demo
 from monitor_app.services.integrity import check_record
 from monitor_app.services.queries import get_record, search_archive, ArchiveQuery
 from monitor_app.storage.db import open_database
-from tests.driver import User, chairside, visible_widgets  # noqa: F401 (chairside is a fixture)
+from tests.driver import User, chairside, clipped, visible_widgets  # noqa: F401 (chairside is a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,16 @@ def test_check_this_record_names_a_reading_changed_outside_chairside(tmp_path, d
         assert any("authored signature of Nina Okafor" in p and "no longer matches" in p for p in result.problems)
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_the_archive_fits_a_laptop_without_clipped_text(chairside, demo_dir, large):
+    """An auditor's home at 1280x800, in large type too: every filter's caption, hint and choice, the results'
+    headings and the buttons whole, no field over another (in large type the filters ran off in one row)."""
+    user = chairside(demo_dir, large_type=large, size=(1280, 768))
+    user.sign_in("audrey", "audrey-demo-pass")
+    assert type(user.page).__name__ == "ArchivePage"
+    problems = clipped(user.main)
+    assert not problems, "\n".join(problems)
+    table = user.find("Archive search results", QTableView)
+    assert table.horizontalHeader().length() <= table.viewport().width()  # every column in view

@@ -17,7 +17,7 @@ from monitor_app.storage.models import AuditEvent
 from monitor_app.ui.floor import SessionCard
 from monitor_app.ui.session.readings_model import COLUMN_INDEX
 from tests.conftest import PASSWORDS
-from tests.driver import Screen, chairside, front_dialog  # noqa: F401  (the fixture)
+from tests.driver import Screen, chairside, clipped, front_dialog  # noqa: F401  (the fixture)
 from tests.test_chart_render import painted_texts
 
 READING = "128/82\t74\t97\n"
@@ -610,59 +610,6 @@ def test_cosign_lists_the_exceptions_a_reviewer_must_see(chairside, db, actors, 
 
 # ------------------------------------------------------------------------------------------ fits the screen
 TITLE_BAR = 32  # a desktop's window title bar (with a margin), which the offscreen platform does not draw
-
-
-def clipped(root) -> list[str]:
-    """Every visible label, button and table header of `root` whose text needs more room than it is given,
-    or that is cut by a parent or covered: what a person would see elided, clipped or overlapping."""
-    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QHeaderView, QLabel
-    problems = []
-    for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton):
-        if not w.isVisible() or not w.text():
-            continue
-        if any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root)):
-            continue  # inside a list or table: scrolled, not clipped
-        need = w.sizeHint()
-        if isinstance(w, QLabel) and w.wordWrap():
-            if w.heightForWidth(w.width()) > w.height() + 1:
-                problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {w.heightForWidth(w.width())} px "
-                                f"high, has {w.height()}")
-        elif need.width() > w.width() + 1 or (not isinstance(w, QLabel) and need.height() > w.height() + 1):
-            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: needs {need.width()}x{need.height()}, "
-                            f"has {w.width()}x{w.height()}")
-        if w.visibleRegion().boundingRect().size() != w.rect().size():
-            problems.append(f"{type(w).__name__} {w.text()[:60]!r}: cut or covered "
-                            f"({w.visibleRegion().boundingRect().size().toTuple()} of {w.size().toTuple()})")
-    # Text drawn over other text: labels and buttons of one parent must not overlap.
-    shown = [w for w in root.findChildren(QLabel) + root.findChildren(QAbstractButton)
-             if w.isVisible() and w.text() and not any(isinstance(p, QAbstractScrollArea) for p in _ancestors(w, root))]
-    by_parent = {}
-    for w in shown:
-        by_parent.setdefault(id(w.parentWidget()), []).append(w)
-    for group in by_parent.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if a.geometry().intersects(b.geometry()):
-                    problems.append(f"{a.text()[:40]!r} and {b.text()[:40]!r} overlap")
-    for header in root.findChildren(QHeaderView):
-        if not header.isVisible() or header.orientation() != Qt.Orientation.Horizontal:
-            continue
-        model = header.model()
-        for i in range(header.count()):
-            if header.isSectionHidden(i):
-                continue
-            text = str(model.headerData(i, Qt.Orientation.Horizontal))
-            need = header.fontMetrics().horizontalAdvance(text) + 12
-            if header.sectionSize(i) < need:
-                problems.append(f"table header {text!r}: needs {need} px, has {header.sectionSize(i)}")
-    return problems
-
-
-def _ancestors(w, root):
-    p = w.parentWidget()
-    while p is not None and p is not root:
-        yield p
-        p = p.parentWidget()
 
 
 @pytest.mark.parametrize("size, large", [((1280, 800), True), ((1366, 768), False), ((1280, 800), False),

@@ -157,19 +157,22 @@ class ArchivePage(QWidget):
         self.search_button = QPushButton("Search")
         self.search_button.setObjectName("archiveSearchButton")
         self.search_button.setDefault(True)
-        for col, (label, w) in enumerate((("MRN or name", self.search_field), ("From", self.date_from),
-                                          ("To", self.date_to), ("Nurse", self.nurse),
-                                          ("Indication", self.indication), ("Status", self.status))):
-            caption = QLabel(label)
-            caption.setStyleSheet(f"color: {theme.MUTED};")
-            filters.addWidget(caption, 0, col)
-            filters.addWidget(w, 1, col)
+        # Two rows, so that every caption, hint and choice is read whole on a laptop's screen in large type too:
+        # who and when (with Search at its end), then what.
+        for row, fields in ((0, (("MRN or name", self.search_field), ("From", self.date_from),
+                                 ("To", self.date_to))),
+                            (3, (("Nurse", self.nurse), ("Indication", self.indication), ("Status", self.status)))):
+            for col, (label, w) in enumerate(fields):
+                caption = QLabel(label)
+                caption.setStyleSheet(f"color: {theme.MUTED};")
+                filters.addWidget(caption, row, col)
+                filters.addWidget(w, row + 1, col)
         filters.addWidget(self.fields.label_for("date_from", self.date_from), 2, 1)
         filters.addWidget(self.fields.label_for("date_to", self.date_to), 2, 2)
-        filters.addWidget(self.critical, 1, 6)
-        filters.addWidget(self.search_button, 1, 7)
+        filters.addWidget(self.search_button, 1, 3, Qt.AlignmentFlag.AlignLeft)
+        filters.addWidget(self.critical, 4, 3)
         filters.setColumnStretch(0, 3)
-        for c in (1, 2):
+        for c in (1, 2, 3):
             filters.setColumnStretch(c, 1)
         outer.addLayout(filters)
         self.message = MessageLine()
