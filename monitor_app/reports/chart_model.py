@@ -261,7 +261,7 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     # The edges move in whole steps, so a save or a clock tick rarely rescales the chart.
     step = 10 if right - left <= 240 else 30
     left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
-    label = (len(next_mark.label) + 2) * char_width if next_mark else 0.0  # and its symbol and a space
+    label = (len(next_mark.label) + 2) * char_width if next_mark else 0.0  # + the screen's "◔ " before it
     if 0 < label < 0.5 and right - next_mark.x < label * (right - left):
         right = math.ceil((next_mark.x - label * left) / (1 - label) / step) * step
 
