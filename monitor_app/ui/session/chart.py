@@ -184,14 +184,14 @@ class SessionChart(pg.GraphicsLayoutWidget):
             due.setZValue(6)
             p.addItem(due)
             self.due_lines[name] = due
-        # "now" at the foot of the lowest panel, by the clock times; the next-due label at the top of BP: a reading
-        # overdue by a minute puts the two lines side by side, and their labels must not cover each other.
-        self.now_label = pg.TextItem("now", color=theme.INK, anchor=(0.5, 1), fill=pg.mkBrush(255, 255, 255, 220))
+        # "now" in the phase strip, right of its line: over no reading (the one just saved lies on the line, and a
+        # label at the foot of SpO2 covered a low value). The next-due label at the top of BP, right of its line.
+        self.now_label = pg.TextItem("now", color=theme.INK, anchor=(0, 0.5), fill=pg.mkBrush(255, 255, 255, 220))
         self.due_label = pg.TextItem("", color=theme.INK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
-        for item, panel in ((self.now_label, PANELS[-1]), (self.due_label, "bp")):
+        for item, plot in ((self.now_label, self.lane), (self.due_label, self.plots["bp"])):
             item.setFont(self.small)
             item.setZValue(20)
-            self.plots[panel].addItem(item)
+            plot.addItem(item)
 
         self.event_symbols = {}
         for symbol in ("o", "s"):
@@ -284,7 +284,7 @@ class SessionChart(pg.GraphicsLayoutWidget):
         self.now_label.setVisible(live)
         top = model.panels["bp"].hi
         if live:
-            self.now_label.setPos(model.now_x, model.panels[PANELS[-1]].lo)
+            self.now_label.setPos(model.now_x, 0.5)
         due = model.next_due
         for line in self.due_lines.values():
             line.setVisible(due is not None)
