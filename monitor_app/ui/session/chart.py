@@ -285,6 +285,8 @@ class SessionChart(pg.GraphicsLayoutWidget):
         top = model.panels["bp"].hi
         if live:
             self.now_label.setPos(model.now_x, 0.5)
+            room = (right - model.now_x) * self.lane.vb.width() / (right - left)  # px right of the line
+            self.now_label.setAnchor((1, 0.5) if room < self.now_label.boundingRect().width() else (0, 0.5))
         due = model.next_due
         for line in self.due_lines.values():
             line.setVisible(due is not None)
