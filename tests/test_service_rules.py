@@ -1545,3 +1545,43 @@ def test_with_its_baseline_entered_in_error_a_session_still_flags_readings_again
     rid = clinical.record_reading(db, nurse, sid, v("170/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
     # No baseline left to compare with: 70 % above 100 is not flagged, only the limit.
     assert findings(db, nurse, rid) == [("systolic", "warning", "high")]
+
+
+def test_a_start_out_of_the_ordinary_needs_the_reason_and_the_authorising_clinician_typed(db, actors, t0):
+    """SPEC 3: a start with checklist items not done needs the reason (up to 2000 characters); a baseline above the
+    pre-infusion limit in force, the clinic's or a clinician's order's, needs the authorising clinician and a note;
+    none of them is ever assumed. A start documented late keeps the time it happened."""
+    nurse = actors["nurse"]
+    pid = clinical.create_patient(db, nurse, mrn="START-1", family_name="Ngata", given_name="Aroha")
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="ptsd")
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0)  # nothing ticked
+    clinical.record_reading(db, nurse, sid, v("190/100", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    items = settings.read_settings(db).checklist_items
+    go = lambda m=10, **kw: lambda: clinical.start_infusion(db, nurse, sid, at=at(t0, m), now=at(t0, m + 2), **kw)
+    assert _refused(db, FieldError, go()) == (
+        "checklist_reason", "Checklist items not done: " + ", ".join(items) + ". Give the reason to start anyway.")
+    assert _refused(db, FieldError, go(checklist_reason="r" * 2001)) == (
+        "checklist_reason", "Reason must be at most 2000 characters.")
+    why = "r" * 2000
+    assert _refused(db, RuleViolation, go(40, checklist_reason=why)) == (
+        None, "The baseline must be taken within 30 minutes before the start; record a new baseline reading.")
+    guarded = replace(KETAMINE_DEFAULT, name="Guarded", preinfusion_systolic_max=180, preinfusion_diastolic_max=110)
+    clinical.order_limits(db, nurse, sid, guarded, clinician="Dr Ruiz", reason="Hypertensive", at=at(t0, 7),
+                          now=at(t0, 7))
+    for named in ({}, dict(authorising_clinician="Dr Okafor"), dict(note="Reviewed, proceed")):
+        assert _refused(db, FieldError, go(checklist_reason=why, **named)) == (
+            "authorising_clinician", "The baseline is above the pre-infusion limit: name the authorising clinician "
+                                     "and add a note to start.")
+    assert _refused(db, FieldError, go(checklist_reason=why, authorising_clinician="d" * 201, note="Proceed")) == (
+        "authorising_clinician", "Authorising clinician must be at most 200 characters.")
+    assert _refused(db, FieldError, go(checklist_reason=why, authorising_clinician="Dr Okafor", note="n" * 2001)) == (
+        "note", "Note must be at most 2000 characters.")
+    end = trail_end(db)
+    go(checklist_reason=why, authorising_clinician="Dr Okafor", note="n" * 2000)()
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.infusion_start_at == at(t0, 10)
+    assert [(e.kind, e.note, e.details, e.at, e.recorded_at) for e in rec.events[1:]] == [
+        ("start_authorised", "n" * 2000, {"clinician": "Dr Okafor"}, at(t0, 10), at(t0, 12)),
+        ("start_checklist_incomplete", why, {"not_done": list(items)}, at(t0, 10), at(t0, 12))]
+    assert [(r.action, r.entity, r.session_id, r.reason) for r in trail_after(db, end)] == [
+        ("create", "event", sid, ""), ("create", "event", sid, ""), ("start_infusion", "session", sid, "")]
