@@ -915,8 +915,10 @@ def test_each_step_of_a_session_refuses_a_version_changed_at_another_workstation
     c.record_reading(db, other, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
     for n, step in enumerate(steps):
         end = trail_end(db)
-        with pytest.raises(ConcurrentEdit, match="changed at another workstation"):
+        with pytest.raises(ConcurrentEdit) as stale:
             step(nurse, seen)
+        assert str(stale.value) == ("This session was changed at another workstation; it has been reloaded. "
+                                    "Check it and try again."), n
         assert trail_end(db) == end, n
         seen = version()
         step(nurse, seen)
@@ -1585,3 +1587,27 @@ def test_a_start_out_of_the_ordinary_needs_the_reason_and_the_authorising_clinic
         ("start_checklist_incomplete", why, {"not_done": list(items)}, at(t0, 10), at(t0, 12))]
     assert [(r.action, r.entity, r.session_id, r.reason) for r in trail_after(db, end)] == [
         ("create", "event", sid, ""), ("create", "event", sid, ""), ("start_infusion", "session", sid, "")]
+
+
+def test_a_patient_a_course_and_a_session_given_only_what_is_required_read_back_with_the_defaults(db, actors, t0):
+    """SPEC 2: a course plans six infusions; a session gives ketamine HCl at 0.5 mg/kg IV over 40 minutes; nothing
+    else is filled in for the nurse. Each is a created row of the trail."""
+    nurse = actors["nurse"]
+    end = trail_end(db)
+    pid = clinical.create_patient(db, nurse, mrn="BARE-1", family_name="Ngata", given_name="Aroha")
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="ptsd")
+    sid = clinical.create_session(db, nurse, course_id=cid, now=t0)
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.patient == PatientView(pid, "BARE-1", "Ngata", "Aroha", None, "", None, "", "", None)
+    assert rec.course == CourseView(cid, "ptsd", "", 6, "", "none")
+    assert (rec.chair, rec.supervising_clinician, rec.medication, rec.dose_mg_per_kg, rec.dose_mg_total, rec.route,
+            rec.planned_minutes, rec.lot_number, rec.concomitant_medicines, rec.outcome_score_before,
+            rec.arrival_at) == ("", "", "Ketamine HCl", 0.5, None, "IV", 40, "", [], None, t0)
+    assert set(rec.checklist.values()) == {False}
+    assert [(r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
+        ("create", "patient", str(pid), None), ("create", "course", str(cid), None),
+        ("create", "session", str(sid), sid)]
+    # "Other" needs its words, also when none are passed at all
+    assert _refused(db, FieldError, lambda: clinical.create_course(db, nurse, patient_id=pid, indication="other",
+                                                                   indication_other=None)) == (
+        "indication_other", "Describe the indication when it is 'Other'.")
