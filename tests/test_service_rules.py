@@ -75,6 +75,9 @@ def test_verify_names_every_kind_of_row_the_role_did_not_allow_and_no_other(db, 
     named[insider_row(db, nurse, "sign", "signature", 950, next(when), {"meaning": "Reviewed"})] = (
         "nurse acted (sign signature 950)", "may not co-sign records")
     allowed.append(insider_row(db, nurse, "sign", "signature", 951, next(when), {"meaning": "Authored"}))
+    # a signature row without its snapshot claims no review: judged as documenting
+    named[insider_row(db, auditor, "sign", "signature", 952, next(when))] = (
+        "auditor acted (sign signature 952)", "may not document sessions")
     for who, action, entity, why in (
             (nurse, "create", "threshold_profile", "may not change threshold profiles or schedules"),
             (nurse, "update", "monitoring_schedule", "may not change threshold profiles or schedules"),
@@ -1611,3 +1614,7 @@ def test_a_patient_a_course_and_a_session_given_only_what_is_required_read_back_
     assert _refused(db, FieldError, lambda: clinical.create_course(db, nurse, patient_id=pid, indication="other",
                                                                    indication_other=None)) == (
         "indication_other", "Describe the indication when it is 'Other'.")
+    # text no database stores faithfully is refused in the form's words for the field
+    assert _refused(db, FieldError, lambda: clinical.create_patient(db, nurse, mrn="BARE\x002", family_name="Ngata",
+                                                                    given_name="Aroha")) == (
+        "mrn", "MRN contains a NUL character (an invisible control character): remove it and try again.")
