@@ -24,7 +24,7 @@ from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.domain.vitals import Vitals
 from monitor_app.services import audit, clinical, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM, Actor, record_refusal
-from monitor_app.storage.models import AuditEvent, Patient, Signature, User
+from monitor_app.storage.models import AuditEvent, InfusionSession, Patient, Signature, User
 from session_flow import ALDRETE_OK, at, complete_session, discharge, open_session, start, to_recovery, v
 
 
@@ -714,6 +714,8 @@ def _refusals(db, nurse, sid, t0) -> list[tuple]:
          "PHQ-9 score must be between 0 and 27."),
         ("chair length", session(chair="c" * 33), FieldError, "chair", "Chair must be at most 32 characters."),
         ("medication", session(medication=" "), FieldError, "medication", "Medication is required."),
+        ("medication length", session(medication="m" * 121), FieldError, "medication",
+         "Medication must be at most 120 characters."),
         ("route length", session(route="r" * 17), FieldError, "route", "Route must be at most 16 characters."),
         ("lot length", session(lot_number="l" * 65), FieldError, "lot_number",
          "Lot number must be at most 64 characters."),
@@ -1147,6 +1149,9 @@ def test_a_session_opens_with_its_number_the_clinic_checklist_and_the_chosen_lim
     assert (two.thresholds.to_dict()["limits"], two.schedule.name, two.schedule.infusion_interval_min) == (
         NEWS2.to_dict()["limits"], "Every 5", 5)
     assert (two.arrival_at, one.dose_mg_total) == (at(t0, 1), 35.0)  # arrival defaults to now; 0.5 mg/kg x 70 kg
+    with db.reader() as s:  # the row names the clinic's profile and schedule its frozen copies came from
+        row = s.get(InfusionSession, second)
+        assert (row.threshold_profile_id, row.schedule_id) == (guarded, fast)
 
 
 def test_a_reading_saved_from_the_screen_reads_back_as_its_record_shows_it(db, actors, t0):
