@@ -24,7 +24,7 @@ from monitor_app.domain.thresholds import KETAMINE_DEFAULT, NEWS2
 from monitor_app.domain.vitals import Vitals
 from monitor_app.services import audit, clinical, integrity, queries, settings, users
 from monitor_app.services.access import SYSTEM, Actor, record_refusal
-from monitor_app.storage.models import AuditEvent, Patient, Signature, User
+from monitor_app.storage.models import AuditEvent, InfusionSession, Patient, Signature, User
 from session_flow import ALDRETE_OK, at, complete_session, discharge, open_session, start, to_recovery, v
 
 
@@ -75,6 +75,9 @@ def test_verify_names_every_kind_of_row_the_role_did_not_allow_and_no_other(db, 
     named[insider_row(db, nurse, "sign", "signature", 950, next(when), {"meaning": "Reviewed"})] = (
         "nurse acted (sign signature 950)", "may not co-sign records")
     allowed.append(insider_row(db, nurse, "sign", "signature", 951, next(when), {"meaning": "Authored"}))
+    # a signature row without its snapshot claims no review: judged as documenting
+    named[insider_row(db, auditor, "sign", "signature", 952, next(when))] = (
+        "auditor acted (sign signature 952)", "may not document sessions")
     for who, action, entity, why in (
             (nurse, "create", "threshold_profile", "may not change threshold profiles or schedules"),
             (nurse, "update", "monitoring_schedule", "may not change threshold profiles or schedules"),
@@ -711,6 +714,8 @@ def _refusals(db, nurse, sid, t0) -> list[tuple]:
          "PHQ-9 score must be between 0 and 27."),
         ("chair length", session(chair="c" * 33), FieldError, "chair", "Chair must be at most 32 characters."),
         ("medication", session(medication=" "), FieldError, "medication", "Medication is required."),
+        ("medication length", session(medication="m" * 121), FieldError, "medication",
+         "Medication must be at most 120 characters."),
         ("route length", session(route="r" * 17), FieldError, "route", "Route must be at most 16 characters."),
         ("lot length", session(lot_number="l" * 65), FieldError, "lot_number",
          "Lot number must be at most 64 characters."),
@@ -915,8 +920,10 @@ def test_each_step_of_a_session_refuses_a_version_changed_at_another_workstation
     c.record_reading(db, other, sid, v("128/82", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
     for n, step in enumerate(steps):
         end = trail_end(db)
-        with pytest.raises(ConcurrentEdit, match="changed at another workstation"):
+        with pytest.raises(ConcurrentEdit) as stale:
             step(nurse, seen)
+        assert str(stale.value) == ("This session was changed at another workstation; it has been reloaded. "
+                                    "Check it and try again."), n
         assert trail_end(db) == end, n
         seen = version()
         step(nurse, seen)
@@ -1142,6 +1149,9 @@ def test_a_session_opens_with_its_number_the_clinic_checklist_and_the_chosen_lim
     assert (two.thresholds.to_dict()["limits"], two.schedule.name, two.schedule.infusion_interval_min) == (
         NEWS2.to_dict()["limits"], "Every 5", 5)
     assert (two.arrival_at, one.dose_mg_total) == (at(t0, 1), 35.0)  # arrival defaults to now; 0.5 mg/kg x 70 kg
+    with db.reader() as s:  # the row names the clinic's profile and schedule its frozen copies came from
+        row = s.get(InfusionSession, second)
+        assert (row.threshold_profile_id, row.schedule_id) == (guarded, fast)
 
 
 def test_a_reading_saved_from_the_screen_reads_back_as_its_record_shows_it(db, actors, t0):
@@ -1545,3 +1555,71 @@ def test_with_its_baseline_entered_in_error_a_session_still_flags_readings_again
     rid = clinical.record_reading(db, nurse, sid, v("170/82", "72", "98"), measured_at=at(t0, 20), now=at(t0, 20))
     # No baseline left to compare with: 70 % above 100 is not flagged, only the limit.
     assert findings(db, nurse, rid) == [("systolic", "warning", "high")]
+
+
+def test_a_start_out_of_the_ordinary_needs_the_reason_and_the_authorising_clinician_typed(db, actors, t0):
+    """SPEC 3: a start with checklist items not done needs the reason (up to 2000 characters); a baseline above the
+    pre-infusion limit in force, the clinic's or a clinician's order's, needs the authorising clinician and a note;
+    none of them is ever assumed. A start documented late keeps the time it happened."""
+    nurse = actors["nurse"]
+    pid = clinical.create_patient(db, nurse, mrn="START-1", family_name="Ngata", given_name="Aroha")
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="ptsd")
+    sid = clinical.create_session(db, nurse, course_id=cid, arrival_at=t0, now=t0)  # nothing ticked
+    clinical.record_reading(db, nurse, sid, v("190/100", "72", "98"), measured_at=at(t0, 5), now=at(t0, 5))
+    items = settings.read_settings(db).checklist_items
+    go = lambda m=10, **kw: lambda: clinical.start_infusion(db, nurse, sid, at=at(t0, m), now=at(t0, m + 2), **kw)
+    assert _refused(db, FieldError, go()) == (
+        "checklist_reason", "Checklist items not done: " + ", ".join(items) + ". Give the reason to start anyway.")
+    assert _refused(db, FieldError, go(checklist_reason="r" * 2001)) == (
+        "checklist_reason", "Reason must be at most 2000 characters.")
+    why = "r" * 2000
+    assert _refused(db, RuleViolation, go(40, checklist_reason=why)) == (
+        None, "The baseline must be taken within 30 minutes before the start; record a new baseline reading.")
+    guarded = replace(KETAMINE_DEFAULT, name="Guarded", preinfusion_systolic_max=180, preinfusion_diastolic_max=110)
+    clinical.order_limits(db, nurse, sid, guarded, clinician="Dr Ruiz", reason="Hypertensive", at=at(t0, 7),
+                          now=at(t0, 7))
+    for named in ({}, dict(authorising_clinician="Dr Okafor"), dict(note="Reviewed, proceed")):
+        assert _refused(db, FieldError, go(checklist_reason=why, **named)) == (
+            "authorising_clinician", "The baseline is above the pre-infusion limit: name the authorising clinician "
+                                     "and add a note to start.")
+    assert _refused(db, FieldError, go(checklist_reason=why, authorising_clinician="d" * 201, note="Proceed")) == (
+        "authorising_clinician", "Authorising clinician must be at most 200 characters.")
+    assert _refused(db, FieldError, go(checklist_reason=why, authorising_clinician="Dr Okafor", note="n" * 2001)) == (
+        "note", "Note must be at most 2000 characters.")
+    end = trail_end(db)
+    go(checklist_reason=why, authorising_clinician="Dr Okafor", note="n" * 2000)()
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.infusion_start_at == at(t0, 10)
+    assert [(e.kind, e.note, e.details, e.at, e.recorded_at) for e in rec.events[1:]] == [
+        ("start_authorised", "n" * 2000, {"clinician": "Dr Okafor"}, at(t0, 10), at(t0, 12)),
+        ("start_checklist_incomplete", why, {"not_done": list(items)}, at(t0, 10), at(t0, 12))]
+    assert [(r.action, r.entity, r.session_id, r.reason) for r in trail_after(db, end)] == [
+        ("create", "event", sid, ""), ("create", "event", sid, ""), ("start_infusion", "session", sid, "")]
+
+
+def test_a_patient_a_course_and_a_session_given_only_what_is_required_read_back_with_the_defaults(db, actors, t0):
+    """SPEC 2: a course plans six infusions; a session gives ketamine HCl at 0.5 mg/kg IV over 40 minutes; nothing
+    else is filled in for the nurse. Each is a created row of the trail."""
+    nurse = actors["nurse"]
+    end = trail_end(db)
+    pid = clinical.create_patient(db, nurse, mrn="BARE-1", family_name="Ngata", given_name="Aroha")
+    cid = clinical.create_course(db, nurse, patient_id=pid, indication="ptsd")
+    sid = clinical.create_session(db, nurse, course_id=cid, now=t0)
+    rec = queries.get_record(db, nurse, sid)
+    assert rec.patient == PatientView(pid, "BARE-1", "Ngata", "Aroha", None, "", None, "", "", None)
+    assert rec.course == CourseView(cid, "ptsd", "", 6, "", "none")
+    assert (rec.chair, rec.supervising_clinician, rec.medication, rec.dose_mg_per_kg, rec.dose_mg_total, rec.route,
+            rec.planned_minutes, rec.lot_number, rec.concomitant_medicines, rec.outcome_score_before,
+            rec.arrival_at) == ("", "", "Ketamine HCl", 0.5, None, "IV", 40, "", [], None, t0)
+    assert set(rec.checklist.values()) == {False}
+    assert [(r.action, r.entity, r.entity_id, r.session_id) for r in trail_after(db, end)] == [
+        ("create", "patient", str(pid), None), ("create", "course", str(cid), None),
+        ("create", "session", str(sid), sid)]
+    # "Other" needs its words, also when none are passed at all
+    assert _refused(db, FieldError, lambda: clinical.create_course(db, nurse, patient_id=pid, indication="other",
+                                                                   indication_other=None)) == (
+        "indication_other", "Describe the indication when it is 'Other'.")
+    # text no database stores faithfully is refused in the form's words for the field
+    assert _refused(db, FieldError, lambda: clinical.create_patient(db, nurse, mrn="BARE\x002", family_name="Ngata",
+                                                                    given_name="Aroha")) == (
+        "mrn", "MRN contains a NUL character (an invisible control character): remove it and try again.")
