@@ -10,11 +10,12 @@ import sqlite3
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORDS, new_archive
+from conftest import CLINIC_ZONE, PASSWORDS, new_archive
 from monitor_app.domain.errors import (AuthenticationFailed, ConcurrentEdit, FieldError, NotFound, PermissionDenied,
                                        RuleViolation)
 from monitor_app.domain.record import CourseView, DischargeView, PatientView
@@ -669,6 +670,9 @@ def _refusals(db, nurse, sid, t0) -> list[tuple]:
          "Date of birth must be between 1900-01-01 and today."),
         ("born in the future", patient(date_of_birth=date(2999, 1, 1)), FieldError, "date_of_birth",
          "Date of birth must be between 1900-01-01 and today."),
+        # 23:30 at the clinic (New York) is 04:30 the next day in UTC: that day is the clinic's tomorrow.
+        ("born tomorrow at the clinic", patient(date_of_birth=date(2026, 3, 8), now=t0), FieldError,
+         "date_of_birth", "Date of birth must be between 1900-01-01 and today."),
         ("weight low", patient(weight_kg=19.9), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
         ("weight high", patient(weight_kg=300.1), FieldError, "weight_kg", "Weight must be between 20 and 300 kg."),
         ("sex length", patient(sex="S" * 17), FieldError, "sex", "Sex must be at most 16 characters."),
@@ -821,7 +825,9 @@ def test_each_value_outside_its_limits_is_refused_naming_the_field_and_nothing_i
 def test_values_at_their_limits_are_accepted(db, actors, t0):
     nurse = actors["nurse"]
     now = at(t0, 1)
+    assert (t0.date(), t0.astimezone(ZoneInfo(CLINIC_ZONE)).date()) == (date(2026, 3, 8), date(2026, 3, 7))
     for n, kw in enumerate((dict(date_of_birth=date(1900, 1, 1), weight_kg=20), dict(weight_kg=300),
+                            dict(date_of_birth=date(2026, 3, 7), now=t0),  # born today, at the clinic
                             dict(mrn="M" * 64, family_name="N" * 120, given_name="A" * 120, sex="S" * 16,
                                  allergies="a" * 2000, notes="n" * 4000))):
         clinical.create_patient(db, nurse, **{"mrn": f"EDGE-{n}", "family_name": "Ngata", "given_name": "Aroha",

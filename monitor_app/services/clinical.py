@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor_app.domain.clock import clinic_zone
 from monitor_app.domain.discharge import DischargeScore, changed_items, scale_name
 from monitor_app.domain.errors import (AuthenticationFailed, FieldError, NotFound,
                                        PermissionDenied, RuleViolation)
@@ -48,24 +49,27 @@ def _text(field: str, value: str, label: str, max_len: int = 200, required: bool
 
 def create_patient(db: Database, actor: Actor, *, mrn: str, family_name: str, given_name: str,
                    date_of_birth: date | None = None, sex: str = "", weight_kg: float | None = None,
-                   allergies: str = "", notes: str = "", family_first: bool | None = None) -> int:
+                   allergies: str = "", notes: str = "", family_first: bool | None = None,
+                   now: datetime | None = None) -> int:
     """A new patient; `family_first` is the name order the patient writes (None: as the name's script does)."""
     actor.require("document")
+    now = _now(now)
     mrn = _text("mrn", mrn, "MRN", 64, required=True)
     family = _text("family_name", family_name, "Family name", 120, required=True)
     given = _text("given_name", given_name, "Given name", 120, required=True)
-    if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= date.today():
-        raise FieldError("date_of_birth", "Date of birth must be between 1900-01-01 and today.")
     if weight_kg is not None and not 20 <= weight_kg <= 300:
         raise FieldError("weight_kg", "Weight must be between 20 and 300 kg.")
     with db.transaction() as s:
+        today = now.astimezone(clinic_zone(clinic.get_settings(s).timezone)).date()  # the clinic's, not UTC's
+        if date_of_birth is not None and not date(1900, 1, 1) <= date_of_birth <= today:
+            raise FieldError("date_of_birth", "Date of birth must be between 1900-01-01 and today.")
         if s.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None:
             raise FieldError("mrn", f"MRN {mrn} already belongs to another patient.")
         p = Patient(mrn=mrn, family_name=family, given_name=given, **name_keys(family, given),
                     family_first=None if family_first is None else bool(family_first), date_of_birth=date_of_birth,
                     sex=_text("sex", sex, "Sex", 16),
                     weight_kg=weight_kg, allergies=_text("allergies", allergies, "Allergies", 2000),
-                    notes=_text("notes", notes, "Notes", 4000), created_at=datetime.now(timezone.utc))
+                    notes=_text("notes", notes, "Notes", 4000), created_at=now)
         s.add(p)
         audit.created(s, actor, p)
         return p.id

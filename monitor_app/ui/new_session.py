@@ -482,7 +482,7 @@ class NewSessionPage(QWidget):
                       allergies=self.allergies.text(), notes=self.notes.toPlainText(),
                       family_first=self.name_order.currentData())
         ok, patient_id = call_service(self.message, clinical.create_patient, self.ctx.db, self.ctx.signed_in,
-                                      fields=self.fields, **values)
+                                      fields=self.fields, now=self.ctx.now(), **values)
         if not ok:
             return False
         found = queries.search_patients(self.ctx.db, self.ctx.signed_in, values["mrn"].strip(), 50)
