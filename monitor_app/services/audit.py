@@ -314,9 +314,3 @@ def verify(session: Session) -> VerifyReport:
 
 def count_rows(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-
-
-def entity_history(session: Session, entity: str, entity_id: Any) -> Iterable[AuditEvent]:
-    return session.scalars(select(AuditEvent).where(AuditEvent.entity == entity,
-                                                    AuditEvent.entity_id == str(entity_id))
-                           .order_by(AuditEvent.seq))
