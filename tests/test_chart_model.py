@@ -93,10 +93,14 @@ def test_phases_pauses_and_the_next_due_reading(scenario):
     # after a minute of grace (now 10:55).
     assert m.next_due.x == 40 and m.next_due.label == "due 10:50 OVERDUE" and m.next_due.overdue
     assert m.now_x == 45
-    # The range leaves the label room right of the due line, however wide a character is on the plot.
+    # The range leaves the labels room right of the due and now lines, however wide a character is on the plot,
+    # also half an hour after the reading was due.
     for char_width in (0.004, 0.008, 0.012, 0.016):  # 6 px characters on plots of 1500 to 375 px
-        left, right = chart_model(scenario, NEW_YORK, T0 + 55 * M, char_width=char_width).x_range
-        assert right - 40 >= (len(m.next_due.label) + 2) * char_width * (right - left)
+        for minutes in (55, 85):
+            later = chart_model(scenario, NEW_YORK, T0 + minutes * M, char_width=char_width)
+            left, right = later.x_range
+            assert right - 40 >= (len(later.next_due.label) + 2) * char_width * (right - left)
+            assert right - later.now_x >= (len("now") + 3) * char_width * (right - left)
     # The paper copy of a finished record has neither.
     paper = chart_model(scenario, NEW_YORK)
     assert paper.now_x is None and paper.next_due is None

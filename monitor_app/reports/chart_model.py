@@ -202,13 +202,16 @@ def _reading_marks(r, x: float) -> tuple:
     return x, values, marks, bar
 
 
+NOW_LABEL = "now"
+
+
 def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None, *, max_ticks: int = 12,
                 event_width: float = EVENT_WIDTH, char_width: float = 0.0, cache: dict | None = None) -> ChartModel:
     """Everything the chart of `record` shows. With `now` it is the live chart (now line, next due).
 
     `event_width` and `char_width` are an event mark's and a label character's width as shares of the plot's width:
-    the lane spaces the marks by the one, the time axis leaves the next-due label room right of its line by the
-    other (left of it lie the readings). `cache` (a dict the caller keeps) holds each reading's marks between
+    the lane spaces the marks by the one, the time axis leaves the next-due and now labels room right of their
+    lines by the other (left of them lie the readings). `cache` (a dict the caller keeps) holds each reading's marks between
     calls, for the same reading object.
     """
     start = record.infusion_start_at
@@ -261,9 +264,14 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
     # The edges move in whole steps, so a save or a clock tick rarely rescales the chart.
     step = 10 if right - left <= 240 else 30
     left, right = math.floor(left / 5) * 5, math.ceil(right / step) * step
-    label = (len(next_mark.label) + 2) * char_width if next_mark else 0.0  # + the screen's "◔ " before it
-    if 0 < label < 0.5 and right - next_mark.x < label * (right - left):
-        right = math.ceil((next_mark.x - label * left) / (1 - label) / step) * step
+    # Room right of the next-due and now lines for their labels (left of them lie the readings).
+    labels = [(next_mark.x, len(next_mark.label) + 2)] if next_mark else []  # + the screen's "◔ " before it
+    if live:
+        labels.append((x_of(now), len(NOW_LABEL) + 3))  # + the margins of its box
+    for x, chars in labels:
+        share = chars * char_width
+        if 0 < share < 0.5 and right - x < share * (right - left):
+            right = math.ceil((x - share * left) / (1 - share) / step) * step
 
     # -- limits in force over time (a clinician's order changes them from its time on)
     changes = [(left, record.thresholds)] + [(x_of(at), t) for at, t in record.threshold_orders]

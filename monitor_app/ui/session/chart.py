@@ -186,7 +186,9 @@ class SessionChart(pg.GraphicsLayoutWidget):
             self.due_lines[name] = due
         # "now" in the phase strip, right of its line: over no reading (the one just saved lies on the line, and a
         # label at the foot of SpO2 covered a low value). The next-due label at the top of BP, right of its line.
-        self.now_label = pg.TextItem("now", color=theme.INK, anchor=(0, 0.5), fill=pg.mkBrush(255, 255, 255, 220))
+        # The model leaves room for both there.
+        self.now_label = pg.TextItem(model_of.NOW_LABEL, color=theme.INK, anchor=(0, 0.5),
+                                     fill=pg.mkBrush(255, 255, 255, 220))
         self.due_label = pg.TextItem("", color=theme.INK, anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 220))
         for item, plot in ((self.now_label, self.lane), (self.due_label, self.plots["bp"])):
             item.setFont(self.small)
@@ -285,8 +287,6 @@ class SessionChart(pg.GraphicsLayoutWidget):
         top = model.panels["bp"].hi
         if live:
             self.now_label.setPos(model.now_x, 0.5)
-            room = (right - model.now_x) * self.lane.vb.width() / (right - left)  # px right of the line
-            self.now_label.setAnchor((1, 0.5) if room < self.now_label.boundingRect().width() else (0, 0.5))
         due = model.next_due
         for line in self.due_lines.values():
             line.setVisible(due is not None)
