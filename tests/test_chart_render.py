@@ -249,8 +249,8 @@ def test_the_now_and_next_due_labels_never_cover_each_other(qtbot, db, actors, t
     assert not now_label.sceneBoundingRect().intersects(due_label.sceneBoundingRect())
     # "now" lies in the phase strip, over none of the panels' readings (a low SpO2 sat under it at the foot).
     assert not any(now_label.sceneBoundingRect().intersects(p.vb.sceneBoundingRect()) for p in chart.plots.values())
-    strip = chart.lane.vb.sceneBoundingRect()
-    assert strip.left() <= now_label.sceneBoundingRect().left() and now_label.sceneBoundingRect().right() <= strip.right()
+    strip, now_rect = chart.lane.vb.sceneBoundingRect(), now_label.sceneBoundingRect()
+    assert strip.left() <= now_rect.left() and now_rect.right() <= strip.right()
     # The due label lies right of its line, whole inside the plot: clear of every reading (all left of the line).
     label, view = due_label.sceneBoundingRect(), chart.plots["bp"].vb.sceneBoundingRect()
     line_x = chart.plots["bp"].vb.mapViewToScene(QPointF(chart.model.next_due.x, 0)).x()

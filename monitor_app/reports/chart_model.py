@@ -211,8 +211,8 @@ def chart_model(record: SessionRecord, zone: tzinfo, now: datetime | None = None
 
     `event_width` and `char_width` are an event mark's and a label character's width as shares of the plot's width:
     the lane spaces the marks by the one, the time axis leaves the next-due and now labels room right of their
-    lines by the other (left of them lie the readings). `cache` (a dict the caller keeps) holds each reading's marks between
-    calls, for the same reading object.
+    lines by the other (left of them lie the readings). `cache` (a dict the caller keeps) holds each reading's
+    marks between calls, for the same reading object.
     """
     start = record.infusion_start_at
     origin = start or now or record.arrival_at

@@ -458,8 +458,9 @@ class MainWindow(QMainWindow):
         self.ctx.large_type = bool(large)
         self.qsettings.setValue("view/large_type", bool(large))
         apply_type_size(bool(large))
-        # Widgets styled by a style sheet keep the font they were polished with: polish the menus, the toolbar
-        # and the other screens again in the new size (session screens are built anew, below).
+        # Widgets styled by a style sheet keep the font they were polished with: the menus and the toolbar are
+        # polished again in the new size (the pages follow the application's font; session screens are built
+        # anew, below).
         for bar in [self.menuBar()] + self.findChildren(QToolBar):
             for widget in [bar] + bar.findChildren(QWidget):
                 widget.style().unpolish(widget)

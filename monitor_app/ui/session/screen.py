@@ -27,6 +27,7 @@ from monitor_app.ui.session.readings_model import ReadingsModel, ReadingsTable
 
 TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox)
 TICK_MS = 5000  # the due clock, elapsed time and "now" line move on; other workstations' changes appear
+ROWS_LEAST = 3  # readings in view at the least: what large type on a laptop's screen leaves beside the chart
 
 
 class StopEarlyDialog(FormDialog):
@@ -161,7 +162,7 @@ class SessionScreen(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.row_height = self.table.verticalHeader().defaultSectionSize()
         self.rows_wanted = 4 if ctx.large_type else 6
-        self.table.setMinimumHeight(self.row_height * 3 + self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(self.row_height * ROWS_LEAST + self.table.horizontalHeader().sizeHint().height()
                                     + self.table.horizontalScrollBar().sizeHint().height() + 4)
         self.chart.setMinimumHeight(self.chart.compact_height())
         left.setChildrenCollapsible(False)
@@ -259,7 +260,7 @@ class SessionScreen(QWidget):
             return
         total = sum(self.left_split.sizes())
         least = self.left_split.widget(1).minimumSizeHint().height()
-        wanted = least + self.row_height * (self.rows_wanted - 3)
+        wanted = least + self.row_height * (self.rows_wanted - ROWS_LEAST)
         table = max(least, min(wanted, total - self.chart.minimumHeight()))
         if total > table:
             self.left_split.setSizes([total - table, table])
